@@ -1,0 +1,58 @@
+import type { ParseArgsConfig } from 'node:util';
+import type { Catalog } from '../services/catalog';
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
+
+export interface CliContext {
+  positionals: string[];
+  values: Record<string, string | boolean | string[] | boolean[] | undefined>;
+  /** the catalog named by --catalog (or the default), opened on first use and closed by main */
+  catalog(): Catalog;
+  catalogDir: string;
+  json: boolean;
+  /** aborted on Ctrl-C; main also cancels the catalog's jobs */
+  signal: AbortSignal;
+  /** a line of progress or log on stderr */
+  log(message: string): void;
+}
+
+/** One CLI command. Files in ./commands export `command`; the file name is the command name. */
+export interface Command {
+  name: string;
+  summary: string;
+  usage: string;
+  options?: OptionSpec;
+  /** returns the JSON result printed with --json */
+  run(ctx: CliContext): Promise<object>;
+  /** a readable summary for humans; defaults to key: value lines */
+  human?(result: object): string;
+}
+
+export function stringOpt(ctx: CliContext, name: string): string | undefined {
+  const x = ctx.values[name];
+  if (x === undefined || typeof x === 'string') return x;
+  throw new UsageError(`--${name} takes a value`);
+}
+
+export function intOpt(ctx: CliContext, name: string, min = 0): number | undefined {
+  const s = stringOpt(ctx, name);
+  if (s === undefined) return undefined;
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer >= ${min}, got ${s}`);
+  return n;
+}
+
+export function numberOpt(ctx: CliContext, name: string): number | undefined {
+  const s = stringOpt(ctx, name);
+  if (s === undefined) return undefined;
+  const n = Number(s);
+  if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got ${s}`);
+  return n;
+}

@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import type { JobDTO } from '../../src-shared/api';
+import { CancelledError, Jobs } from './jobs';
+import { runInWorker } from './worker-host';
+
+const countWorker = new URL('./fixtures/count-worker.ts', import.meta.url);
+
+describe('Jobs', () => {
+  it('reports progress, rate and the result', async () => {
+    const jobs = new Jobs();
+    const seen: JobDTO[] = [];
+    jobs.on('progress', (j) => seen.push(j));
+    const { id, promise } = jobs.start('import', async (ctx) => {
+      ctx.progress({ phase: 'work', total: 3 });
+      for (let i = 1; i <= 3; i++) {
+        await ctx.checkpoint();
+        ctx.progress({ done: i, counts: { found: i } });
+      }
+      return 42;
+    });
+    expect(await promise).toBe(42);
+    const final = jobs.get(id)!;
+    expect(final.state).toBe('done');
+    expect(final.result).toBe(42);
+    expect(final.counts.found).toBe(3);
+    expect(seen.at(-1)!.state).toBe('done');
+  });
+
+  it('cancels a job waiting at a checkpoint and marks it cancelled', async () => {
+    const jobs = new Jobs();
+    const { id, promise } = jobs.start('train', async (ctx) => {
+      for (;;) {
+        await ctx.checkpoint();
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    });
+    setTimeout(() => jobs.cancel(id), 20);
+    await expect(promise).rejects.toBeInstanceOf(CancelledError);
+    expect(jobs.get(id)!.state).toBe('cancelled');
+  });
+
+  it('pauses and resumes', async () => {
+    const jobs = new Jobs();
+    let steps = 0;
+    const { id, promise } = jobs.start('train', async (ctx) => {
+      while (steps < 10) {
+        await ctx.checkpoint();
+        steps++;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    });
+    await new Promise((r) => setTimeout(r, 15));
+    expect(jobs.pause(id)).toBe(true);
+    await new Promise((r) => setTimeout(r, 20));
+    const atPause = steps;
+    await new Promise((r) => setTimeout(r, 50));
+    expect(steps).toBeLessThanOrEqual(atPause + 1);
+    expect(jobs.get(id)!.state).toBe('paused');
+    expect(jobs.resume(id)).toBe(true);
+    await promise;
+    expect(steps).toBe(10);
+  });
+
+  it('records a failure with its message', async () => {
+    const jobs = new Jobs();
+    const { id, promise } = jobs.start('export', async () => {
+      throw new Error('disk full');
+    });
+    await expect(promise).rejects.toThrow('disk full');
+    expect(jobs.get(id)).toMatchObject({ state: 'failed', error: 'disk full' });
+  });
+});
+
+describe('runInWorker', () => {
+  it('runs a TypeScript module in a worker and relays events and the result', async () => {
+    const events: number[] = [];
+    const r = await runInWorker<{ n: number; delayMs: number }, number, { counted: number }>(countWorker, { n: 5, delayMs: 1 }, undefined, (e) => events.push(e));
+    expect(r).toEqual({ counted: 5 });
+    expect(events).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it('relays a worker error', async () => {
+    await expect(runInWorker(countWorker, { n: 5, delayMs: 1, fail: true }, undefined, () => undefined)).rejects.toThrow('boom at 2');
+  });
+
+  it('cancels the worker with its job', async () => {
+    const jobs = new Jobs();
+    const events: number[] = [];
+    const { id, promise } = jobs.start('embed', (ctx) => runInWorker(countWorker, { n: 1000, delayMs: 5 }, ctx, (e: number) => events.push(e)));
+    setTimeout(() => jobs.cancel(id), 100);
+    await expect(promise).rejects.toBeInstanceOf(CancelledError);
+    expect(events.length).toBeLessThan(1000);
+  });
+});

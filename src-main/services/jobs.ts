@@ -1,0 +1,176 @@
+import { EventEmitter } from 'node:events';
+import { randomUUID } from 'node:crypto';
+import type { JobDTO, JobKind } from '../../src-shared/api';
+
+export class CancelledError extends Error {
+  constructor() {
+    super('cancelled');
+    this.name = 'CancelledError';
+  }
+}
+
+export interface JobContext {
+  readonly id: string;
+  readonly signal: AbortSignal;
+  /** report progress; rate and ETA are derived here from `done` over time */
+  progress(update: { phase?: string; done?: number; total?: number; counts?: Record<string, number> }): void;
+  /** resolves at once unless the job is paused; rejects with CancelledError when cancelled */
+  checkpoint(): Promise<void>;
+  /** for work that cannot await checkpoint() itself (a worker thread): told when pause state changes */
+  onPauseChange(listener: (paused: boolean) => void): () => void;
+}
+
+interface JobEntry {
+  dto: JobDTO;
+  controller: AbortController;
+  paused: boolean;
+  resumeWaiters: (() => void)[];
+  pauseListeners: Set<(paused: boolean) => void>;
+  samples: { t: number; done: number }[];
+  lastEmit: number;
+  promise: Promise<unknown>;
+}
+
+const RATE_WINDOW_MS = 10_000;
+const EMIT_EVERY_MS = 100;
+
+/** Runs long work (import, training, embedding, ...) with progress, cancel and pause. */
+export class Jobs extends EventEmitter<{ progress: [JobDTO] }> {
+  private readonly entries = new Map<string, JobEntry>();
+
+  start<T>(kind: JobKind, run: (ctx: JobContext) => Promise<T>, options: { pausable?: boolean } = {}): { id: string; promise: Promise<T> } {
+    const id = randomUUID();
+    const controller = new AbortController();
+    const entry: JobEntry = {
+      dto: {
+        id, kind, state: 'running', phase: 'starting', done: 0, total: 0, rate: 0, etaSeconds: null,
+        startedAt: Date.now(), counts: {}, error: null,
+      },
+      controller, paused: false, resumeWaiters: [], pauseListeners: new Set(), samples: [], lastEmit: 0,
+      promise: Promise.resolve(),
+    };
+    this.entries.set(id, entry);
+    const ctx: JobContext = {
+      id,
+      signal: controller.signal,
+      progress: (u) => this.update(entry, u),
+      checkpoint: async () => {
+        if (controller.signal.aborted) throw new CancelledError();
+        while (entry.paused && options.pausable !== false) {
+          await new Promise<void>((r) => entry.resumeWaiters.push(r));
+          if (controller.signal.aborted) throw new CancelledError();
+        }
+      },
+      onPauseChange: (listener) => {
+        entry.pauseListeners.add(listener);
+        return () => entry.pauseListeners.delete(listener);
+      },
+    };
+    const promise = (async () => {
+      this.emitNow(entry);
+      try {
+        const result = await run(ctx);
+        entry.dto.state = 'done';
+        entry.dto.result = result;
+        entry.dto.etaSeconds = 0;
+        return result;
+      } catch (e) {
+        if (e instanceof CancelledError || controller.signal.aborted) entry.dto.state = 'cancelled';
+        else {
+          entry.dto.state = 'failed';
+          entry.dto.error = e instanceof Error ? e.message : String(e);
+        }
+        throw e;
+      } finally {
+        this.emitNow(entry);
+      }
+    })();
+    // A job's failure is reported through its state; callers that await `promise` still see it.
+    promise.catch(() => undefined);
+    entry.promise = promise;
+    return { id, promise };
+  }
+
+  cancel(id: string): boolean {
+    const e = this.entries.get(id);
+    if (!e || !isLive(e.dto)) return false;
+    e.controller.abort();
+    this.wake(e);
+    return true;
+  }
+
+  pause(id: string): boolean {
+    const e = this.entries.get(id);
+    if (!e || e.dto.state !== 'running') return false;
+    e.paused = true;
+    e.dto.state = 'paused';
+    for (const l of e.pauseListeners) l(true);
+    this.emitNow(e);
+    return true;
+  }
+
+  resume(id: string): boolean {
+    const e = this.entries.get(id);
+    if (!e || e.dto.state !== 'paused') return false;
+    e.paused = false;
+    e.dto.state = 'running';
+    for (const l of e.pauseListeners) l(false);
+    this.wake(e);
+    this.emitNow(e);
+    return true;
+  }
+
+  list(): JobDTO[] {
+    return [...this.entries.values()].map((e) => ({ ...e.dto }));
+  }
+
+  get(id: string): JobDTO | undefined {
+    const e = this.entries.get(id);
+    return e ? { ...e.dto } : undefined;
+  }
+
+  /** waits for every live job to settle (used at shutdown) */
+  async settle(): Promise<void> {
+    await Promise.allSettled([...this.entries.values()].map((e) => e.promise));
+  }
+
+  cancelAll(): void {
+    for (const id of this.entries.keys()) this.cancel(id);
+  }
+
+  private wake(e: JobEntry): void {
+    const waiters = e.resumeWaiters.splice(0);
+    for (const w of waiters) w();
+  }
+
+  private update(e: JobEntry, u: { phase?: string; done?: number; total?: number; counts?: Record<string, number> }): void {
+    const d = e.dto;
+    if (u.phase !== undefined && u.phase !== d.phase) {
+      d.phase = u.phase;
+      e.samples = [];
+    }
+    if (u.total !== undefined) d.total = u.total;
+    if (u.counts) d.counts = { ...d.counts, ...u.counts };
+    if (u.done !== undefined) {
+      d.done = u.done;
+      const now = Date.now();
+      e.samples.push({ t: now, done: u.done });
+      while (e.samples.length > 2 && now - e.samples[0]!.t > RATE_WINDOW_MS) e.samples.shift();
+      const first = e.samples[0]!;
+      const dt = (now - first.t) / 1000;
+      d.rate = dt > 0 ? (u.done - first.done) / dt : 0;
+      d.etaSeconds = d.rate > 0 && d.total > 0 ? Math.max(0, (d.total - d.done) / d.rate) : null;
+    }
+    const now = Date.now();
+    if (now - e.lastEmit >= EMIT_EVERY_MS || (d.total > 0 && d.done >= d.total)) this.emitNow(e);
+  }
+
+  private emitNow(e: JobEntry): void {
+    e.lastEmit = Date.now();
+    this.emit('progress', { ...e.dto });
+  }
+}
+
+function isLive(d: JobDTO): boolean {
+  return d.state === 'running' || d.state === 'paused';
+}

@@ -1,0 +1,257 @@
+// The one API contract between the core and its faces (Electron preload, web mode, CLI).
+// A channel is a constant key of InvokeChannels; "find references" shows every call site.
+// This file imports nothing, so both tsconfigs can include it.
+
+export type ImageStatus = 'ok' | 'failed' | 'gone';
+
+export interface ImageDTO {
+  id: number;
+  path: string;
+  bytes: number;
+  width: number | null;
+  height: number | null;
+  takenAt: string | null;
+  status: ImageStatus;
+  error: string | null;
+}
+
+export interface FailureDTO {
+  id: number;
+  path: string;
+  reason: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+  offset: number;
+}
+
+export type JobKind = 'import' | 'train' | 'embed' | 'cluster' | 'project' | 'export' | 'download';
+export type JobState = 'running' | 'paused' | 'done' | 'failed' | 'cancelled';
+
+export interface JobDTO {
+  id: string;
+  kind: JobKind;
+  state: JobState;
+  phase: string;
+  done: number;
+  total: number;
+  /** items per second over the recent window */
+  rate: number;
+  etaSeconds: number | null;
+  startedAt: number;
+  /** free-form counters (found, skipped, failed, ...) */
+  counts: Record<string, number>;
+  error: string | null;
+  /** the job's result once state is 'done' */
+  result?: unknown;
+}
+
+export interface ImportResult {
+  imported: number;
+  unchanged: number;
+  updated: number;
+  removed: number;
+  failed: { path: string; reason: string }[];
+  seconds: number;
+}
+
+export interface ModelDTO {
+  id: number;
+  name: string;
+  arch: string;
+  patchSize: number;
+  dim: number;
+  source: 'trained' | 'imported';
+  createdAt: string;
+  embedded: number;
+}
+
+export interface StatusDTO {
+  catalog: string;
+  images: number;
+  failed: number;
+  gone: number;
+  models: ModelDTO[];
+  activeModel: number | null;
+  backend: string;
+  version: string;
+}
+
+export interface SampleDTO {
+  path: string;
+  count: number;
+  licence: string;
+}
+
+export interface PresetDTO {
+  name: string;
+  description: string;
+  arch: string;
+  /** seconds per epoch per 1000 photos on the active backend, measured; null when not measured */
+  secondsPerEpochPer1000: number | null;
+  config: Record<string, number | string | boolean>;
+}
+
+export interface TrainMetricDTO {
+  runId: number;
+  epoch: number;
+  step: number;
+  totalSteps: number;
+  loss: number;
+  lr: number;
+  momentum: number;
+  teacherTemp: number;
+  teacherEntropy: number;
+  klTeacherStudent: number;
+  imgPerSec: number;
+  dataWaitFraction: number;
+  etaSeconds: number | null;
+  collapse: 'uniform' | 'one-prototype' | null;
+}
+
+export interface NeighbourDTO {
+  id: number;
+  path: string;
+  similarity: number;
+}
+
+export interface ClusterDTO {
+  id: number;
+  name: string;
+  size: number;
+  cohesion: number;
+  representatives: number[];
+}
+
+export interface ClusteringDTO {
+  id: number;
+  modelId: number;
+  k: number;
+  method: string;
+  createdAt: string;
+  clusters: ClusterDTO[];
+}
+
+export interface MapPointDTO {
+  id: number;
+  x: number;
+  y: number;
+  cluster: number | null;
+}
+
+export interface SettingsDTO {
+  backend: 'auto' | 'gpu' | 'cpu';
+  thumbSize: number;
+  defaultK: number;
+}
+
+/** invoke channels: name -> arguments and result */
+export interface InvokeChannels {
+  'app:status': { args: Record<string, never>; result: StatusDTO };
+  'app:settings': { args: Record<string, never>; result: SettingsDTO };
+  'app:setSettings': { args: Partial<SettingsDTO>; result: SettingsDTO };
+  'library:samples': { args: Record<string, never>; result: SampleDTO };
+  'library:pickFolder': { args: Record<string, never>; result: { path: string | null } };
+  'library:import': { args: { folders: string[] }; result: { jobId: string } };
+  'library:images': { args: { offset: number; limit: number }; result: Page<ImageDTO> };
+  'library:image': { args: { id: number }; result: ImageDTO };
+  'library:failures': { args: Record<string, never>; result: FailureDTO[] };
+  'jobs:list': { args: Record<string, never>; result: JobDTO[] };
+  'jobs:cancel': { args: { jobId: string }; result: { ok: boolean } };
+  'jobs:pause': { args: { jobId: string }; result: { ok: boolean } };
+  'jobs:resume': { args: { jobId: string }; result: { ok: boolean } };
+  'models:list': { args: Record<string, never>; result: ModelDTO[] };
+  'models:setActive': { args: { id: number }; result: { ok: boolean } };
+  'train:presets': { args: Record<string, never>; result: PresetDTO[] };
+  'train:start': {
+    args: { preset?: string; epochs?: number; from?: string; resume?: boolean };
+    result: { jobId: string };
+  };
+  'train:metrics': { args: { runId?: number }; result: TrainMetricDTO[] };
+  'embed:start': { args: { modelId?: number }; result: { jobId: string } };
+  'search:similar': { args: { id: number; k?: number; cluster?: number }; result: NeighbourDTO[] };
+  /** a photo from outside the library, as base64 bytes */
+  'search:byImage': { args: { dataBase64: string; k?: number }; result: NeighbourDTO[] };
+  'search:attention': { args: { id: number }; result: { heads: number; grid: [number, number]; maps: number[][] } };
+  'analysis:duplicates': { args: { threshold?: number }; result: { id: number; path: string }[][] };
+  'analysis:outliers': { args: { n?: number }; result: { id: number; path: string; score: number }[] };
+  'cluster:run': { args: { k?: number | 'auto' }; result: { jobId: string } };
+  'cluster:list': { args: Record<string, never>; result: ClusteringDTO[] };
+  'cluster:members': { args: { clusteringId: number; cluster: number; offset: number; limit: number }; result: Page<ImageDTO> };
+  'cluster:rename': { args: { clusteringId: number; cluster: number; name: string }; result: { ok: boolean } };
+  'cluster:merge': { args: { clusteringId: number; into: number; from: number }; result: { ok: boolean } };
+  'map:points': { args: { clusteringId?: number }; result: MapPointDTO[] };
+  'map:compute': { args: Record<string, never>; result: { jobId: string } };
+  'export:run': {
+    args: { clusteringId: number; clusters?: number[]; to: string; mode: 'copy' | 'hardlink' | 'symlink' | 'manifest' };
+    result: { jobId: string };
+  };
+}
+
+/** push events: name -> payload */
+export interface EventChannels {
+  'job:progress': JobDTO;
+  'train:metric': TrainMetricDTO;
+  'library:changed': { images: number };
+}
+
+export type InvokeChannel = keyof InvokeChannels;
+export type EventChannel = keyof EventChannels;
+export type ArgsOf<C extends InvokeChannel> = InvokeChannels[C]['args'];
+export type ResultOf<C extends InvokeChannel> = InvokeChannels[C]['result'];
+
+/** every invoke channel, so the preload and the HTTP router can be generated from one list */
+export const INVOKE_CHANNELS = [
+  'app:status',
+  'app:settings',
+  'app:setSettings',
+  'library:samples',
+  'library:pickFolder',
+  'library:import',
+  'library:images',
+  'library:image',
+  'library:failures',
+  'jobs:list',
+  'jobs:cancel',
+  'jobs:pause',
+  'jobs:resume',
+  'models:list',
+  'models:setActive',
+  'train:presets',
+  'train:start',
+  'train:metrics',
+  'embed:start',
+  'search:similar',
+  'search:byImage',
+  'search:attention',
+  'analysis:duplicates',
+  'analysis:outliers',
+  'cluster:run',
+  'cluster:list',
+  'cluster:members',
+  'cluster:rename',
+  'cluster:merge',
+  'map:points',
+  'map:compute',
+  'export:run',
+] as const satisfies readonly InvokeChannel[];
+
+export const EVENT_CHANNELS = ['job:progress', 'train:metric', 'library:changed'] as const satisfies readonly EventChannel[];
+
+/** What the renderer sees as `window.api` (preload) or its HTTP twin (web mode). */
+export interface DinoApi {
+  invoke<C extends InvokeChannel>(channel: C, args: ArgsOf<C>): Promise<ResultOf<C>>;
+  on<E extends EventChannel>(event: E, listener: (payload: EventChannels[E]) => void): () => void;
+  /** URL of a photo's thumbnail or full image, served by catalog id */
+  photoUrl(id: number, kind: 'thumb' | 'full'): string;
+  readonly mode: 'electron' | 'web';
+}
+
+/** The envelope every handler answers with over IPC/HTTP; the bridge rethrows `error` as an Error. */
+export type Envelope<T> = { result: T } | { error: string };
+
+// Compile-time check that INVOKE_CHANNELS lists every channel: a missing one fails the typecheck.
+type MissingChannel = Exclude<InvokeChannel, (typeof INVOKE_CHANNELS)[number]>;
+export const ALL_CHANNELS_LISTED: [MissingChannel] extends [never] ? true : false = true;
