@@ -1,0 +1,199 @@
+import type { KnnGraph } from './exact-knn';
+import { gaussian, sampleIndices, seededRng, type Rng } from './random';
+import { dotAt, type Vectors } from './vectors';
+
+// A 2-D map that keeps neighbours together, after UMAP (McInnes, Healy and Melville 2018): fuzzy
+// neighbour weights from a kNN graph, then SGD on the layout with attraction along graph edges and
+// negative sampling for repulsion. The kNN graph comes from the caller (the HNSW index in the app,
+// the exact graph in tests), so this file needs nothing but arrays. Simplifications: PCA instead of
+// spectral initialisation; a and b fixed for min_dist 0.1 and spread 1 (UMAP's defaults).
+
+const A = 1.577;
+const B = 0.8951;
+
+export interface ProjectionOptions {
+  /** SGD epochs; default 200 up to 10k points, 120 above (UMAP itself drops to 200 for big sets) */
+  epochs?: number;
+  negativeSamples?: number;
+  seed?: number;
+  /** starting layout (2n values); default: the first two principal components */
+  init?: Float32Array;
+  onProgress?(done: number, total: number): void;
+  /** called between epochs; throw from it to stop (the job's cancel checkpoint) */
+  between?(): void;
+}
+
+/** Directed fuzzy weights -> one weighted edge list, symmetrised with w = a + b - ab (fuzzy union). */
+export function fuzzyEdges(g: KnnGraph): { from: Int32Array; to: Int32Array; weight: Float32Array } {
+  const { n, k } = g;
+  const w = new Float32Array(n * k);
+  const target = Math.log2(Math.max(2, k));
+  for (let i = 0; i < n; i++) {
+    const o = i * k;
+    let rho = Infinity;
+    for (let j = 0; j < k; j++) if (g.indices[o + j]! >= 0) rho = Math.min(rho, 1 - g.similarities[o + j]!);
+    if (!Number.isFinite(rho)) continue;
+    // binary search sigma so that sum exp(-(d - rho) / sigma) = log2(k)
+    let lo = 0;
+    let hi = Infinity;
+    let sigma = 1;
+    for (let it = 0; it < 64; it++) {
+      let s = 0;
+      for (let j = 0; j < k; j++) {
+        if (g.indices[o + j]! < 0) continue;
+        const d = Math.max(0, 1 - g.similarities[o + j]! - rho);
+        s += Math.exp(-d / sigma);
+      }
+      if (Math.abs(s - target) < 1e-5) break;
+      if (s > target) {
+        hi = sigma;
+        sigma = (lo + hi) / 2;
+      } else {
+        lo = sigma;
+        sigma = hi === Infinity ? sigma * 2 : (lo + hi) / 2;
+      }
+    }
+    for (let j = 0; j < k; j++) {
+      if (g.indices[o + j]! < 0) continue;
+      const d = Math.max(0, 1 - g.similarities[o + j]! - rho);
+      w[o + j] = Math.exp(-d / Math.max(sigma, 1e-6));
+    }
+  }
+  const from: number[] = [];
+  const to: number[] = [];
+  const weight: number[] = [];
+  for (let i = 0; i < n; i++) {
+    for (let a = 0; a < k; a++) {
+      const j = g.indices[i * k + a]!;
+      if (j < 0 || j === i) continue;
+      // weight of the reverse edge j -> i, if j lists i
+      let back = 0;
+      let backListed = false;
+      for (let b = 0; b < k; b++) {
+        if (g.indices[j * k + b] === i) {
+          back = w[j * k + b]!;
+          backListed = true;
+          break;
+        }
+      }
+      if (backListed && j < i) continue; // kept once, from the smaller index
+      const wij = w[i * k + a]!;
+      from.push(i);
+      to.push(j);
+      weight.push(wij + back - wij * back);
+    }
+  }
+  return { from: Int32Array.from(from), to: Int32Array.from(to), weight: Float32Array.from(weight) };
+}
+
+/** First two principal components of (a sample of) the rows, by power iteration; scaled to +-10. */
+export function pcaInit(v: Vectors, rng: Rng): Float32Array {
+  const { n, dim } = v;
+  const sample = sampleIndices(n, Math.min(n, 5000), rng);
+  const mean = new Float64Array(dim);
+  for (const i of sample) for (let j = 0; j < dim; j++) mean[j]! += v.data[i * dim + j]! / sample.length;
+  const comps: Float64Array[] = [];
+  for (let c = 0; c < 2; c++) {
+    let u = new Float64Array(dim).map(() => gaussian(rng));
+    for (let it = 0; it < 30; it++) {
+      const next = new Float64Array(dim);
+      for (const i of sample) {
+        let p = 0;
+        for (let j = 0; j < dim; j++) p += (v.data[i * dim + j]! - mean[j]!) * u[j]!;
+        for (let j = 0; j < dim; j++) next[j]! += p * (v.data[i * dim + j]! - mean[j]!);
+      }
+      for (const prev of comps) {
+        let p = 0;
+        for (let j = 0; j < dim; j++) p += next[j]! * prev[j]!;
+        for (let j = 0; j < dim; j++) next[j]! -= p * prev[j]!;
+      }
+      let norm = 0;
+      for (let j = 0; j < dim; j++) norm += next[j]! * next[j]!;
+      norm = Math.sqrt(norm) || 1;
+      u = next.map((x) => x / norm);
+    }
+    comps.push(u);
+  }
+  const y = new Float32Array(2 * n);
+  for (let c = 0; c < 2; c++) {
+    const u32 = Float32Array.from(comps[c]!);
+    let shift = 0;
+    for (let j = 0; j < dim; j++) shift += mean[j]! * comps[c]![j]!;
+    for (let i = 0; i < n; i++) y[2 * i + c] = dotAt(v.data, i * dim, u32, 0, dim) - shift;
+  }
+  return scaleTo(y, 10, rng);
+}
+
+/** Scales a layout into [-box, box] and adds a little jitter so coincident points can separate. */
+function scaleTo(y: Float32Array, box: number, rng: Rng): Float32Array {
+  let max = 0;
+  for (const x of y) max = Math.max(max, Math.abs(x));
+  const s = max > 0 ? box / max : 1;
+  for (let i = 0; i < y.length; i++) y[i] = y[i]! * s + (rng() - 0.5) * 1e-3 * box;
+  return y;
+}
+
+/** Lays out n points in 2-D from their kNN graph. Returns x0, y0, x1, y1, ... */
+export function project(v: Vectors, g: KnnGraph, opts: ProjectionOptions = {}): Float32Array {
+  const n = g.n;
+  const rng = seededRng(opts.seed ?? 11);
+  if (n === 0) return new Float32Array(0);
+  if (n === 1) return new Float32Array(2);
+  const y = opts.init ? Float32Array.from(opts.init) : pcaInit(v, rng);
+  const epochs = opts.epochs ?? (n <= 10_000 ? 200 : 120);
+  const negRate = opts.negativeSamples ?? 5;
+  const { from, to, weight } = fuzzyEdges(g);
+  const E = from.length;
+  let maxW = 0;
+  for (const w of weight) maxW = Math.max(maxW, w);
+  // UMAP's scheduling: an edge of weight w is sampled every maxW / w epochs.
+  const epochsPerSample = new Float32Array(E);
+  const nextSample = new Float32Array(E);
+  const epochsPerNeg = new Float32Array(E);
+  const nextNeg = new Float32Array(E);
+  for (let e = 0; e < E; e++) {
+    epochsPerSample[e] = weight[e]! > 0 ? maxW / weight[e]! : Infinity;
+    nextSample[e] = epochsPerSample[e]!;
+    epochsPerNeg[e] = epochsPerSample[e]! / negRate;
+    nextNeg[e] = epochsPerNeg[e]!;
+  }
+  const clip = (x: number): number => (x > 4 ? 4 : x < -4 ? -4 : x);
+  for (let epoch = 0; epoch < epochs; epoch++) {
+    opts.between?.();
+    const alpha = 1 - epoch / epochs;
+    for (let e = 0; e < E; e++) {
+      if (nextSample[e]! > epoch + 1) continue;
+      const i = from[e]!;
+      const j = to[e]!;
+      let dx = y[2 * i]! - y[2 * j]!;
+      let dy = y[2 * i + 1]! - y[2 * j + 1]!;
+      let d2 = dx * dx + dy * dy;
+      if (d2 > 0) {
+        const pw = Math.pow(d2, B);
+        const coeff = (-2 * A * B * (pw / d2)) / (A * pw + 1);
+        const gx = clip(coeff * dx) * alpha;
+        const gy = clip(coeff * dy) * alpha;
+        y[2 * i]! += gx;
+        y[2 * i + 1]! += gy;
+        y[2 * j]! -= gx;
+        y[2 * j + 1]! -= gy;
+      }
+      nextSample[e]! += epochsPerSample[e]!;
+      const negs = Math.floor((epoch + 1 - nextNeg[e]!) / epochsPerNeg[e]!);
+      for (let s = 0; s < negs; s++) {
+        const m = Math.floor(rng() * n);
+        if (m === i) continue;
+        dx = y[2 * i]! - y[2 * m]!;
+        dy = y[2 * i + 1]! - y[2 * m + 1]!;
+        d2 = dx * dx + dy * dy;
+        if (d2 <= 0) continue;
+        const coeff = (2 * B) / ((0.001 + d2) * (A * Math.pow(d2, B) + 1));
+        y[2 * i]! += clip(coeff * dx) * alpha;
+        y[2 * i + 1]! += clip(coeff * dy) * alpha;
+      }
+      nextNeg[e]! += negs * epochsPerNeg[e]!;
+    }
+    opts.onProgress?.(epoch + 1, epochs);
+  }
+  return y;
+}

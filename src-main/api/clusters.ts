@@ -1,0 +1,38 @@
+import type { ApiModule } from './table';
+import { v } from './validate';
+import {
+  clusterMembersPage,
+  listClusteringDTOs,
+  mapPoints,
+  mergeClustersRecomputed,
+  renameClusterChecked,
+  startClusterJob,
+  startProjectionJob,
+} from '../services/clusters';
+
+const id = v.int({ min: 1 });
+
+export const clustersApi: ApiModule = (catalog) => ({
+  'cluster:run': {
+    check: v.object({ k: v.optional(v.oneOf(v.int({ min: 1, max: 1000 }), v.literal('auto'))) }),
+    handle: ({ k }) => ({ jobId: startClusterJob(catalog, { k }).id }),
+  },
+  'cluster:list': { check: v.object({}), handle: () => listClusteringDTOs(catalog) },
+  'cluster:members': {
+    check: v.object({ clusteringId: id, cluster: v.int({ min: 0 }), offset: v.int({ min: 0 }), limit: v.int({ min: 1, max: 1000 }) }),
+    handle: ({ clusteringId, cluster, offset, limit }) => clusterMembersPage(catalog, clusteringId, cluster, offset, limit),
+  },
+  'cluster:rename': {
+    check: v.object({ clusteringId: id, cluster: v.int({ min: 0 }), name: v.string({ min: 1, max: 200 }) }),
+    handle: ({ clusteringId, cluster, name }) => ({ ok: renameClusterChecked(catalog, clusteringId, cluster, name) }),
+  },
+  'cluster:merge': {
+    check: v.object({ clusteringId: id, into: v.int({ min: 0 }), from: v.int({ min: 0 }) }),
+    handle: ({ clusteringId, into, from }) => ({ ok: mergeClustersRecomputed(catalog, clusteringId, into, from) }),
+  },
+  'map:points': {
+    check: v.object({ clusteringId: v.optional(id) }),
+    handle: ({ clusteringId }) => mapPoints(catalog, { clusteringId }),
+  },
+  'map:compute': { check: v.object({}), handle: () => ({ jobId: startProjectionJob(catalog).id }) },
+});

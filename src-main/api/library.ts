@@ -1,0 +1,113 @@
+import type { ModelDTO, SettingsDTO } from '../../src-shared/api';
+import type { Db } from '../db/open';
+import { countByStatus, getImage, listFailures, listImages, toImageDTO } from '../db/repos/images';
+import { getAllSettings, getSetting, setSettings } from '../db/repos/settings';
+import { startImport } from '../services/importer';
+import { appVersion, sampleInfo } from '../services/samples';
+import type { ApiModule } from './table';
+import { noArgs, v } from './validate';
+
+export const DEFAULT_SETTINGS: Readonly<SettingsDTO> = { backend: 'auto', thumbSize: 200, defaultK: 20 };
+
+const settingsShape = {
+  backend: v.optional(v.literal('auto', 'gpu', 'cpu')),
+  thumbSize: v.optional(v.int({ min: 64, max: 512 })),
+  defaultK: v.optional(v.int({ min: 2, max: 1000 })),
+};
+const checkSettings = v.object(settingsShape);
+
+/** Stored settings over the defaults; a stored value that no longer validates falls back to its default. */
+export function readSettings(db: Db): SettingsDTO {
+  const stored = getAllSettings(db);
+  const out: SettingsDTO = { ...DEFAULT_SETTINGS };
+  for (const key of Object.keys(settingsShape) as (keyof SettingsDTO)[]) {
+    try {
+      const value = settingsShape[key](stored[key], key);
+      if (value !== undefined) (out as unknown as Record<string, unknown>)[key] = value;
+    } catch {
+      // keep the default
+    }
+  }
+  return out;
+}
+
+const modelQueries = new WeakMap<Db, () => ModelDTO[]>();
+
+/** Models with how many photos each has embedded; the models table may still be empty. */
+function listModels(db: Db): ModelDTO[] {
+  let q = modelQueries.get(db);
+  if (!q) {
+    const stmt = db.prepare<[], { id: number; name: string; arch: string; patch_size: number; dim: number; source: 'trained' | 'imported'; created_at: string; embedded: number }>(
+      `SELECT m.id, m.name, m.arch, m.patch_size, m.dim, m.source, m.created_at,
+              (SELECT COUNT(*) FROM embeddings e WHERE e.model_id = m.id) AS embedded
+       FROM models m ORDER BY m.id`,
+    );
+    q = () => stmt.all().map((r) => ({
+      id: r.id, name: r.name, arch: r.arch, patchSize: r.patch_size, dim: r.dim, source: r.source, createdAt: r.created_at, embedded: r.embedded,
+    }));
+    modelQueries.set(db, q);
+  }
+  return q();
+}
+
+/** The active model id from settings, or null when unset or unknown. */
+export function activeModel(db: Db, models: readonly ModelDTO[]): number | null {
+  const id = getSetting(db, 'activeModel');
+  return typeof id === 'number' && models.some((m) => m.id === id) ? id : null;
+}
+
+const version = appVersion();
+
+export const libraryApi: ApiModule = (catalog, face) => ({
+  'app:status': {
+    check: noArgs,
+    handle: () => {
+      const counts = countByStatus(catalog.db);
+      const models = listModels(catalog.db);
+      return {
+        catalog: catalog.paths.root,
+        images: counts.ok,
+        failed: counts.failed,
+        gone: counts.gone,
+        models,
+        activeModel: activeModel(catalog.db, models),
+        // The lead wires real backend detection (dino/backend); until then the env var or wasm.
+        backend: process.env.DINO_BACKEND ?? 'wasm',
+        version,
+      };
+    },
+  },
+  'app:settings': { check: noArgs, handle: () => readSettings(catalog.db) },
+  'app:setSettings': {
+    check: checkSettings,
+    handle: (args) => {
+      setSettings(catalog.db, args);
+      return readSettings(catalog.db);
+    },
+  },
+  'library:samples': { check: noArgs, handle: () => sampleInfo() },
+  'library:pickFolder': {
+    check: noArgs,
+    handle: async () => ({ path: face.pickFolder ? await face.pickFolder() : null }),
+  },
+  'library:import': {
+    check: v.object({ folders: v.array(v.string({ min: 1, max: 4096 }), { max: 100 }) }),
+    handle: ({ folders }) => ({ jobId: startImport(catalog, folders).id }),
+  },
+  'library:images': {
+    check: v.object({ offset: v.int({ min: 0 }), limit: v.int({ min: 1, max: 5000 }) }),
+    handle: ({ offset, limit }) => {
+      const { items, total } = listImages(catalog.db, offset, limit);
+      return { items: items.map(toImageDTO), total, offset };
+    },
+  },
+  'library:image': {
+    check: v.object({ id: v.int({ min: 1 }) }),
+    handle: ({ id }) => {
+      const row = getImage(catalog.db, id);
+      if (!row) throw new Error(`No photo with id ${id}`);
+      return toImageDTO(row);
+    },
+  },
+  'library:failures': { check: noArgs, handle: () => listFailures(catalog.db) },
+});

@@ -1,0 +1,84 @@
+import type { PresetDTO } from '../../src-shared/api';
+import { PRESETS } from '../dino/presets';
+import { getImage } from '../db/repos/images';
+import { getModel } from '../db/repos/models';
+import { setSetting } from '../db/repos/settings';
+import { prepared } from '../db/repos/statements';
+import { lastRun, listMetrics } from '../db/repos/training';
+import type { Catalog } from '../services/catalog';
+import { attentionOf, embedOutsideBytes, startEmbed } from '../services/embedder';
+import { modelDTOs, resolveModelId } from '../services/models';
+import { searchByVector } from '../services/search';
+import { startTraining } from '../services/trainer';
+import type { ApiModule } from './table';
+import { noArgs, v } from './validate';
+
+/** Seconds per epoch per 1000 photos, from this catalog's own runs of the preset (mean img/s). */
+function measuredSpeed(catalog: Catalog, preset: string): number | null {
+  const r = prepared(
+    catalog.db,
+    `SELECT avg(m.img_per_sec) AS ips FROM training_metrics m JOIN training_runs r ON r.id = m.run_id
+     WHERE r.preset = ? AND m.step > 2`,
+  ).get(preset) as { ips: number | null };
+  return r.ips ? 1000 / r.ips : null;
+}
+
+function presetDTOs(catalog: Catalog): PresetDTO[] {
+  return PRESETS.map((p) => ({
+    name: p.name,
+    description: p.description,
+    arch: `${p.config.arch}/${p.config.patchSize}${p.config.depth ? ` (${p.config.depth} blocks)` : ''}`,
+    secondsPerEpochPer1000: measuredSpeed(catalog, p.name),
+    config: Object.fromEntries(Object.entries(p.config).filter(([, x]) => x !== null)) as PresetDTO['config'],
+  }));
+}
+
+export const trainApi: ApiModule = (catalog) => ({
+  'train:presets': { check: noArgs, handle: () => presetDTOs(catalog) },
+  'train:start': {
+    check: v.object({
+      preset: v.optional(v.literal(...PRESETS.map((p) => p.name))),
+      epochs: v.optional(v.int({ min: 1, max: 10_000 })),
+      from: v.optional(v.string({ min: 1, max: 4096 })),
+      resume: v.optional(v.boolean()),
+    }),
+    handle: (args) => ({ jobId: startTraining(catalog, args).id }),
+  },
+  'train:metrics': {
+    check: v.object({ runId: v.optional(v.int({ min: 1 })) }),
+    handle: ({ runId }) => {
+      const id = runId ?? lastRun(catalog.db)?.id;
+      return id === undefined ? [] : listMetrics(catalog.db, id);
+    },
+  },
+  'embed:start': {
+    check: v.object({ modelId: v.optional(v.int({ min: 1 })) }),
+    handle: ({ modelId }) => ({ jobId: startEmbed(catalog, resolveModelId(catalog, modelId)).id }),
+  },
+  'models:list': { check: noArgs, handle: () => modelDTOs(catalog) },
+  'models:setActive': {
+    check: v.object({ id: v.int({ min: 1 }) }),
+    handle: ({ id }) => {
+      if (!getModel(catalog.db, id)) throw new Error(`There is no model ${id}.`);
+      setSetting(catalog.db, 'activeModel', id);
+      return { ok: true };
+    },
+  },
+  'search:byImage': {
+    check: v.object({ dataBase64: v.string({ min: 1, max: 70_000_000 }), k: v.optional(v.int({ min: 1, max: 1000 })) }),
+    handle: async ({ dataBase64, k }) => {
+      const modelId = resolveModelId(catalog);
+      const vector = await embedOutsideBytes(catalog, modelId, Buffer.from(dataBase64, 'base64'));
+      return searchByVector(catalog, vector, { k, modelId });
+    },
+  },
+  'search:attention': {
+    check: v.object({ id: v.int({ min: 1 }) }),
+    handle: async ({ id }) => {
+      const img = getImage(catalog.db, id);
+      if (!img || img.status !== 'ok') throw new Error(`There is no photo ${id}.`);
+      const a = await attentionOf(catalog, resolveModelId(catalog), id, img.path);
+      return { heads: a.heads.length, grid: [a.grid, a.grid], maps: a.heads };
+    },
+  },
+});

@@ -1,0 +1,16 @@
+import { resolveModelId } from '../../services/models';
+import { startEmbed } from '../../services/embedder';
+import { intOpt, type Command } from '../command';
+
+export const command: Command = {
+  name: 'embed',
+  summary: "embed new and changed photos with a model's teacher backbone",
+  usage: 'embed [--model ID]',
+  options: { model: { type: 'string' } },
+  async run(ctx) {
+    const catalog = ctx.catalog();
+    const modelId = resolveModelId(catalog, intOpt(ctx, 'model', 1));
+    const r = await startEmbed(catalog, modelId).promise;
+    return { model: r.model, embedded: r.embedded, failed: r.failed, unchanged: r.skipped, seconds: r.seconds, backend: r.backend };
+  },
+};

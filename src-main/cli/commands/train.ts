@@ -1,0 +1,48 @@
+import { PRESETS } from '../../dino/presets';
+import { startTraining } from '../../services/trainer';
+import { intOpt, numberOpt, stringOpt, UsageError, type Command } from '../command';
+
+export const command: Command = {
+  name: 'train',
+  summary: 'train (or fine-tune) a DINO model on the catalog photos, then embed them',
+  usage: `train [--preset ${PRESETS.map((p) => p.name).join('|')}] [--epochs N] [--from FILE|NAME] [--resume] [--set key=value ...] [--max-steps N] [--minutes M] [--no-embed]`,
+  options: {
+    preset: { type: 'string' },
+    epochs: { type: 'string' },
+    from: { type: 'string' },
+    resume: { type: 'boolean' },
+    set: { type: 'string', multiple: true },
+    'max-steps': { type: 'string' },
+    minutes: { type: 'string' },
+    'no-embed': { type: 'boolean' },
+    'checkpoint-seconds': { type: 'string' },
+  },
+  async run(ctx) {
+    const overrides: Record<string, unknown> = {};
+    for (const kv of (ctx.values.set as string[] | undefined) ?? []) {
+      const eq = kv.indexOf('=');
+      if (eq < 1) throw new UsageError(`--set takes key=value, got ${kv}`);
+      const raw = kv.slice(eq + 1);
+      overrides[kv.slice(0, eq)] = raw === 'true' ? true : raw === 'false' ? false : Number.isNaN(Number(raw)) ? raw : Number(raw);
+    }
+    const catalog = ctx.catalog();
+    const checkpointSeconds = numberOpt(ctx, 'checkpoint-seconds');
+    const { promise } = startTraining(catalog, {
+      preset: stringOpt(ctx, 'preset'),
+      from: stringOpt(ctx, 'from'),
+      epochs: intOpt(ctx, 'epochs', 1),
+      overrides,
+      resume: Boolean(ctx.values.resume),
+      embed: !ctx.values['no-embed'],
+      maxSteps: intOpt(ctx, 'max-steps', 1),
+      maxMinutes: numberOpt(ctx, 'minutes'),
+      checkpointEveryMs: checkpointSeconds === undefined ? undefined : checkpointSeconds * 1000,
+    });
+    const r = await promise;
+    return {
+      model: r.model, run: r.run, preset: r.preset, epochs: r.epochs, steps: r.steps, totalSteps: r.totalSteps,
+      finalLoss: r.finalLoss, stoppedEarly: r.stoppedEarly, seconds: r.seconds, backend: r.backend,
+      embedded: r.embedding?.embedded ?? 0,
+    };
+  },
+};

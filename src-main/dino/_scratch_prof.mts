@@ -1,0 +1,21 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from './backend';
+import { getPreset, withOverrides } from './presets';
+import { createTrainState } from './trainer';
+import { dinoStep } from './step';
+import { Rng } from './rng';
+await initBackend('wasm');
+const cfg = withOverrides(getPreset(process.env.P ?? 'cpu-micro').config, JSON.parse(process.env.CFG ?? '{}'));
+const st = createTrainState(cfg);
+const r = new Rng(1);
+const rnd = (n: number, s: number) => tf.tensor4d(Float32Array.from({ length: n * s * s * 3 }, () => r.normal()), [n, s, s, 3]);
+const g = rnd(2 * cfg.batchSize, cfg.globalSize), l = rnd(cfg.nLocal * cfg.batchSize, cfg.localSize);
+const run = () => dinoStep(st, { globals: g, locals: l, epoch: 1, lr: 1e-4, wd: 0.04, momentum: 0.996, teacherTemp: 0.04 }, { nCrops: 2 + cfg.nLocal, studentTemp: 0.1, centerMomentum: 0.9, clipGrad: 3, freezeLastLayer: 1 });
+run();
+let t0 = performance.now(); run(); console.log('step ms', (performance.now() - t0).toFixed(0));
+const prof = await tf.profile(() => { run(); });
+const by = new Map<string, { ms: number; n: number }>();
+for (const k of prof.kernels) { const ms = (await k.kernelTimeMs) as number; const e = by.get(k.name) ?? { ms: 0, n: 0 }; e.ms += ms; e.n++; by.set(k.name, e); }
+const tot = [...by.values()].reduce((a, b) => a + b.ms, 0);
+console.log('peakBytes MB', (prof.peakBytes / 2 ** 20).toFixed(0), 'kernels', prof.kernels.length, 'total kernel ms', tot.toFixed(0));
+for (const [n, e] of [...by.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 22)) console.log(n.padEnd(22), e.ms.toFixed(0).padStart(7), String(e.n).padStart(6));

@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import {
+  DEFAULT_MULTICROP,
+  IMAGENET_MEAN,
+  IMAGENET_STD,
+  evalTransformInto,
+  multiCropInto,
+  randomResizedCropBox,
+  resampleBox,
+  type RgbImage,
+} from './augment';
+import { Rng } from './rng';
+
+function photo(w: number, h: number, seed: number): RgbImage {
+  const r = new Rng(seed);
+  const rgb = new Uint8Array(w * h * 3);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let c = 0; c < 3; c++) rgb[(y * w + x) * 3 + c] = (x * 3 + y * (c + 1) + r.int(0, 30)) & 255;
+  return { rgb, width: w, height: h };
+}
+
+const cfg = { ...DEFAULT_MULTICROP, globalSize: 32, localSize: 16, nLocal: 3 };
+
+function crops(img: RgbImage, seed: number, batch = 2, b = 1) {
+  const g = new Float32Array(2 * batch * 32 * 32 * 3);
+  const l = new Float32Array(3 * batch * 16 * 16 * 3);
+  multiCropInto(img, cfg, new Rng(seed), b, batch, g, l);
+  return { g, l };
+}
+
+describe('multi-crop augmentation', () => {
+  it('is deterministic for a seed and differs across seeds', () => {
+    const img = photo(80, 60, 1);
+    const a = crops(img, 5);
+    const b = crops(img, 5);
+    const c = crops(img, 6);
+    expect(a.g).toEqual(b.g);
+    expect(a.l).toEqual(b.l);
+    expect(a.g).not.toEqual(c.g);
+  });
+
+  it('writes crop-major slots only, with values in the normalised pixel range', () => {
+    const { g, l } = crops(photo(80, 60, 2), 3, 2, 1);
+    const gLen = 32 * 32 * 3;
+    // image 1 of a batch of 2 fills slots 1 (global 1) and 3 (global 2); slots 0 and 2 stay empty
+    expect(g.subarray(0, gLen).every((v) => v === 0)).toBe(true);
+    expect(g.subarray(2 * gLen, 3 * gLen).every((v) => v === 0)).toBe(true);
+    expect(g.subarray(gLen, 2 * gLen).some((v) => v !== 0)).toBe(true);
+    for (const arr of [g, l]) {
+      let bad = 0;
+      for (let i = 0; i < arr.length; i++) {
+        const c = i % 3;
+        const lo = -IMAGENET_MEAN[c]! / IMAGENET_STD[c]! - 1e-5;
+        const hi = (1 - IMAGENET_MEAN[c]!) / IMAGENET_STD[c]! + 1e-5;
+        if (!(arr[i]! >= lo && arr[i]! <= hi)) bad++;
+      }
+      expect(bad).toBe(0);
+    }
+  });
+
+  it('draws crop boxes inside the image with the requested area', () => {
+    const rng = new Rng(9);
+    for (let i = 0; i < 200; i++) {
+      const [x0, y0, x1, y1] = randomResizedCropBox(200, 100, [0.05, 0.4], rng);
+      expect(x0).toBeGreaterThanOrEqual(0);
+      expect(y0).toBeGreaterThanOrEqual(0);
+      expect(x1).toBeLessThanOrEqual(200);
+      expect(y1).toBeLessThanOrEqual(100);
+      const area = ((x1 - x0) * (y1 - y0)) / 20000;
+      expect(area).toBeGreaterThan(0.03);
+      expect(area).toBeLessThan(0.45);
+    }
+  });
+
+  it('resamples with antialiasing: a fine checkerboard shrinks to grey', () => {
+    const w = 64;
+    const rgb = new Uint8Array(w * w * 3);
+    for (let y = 0; y < w; y++) for (let x = 0; x < w; x++) rgb.fill((x + y) % 2 ? 255 : 0, (y * w + x) * 3, (y * w + x) * 3 + 3);
+    for (const kind of ['bicubic', 'bilinear'] as const) {
+      const out = resampleBox({ rgb, width: w, height: w }, 0, 0, w, w, 8, 8, kind);
+      for (const v of out) expect(Math.abs(v - 0.5)).toBeLessThan(0.02);
+    }
+  });
+
+  it('eval transform gives the centre crop of a resized image', () => {
+    // left half black, right half white: the centre crop's left edge is dark, right edge bright
+    const w = 120;
+    const h = 60;
+    const rgb = new Uint8Array(w * h * 3);
+    for (let y = 0; y < h; y++) for (let x = w / 2; x < w; x++) rgb.fill(255, (y * w + x) * 3, (y * w + x) * 3 + 3);
+    const out = new Float32Array(16 * 16 * 3);
+    evalTransformInto({ rgb, width: w, height: h }, 16, out, 0);
+    const px = (x: number, y: number) => out[(y * 16 + x) * 3]! * IMAGENET_STD[0] + IMAGENET_MEAN[0];
+    expect(px(0, 8)).toBeLessThan(0.05);
+    expect(px(15, 8)).toBeGreaterThan(0.95);
+  });
+
+  it('reports its speed', () => {
+    const img = photo(256, 192, 4);
+    const full = { ...DEFAULT_MULTICROP, globalSize: 96, localSize: 48, nLocal: 6 };
+    const g = new Float32Array(2 * 96 * 96 * 3);
+    const l = new Float32Array(6 * 48 * 48 * 3);
+    const rng = new Rng(1);
+    const t0 = performance.now();
+    const n = 20;
+    for (let i = 0; i < n; i++) multiCropInto(img, full, rng, 0, 1, g, l);
+    const s = (performance.now() - t0) / 1000;
+    console.log(`multi-crop 2x96 + 6x48 from 256x192: ${((n * 8) / s).toFixed(0)} crops/s, ${(n / s).toFixed(1)} images/s`);
+    expect(s).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,406 @@
+/**
+ * DINO's multi-crop augmentation (DataAugmentationDINO) on raw RGB pixels, in plain TypeScript:
+ * 2 global crops (RandomResizedCrop scale 0.4-1) + N local crops (scale 0.05-0.4), each with a
+ * horizontal flip (p 0.5), ColorJitter(0.4, 0.4, 0.2, 0.1) with p 0.8 (the four adjustments in a
+ * random order, as torchvision), grayscale (p 0.2), Gaussian blur (sigma 0.1-2) with p 1.0 on
+ * global 1, 0.1 on global 2, 0.5 on locals, solarisation (p 0.2) on global 2 only, then ImageNet
+ * mean/std normalisation. Resizing follows PIL (separable filters widened when shrinking, so
+ * downscaling is antialiased). Output is NHWC float32, written straight into a batch buffer.
+ */
+import type { Rng } from './rng';
+
+export interface RgbImage {
+  rgb: Uint8Array;
+  width: number;
+  height: number;
+}
+
+export const IMAGENET_MEAN = [0.485, 0.456, 0.406] as const;
+export const IMAGENET_STD = [0.229, 0.224, 0.225] as const;
+
+export interface MultiCropConfig {
+  globalSize: number;
+  localSize: number;
+  nLocal: number;
+  globalScale: [number, number];
+  localScale: [number, number];
+  interpolation: 'bicubic' | 'bilinear';
+}
+
+export const DEFAULT_MULTICROP: MultiCropConfig = {
+  globalSize: 224,
+  localSize: 96,
+  nLocal: 8,
+  globalScale: [0.4, 1],
+  localScale: [0.05, 0.4],
+  interpolation: 'bicubic',
+};
+
+// ---- resampling (PIL's ImagingResample: a filter whose support grows with the shrink factor) ----
+
+function bicubicFilter(x: number): number {
+  const a = -0.5; // PIL's bicubic
+  x = Math.abs(x);
+  if (x < 1) return ((a + 2) * x - (a + 3)) * x * x + 1;
+  if (x < 2) return (((x - 5) * x + 8) * x - 4) * a;
+  return 0;
+}
+function bilinearFilter(x: number): number {
+  x = Math.abs(x);
+  return x < 1 ? 1 - x : 0;
+}
+
+interface Coeffs {
+  start: Int32Array;
+  count: Int32Array;
+  weights: Float32Array;
+  taps: number;
+}
+
+/** per output pixel: the first input index, how many taps, and their normalised weights */
+function coeffs(inSize: number, box0: number, box1: number, outSize: number, kind: 'bicubic' | 'bilinear'): Coeffs {
+  const filter = kind === 'bicubic' ? bicubicFilter : bilinearFilter;
+  const support0 = kind === 'bicubic' ? 2 : 1;
+  const scale = (box1 - box0) / outSize;
+  const filterscale = Math.max(scale, 1);
+  const support = support0 * filterscale;
+  const taps = Math.ceil(support) * 2 + 1;
+  const start = new Int32Array(outSize);
+  const count = new Int32Array(outSize);
+  const weights = new Float32Array(outSize * taps);
+  for (let o = 0; o < outSize; o++) {
+    const center = box0 + (o + 0.5) * scale;
+    const xmin = Math.max(Math.trunc(center - support + 0.5), 0);
+    const xmax = Math.min(Math.trunc(center + support + 0.5), inSize);
+    let total = 0;
+    const n = Math.min(xmax - xmin, taps);
+    for (let k = 0; k < n; k++) {
+      const w = filter((k + xmin - center + 0.5) / filterscale);
+      weights[o * taps + k] = w;
+      total += w;
+    }
+    if (total !== 0) for (let k = 0; k < n; k++) weights[o * taps + k]! /= total;
+    start[o] = xmin;
+    count[o] = n;
+  }
+  return { start, count, weights, taps };
+}
+
+/**
+ * Resamples the box [x0, x1) x [y0, y1) of an RGB image to outW x outH, values in [0, 1], HWC.
+ * Horizontal pass first on the rows the vertical pass needs.
+ */
+export function resampleBox(
+  img: RgbImage,
+  x0: number,
+  y0: number,
+  x1: number,
+  y1: number,
+  outW: number,
+  outH: number,
+  kind: 'bicubic' | 'bilinear',
+): Float32Array {
+  const cx = coeffs(img.width, x0, x1, outW, kind);
+  const cy = coeffs(img.height, y0, y1, outH, kind);
+  const rowLo = cy.start.reduce((a, b) => Math.min(a, b), img.height);
+  let rowHi = 0;
+  for (let o = 0; o < outH; o++) rowHi = Math.max(rowHi, cy.start[o]! + cy.count[o]!);
+  const nRows = Math.max(rowHi - rowLo, 0);
+  const tmp = new Float32Array(nRows * outW * 3);
+  const src = img.rgb;
+  for (let r = 0; r < nRows; r++) {
+    const rowBase = (rowLo + r) * img.width * 3;
+    for (let o = 0; o < outW; o++) {
+      let a = 0;
+      let b = 0;
+      let c = 0;
+      const s = cx.start[o]!;
+      const wBase = o * cx.taps;
+      for (let k = 0; k < cx.count[o]!; k++) {
+        const w = cx.weights[wBase + k]!;
+        const i = rowBase + (s + k) * 3;
+        a += w * src[i]!;
+        b += w * src[i + 1]!;
+        c += w * src[i + 2]!;
+      }
+      const t = (r * outW + o) * 3;
+      tmp[t] = a;
+      tmp[t + 1] = b;
+      tmp[t + 2] = c;
+    }
+  }
+  const out = new Float32Array(outW * outH * 3);
+  for (let o = 0; o < outH; o++) {
+    const s = cy.start[o]! - rowLo;
+    const wBase = o * cy.taps;
+    for (let k = 0; k < cy.count[o]!; k++) {
+      const w = cy.weights[wBase + k]! / 255;
+      const rb = (s + k) * outW * 3;
+      const ob = o * outW * 3;
+      for (let i = 0; i < outW * 3; i++) out[ob + i]! += w * tmp[rb + i]!;
+    }
+  }
+  for (let i = 0; i < out.length; i++) out[i] = Math.min(1, Math.max(0, out[i]!));
+  return out;
+}
+
+// ---- RandomResizedCrop.get_params (torchvision) ----
+
+export function randomResizedCropBox(
+  w: number,
+  h: number,
+  scale: [number, number],
+  rng: Rng,
+  ratio: [number, number] = [3 / 4, 4 / 3],
+): [number, number, number, number] {
+  const area = w * h;
+  const logR = [Math.log(ratio[0]), Math.log(ratio[1])] as const;
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const target = area * rng.uniform(scale[0], scale[1]);
+    const aspect = Math.exp(rng.uniform(logR[0], logR[1]));
+    const cw = Math.round(Math.sqrt(target * aspect));
+    const ch = Math.round(Math.sqrt(target / aspect));
+    if (cw > 0 && cw <= w && ch > 0 && ch <= h) {
+      const top = rng.int(0, h - ch + 1);
+      const left = rng.int(0, w - cw + 1);
+      return [left, top, left + cw, top + ch];
+    }
+  }
+  // fallback: a central crop with the ratio clamped into range
+  const inRatio = w / h;
+  let cw = w;
+  let ch = h;
+  if (inRatio < ratio[0]) ch = Math.round(w / ratio[0]);
+  else if (inRatio > ratio[1]) cw = Math.round(h * ratio[1]);
+  const left = Math.floor((w - cw) / 2);
+  const top = Math.floor((h - ch) / 2);
+  return [left, top, left + cw, top + ch];
+}
+
+// ---- photometric transforms on HWC float [0, 1] ----
+
+function gray(r: number, g: number, b: number): number {
+  return 0.299 * r + 0.587 * g + 0.114 * b;
+}
+function clamp01(v: number): number {
+  return v < 0 ? 0 : v > 1 ? 1 : v;
+}
+
+function hflip(px: Float32Array, w: number, h: number): void {
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w >> 1; x++) {
+      const a = (y * w + x) * 3;
+      const b = (y * w + (w - 1 - x)) * 3;
+      for (let c = 0; c < 3; c++) {
+        const t = px[a + c]!;
+        px[a + c] = px[b + c]!;
+        px[b + c] = t;
+      }
+    }
+  }
+}
+
+function brightness(px: Float32Array, f: number): void {
+  for (let i = 0; i < px.length; i++) px[i] = clamp01(px[i]! * f);
+}
+
+function contrast(px: Float32Array, f: number): void {
+  let mean = 0;
+  for (let i = 0; i < px.length; i += 3) mean += gray(px[i]!, px[i + 1]!, px[i + 2]!);
+  mean /= px.length / 3;
+  for (let i = 0; i < px.length; i++) px[i] = clamp01(f * px[i]! + (1 - f) * mean);
+}
+
+function saturation(px: Float32Array, f: number): void {
+  for (let i = 0; i < px.length; i += 3) {
+    const l = gray(px[i]!, px[i + 1]!, px[i + 2]!);
+    for (let c = 0; c < 3; c++) px[i + c] = clamp01(f * px[i + c]! + (1 - f) * l);
+  }
+}
+
+/** shift hue by f (a fraction of the colour circle, in [-0.5, 0.5]) through HSV */
+function hue(px: Float32Array, f: number): void {
+  for (let i = 0; i < px.length; i += 3) {
+    const r = px[i]!;
+    const g = px[i + 1]!;
+    const b = px[i + 2]!;
+    const max = Math.max(r, g, b);
+    const min = Math.min(r, g, b);
+    const d = max - min;
+    if (d === 0) continue;
+    let hh: number;
+    if (max === r) hh = ((g - b) / d) % 6;
+    else if (max === g) hh = (b - r) / d + 2;
+    else hh = (r - g) / d + 4;
+    hh = hh / 6 + f;
+    hh -= Math.floor(hh);
+    const s = d / max;
+    const v = max;
+    const h6 = hh * 6;
+    const k = Math.floor(h6);
+    const fr = h6 - k;
+    const p = v * (1 - s);
+    const q = v * (1 - s * fr);
+    const t = v * (1 - s * (1 - fr));
+    const rgb = [
+      [v, t, p],
+      [q, v, p],
+      [p, v, t],
+      [p, q, v],
+      [t, p, v],
+      [v, p, q],
+    ][k % 6]!;
+    px[i] = rgb[0]!;
+    px[i + 1] = rgb[1]!;
+    px[i + 2] = rgb[2]!;
+  }
+}
+
+function grayscale(px: Float32Array): void {
+  for (let i = 0; i < px.length; i += 3) {
+    const l = gray(px[i]!, px[i + 1]!, px[i + 2]!);
+    px[i] = l;
+    px[i + 1] = l;
+    px[i + 2] = l;
+  }
+}
+
+/** separable Gaussian blur, kernel radius ceil(3 sigma), edges replicated */
+function gaussianBlur(px: Float32Array, w: number, h: number, sigma: number): void {
+  const rad = Math.max(1, Math.ceil(3 * sigma));
+  const k = new Float32Array(2 * rad + 1);
+  let sum = 0;
+  for (let i = -rad; i <= rad; i++) sum += k[i + rad] = Math.exp(-(i * i) / (2 * sigma * sigma));
+  for (let i = 0; i < k.length; i++) k[i]! /= sum;
+  const tmp = new Float32Array(px.length);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      let a = 0;
+      let b = 0;
+      let c = 0;
+      for (let i = -rad; i <= rad; i++) {
+        const xx = Math.min(w - 1, Math.max(0, x + i));
+        const s = (y * w + xx) * 3;
+        const kv = k[i + rad]!;
+        a += kv * px[s]!;
+        b += kv * px[s + 1]!;
+        c += kv * px[s + 2]!;
+      }
+      const o = (y * w + x) * 3;
+      tmp[o] = a;
+      tmp[o + 1] = b;
+      tmp[o + 2] = c;
+    }
+  }
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      let a = 0;
+      let b = 0;
+      let c = 0;
+      for (let i = -rad; i <= rad; i++) {
+        const yy = Math.min(h - 1, Math.max(0, y + i));
+        const s = (yy * w + x) * 3;
+        const kv = k[i + rad]!;
+        a += kv * tmp[s]!;
+        b += kv * tmp[s + 1]!;
+        c += kv * tmp[s + 2]!;
+      }
+      const o = (y * w + x) * 3;
+      px[o] = a;
+      px[o + 1] = b;
+      px[o + 2] = c;
+    }
+  }
+}
+
+function solarize(px: Float32Array): void {
+  // PIL ImageOps.solarize(threshold=128): pixels >= 128 inverted
+  for (let i = 0; i < px.length; i++) if (px[i]! >= 128 / 255) px[i] = 1 - px[i]!;
+}
+
+/** flip, colour jitter, grayscale: flip_and_color_jitter in the official code */
+function flipAndColorJitter(px: Float32Array, size: number, rng: Rng): void {
+  if (rng.next() < 0.5) hflip(px, size, size);
+  if (rng.next() < 0.8) {
+    const b = rng.uniform(0.6, 1.4);
+    const c = rng.uniform(0.6, 1.4);
+    const s = rng.uniform(0.8, 1.2);
+    const hf = rng.uniform(-0.1, 0.1);
+    for (const fn of rng.permutation(4)) {
+      if (fn === 0) brightness(px, b);
+      else if (fn === 1) contrast(px, c);
+      else if (fn === 2) saturation(px, s);
+      else hue(px, hf);
+    }
+  }
+  if (rng.next() < 0.2) grayscale(px);
+}
+
+/** ImageNet normalisation, written at `offset` (in floats) of `dst` */
+export function normalizeInto(px: Float32Array, dst: Float32Array, offset: number): void {
+  for (let i = 0; i < px.length; i += 3) {
+    dst[offset + i] = (px[i]! - IMAGENET_MEAN[0]) / IMAGENET_STD[0];
+    dst[offset + i + 1] = (px[i + 1]! - IMAGENET_MEAN[1]) / IMAGENET_STD[1];
+    dst[offset + i + 2] = (px[i + 2]! - IMAGENET_MEAN[2]) / IMAGENET_STD[2];
+  }
+}
+
+type View = 'global1' | 'global2' | 'local';
+
+function oneCrop(img: RgbImage, size: number, scale: [number, number], view: View, cfg: MultiCropConfig, rng: Rng): Float32Array {
+  const [x0, y0, x1, y1] = randomResizedCropBox(img.width, img.height, scale, rng);
+  const px = resampleBox(img, x0, y0, x1, y1, size, size, cfg.interpolation);
+  flipAndColorJitter(px, size, rng);
+  const blurP = view === 'global1' ? 1 : view === 'global2' ? 0.1 : 0.5;
+  if (rng.next() < blurP) gaussianBlur(px, size, size, rng.uniform(0.1, 2));
+  if (view === 'global2' && rng.next() < 0.2) solarize(px);
+  return px;
+}
+
+/**
+ * Writes image b's crops into crop-major batch buffers: globals [2, B, S, S, 3], locals [nLocal, B, s, s, 3].
+ */
+export function multiCropInto(
+  img: RgbImage,
+  cfg: MultiCropConfig,
+  rng: Rng,
+  b: number,
+  batch: number,
+  globals: Float32Array,
+  locals: Float32Array | null,
+): void {
+  const gLen = cfg.globalSize * cfg.globalSize * 3;
+  const lLen = cfg.localSize * cfg.localSize * 3;
+  for (let c = 0; c < 2; c++) {
+    const px = oneCrop(img, cfg.globalSize, cfg.globalScale, c === 0 ? 'global1' : 'global2', cfg, rng);
+    normalizeInto(px, globals, (c * batch + b) * gLen);
+  }
+  if (!locals) return;
+  for (let c = 0; c < cfg.nLocal; c++) {
+    const px = oneCrop(img, cfg.localSize, cfg.localScale, 'local', cfg, rng);
+    normalizeInto(px, locals, (c * batch + b) * lLen);
+  }
+}
+
+/**
+ * The evaluation transform: resize the shorter side to 256 * size / 224, centre-crop size x size,
+ * normalise. Done as one resample of the source box that becomes the centre crop.
+ */
+export function evalTransformInto(
+  img: RgbImage,
+  size: number,
+  dst: Float32Array,
+  offset: number,
+  kind: 'bicubic' | 'bilinear' = 'bicubic',
+): void {
+  const short = Math.round((256 * size) / 224);
+  const s = short / Math.min(img.width, img.height);
+  const rw = img.width <= img.height ? short : Math.floor(img.width * s);
+  const rh = img.height < img.width ? short : Math.floor(img.height * s);
+  const top = Math.round((rh - size) / 2);
+  const left = Math.round((rw - size) / 2);
+  const sx = img.width / rw;
+  const sy = img.height / rh;
+  const px = resampleBox(img, left * sx, top * sy, (left + size) * sx, (top + size) * sy, size, size, kind);
+  normalizeInto(px, dst, offset);
+}

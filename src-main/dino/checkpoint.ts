@@ -1,0 +1,71 @@
+/**
+ * Training state <-> safetensors: everything a resumed run needs to continue exactly (student,
+ * teacher, AdamW moments and step counts, centre, iteration, config, RNG state). Tensor names:
+ * student.<param>, teacher.<param>, optimizer.m.<param>, optimizer.v.<param>, center.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { DinoConfig } from './presets';
+import type { NamedArray, SafetensorsContent } from './safetensors';
+import type { DinoState } from './step';
+
+export const CHECKPOINT_FORMAT = 'dino-explorer-train/1';
+
+export interface TrainProgress {
+  /** iterations done (the next one to run) */
+  it: number;
+  rngState: number;
+  numImages: number;
+}
+
+function arr(t: tf.Tensor): NamedArray {
+  return { shape: [...t.shape], data: t.dataSync() as Float32Array };
+}
+
+export function stateToCheckpoint(state: DinoState, config: DinoConfig, progress: TrainProgress): SafetensorsContent {
+  const tensors = new Map<string, NamedArray>();
+  for (const [n, v] of state.student.params) tensors.set(`student.${n}`, arr(v));
+  for (const [n, v] of state.teacher.params) tensors.set(`teacher.${n}`, arr(v));
+  const steps: Record<string, number> = {};
+  for (const [n, s] of state.optimizer.state) {
+    tensors.set(`optimizer.m.${n}`, arr(s.m));
+    tensors.set(`optimizer.v.${n}`, arr(s.v));
+    steps[n] = s.step;
+  }
+  tensors.set('center', arr(state.center));
+  return {
+    tensors,
+    metadata: {
+      format: CHECKPOINT_FORMAT,
+      config: JSON.stringify(config),
+      progress: JSON.stringify(progress),
+      optimizerSteps: JSON.stringify(steps),
+    },
+  };
+}
+
+export function checkpointConfig(ck: SafetensorsContent): { config: DinoConfig; progress: TrainProgress } {
+  if (ck.metadata.format !== CHECKPOINT_FORMAT) throw new Error(`not a training checkpoint (format ${ck.metadata.format ?? 'missing'})`);
+  return { config: JSON.parse(ck.metadata.config!) as DinoConfig, progress: JSON.parse(ck.metadata.progress!) as TrainProgress };
+}
+
+/** Loads a checkpoint into a freshly created state of the same config. */
+export function restoreState(state: DinoState, ck: SafetensorsContent): void {
+  const set = (v: tf.Variable, name: string) => {
+    const t = ck.tensors.get(name);
+    if (!t) throw new Error(`checkpoint has no ${name}`);
+    if (t.shape.join(',') !== v.shape.join(',')) throw new Error(`${name}: shape [${t.shape}] != [${v.shape}]`);
+    tf.tidy(() => v.assign(tf.tensor(t.data, v.shape)));
+  };
+  for (const [n, v] of state.student.params) set(v, `student.${n}`);
+  for (const [n, v] of state.teacher.params) set(v, `teacher.${n}`);
+  set(state.center, 'center');
+  const steps = JSON.parse(ck.metadata.optimizerSteps ?? '{}') as Record<string, number>;
+  for (const [n, step] of Object.entries(steps)) {
+    const p = state.student.params.get(n);
+    if (!p) throw new Error(`checkpoint optimizer state for unknown parameter ${n}`);
+    const s = state.optimizer.ensure(n);
+    set(s.m, `optimizer.m.${n}`);
+    set(s.v, `optimizer.v.${n}`);
+    s.step = step;
+  }
+}

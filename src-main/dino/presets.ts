@@ -1,0 +1,193 @@
+/**
+ * Named training recipes. Every hyperparameter of main_dino.py that matters here is a field, so a
+ * preset is a complete config and any field can be overridden by name. Defaults follow the official
+ * code; the CPU presets shrink the model, crops and head so a few thousand photos train in minutes on
+ * the wasm backend, and raise the base lr (the official 5e-4 per 256 images, scaled linearly, is tiny
+ * at batch 16 and learns too slowly in a short run).
+ */
+import type { VitArch } from './vit';
+
+export interface DinoConfig {
+  arch: VitArch;
+  patchSize: number;
+  /** override the architecture's depth (fewer blocks train faster on CPU); null = the arch's */
+  depth: number | null;
+  /** image size the position embedding is laid out for; other crop sizes interpolate it */
+  imgSize: number;
+  dropPathRate: number;
+  // multi-crop
+  globalSize: number;
+  localSize: number;
+  nLocal: number;
+  globalScaleMin: number;
+  globalScaleMax: number;
+  localScaleMin: number;
+  localScaleMax: number;
+  interpolation: 'bicubic' | 'bilinear';
+  // head
+  outDim: number;
+  hiddenDim: number;
+  bottleneckDim: number;
+  nlayers: number;
+  normLastLayer: boolean;
+  /** BatchNorm in the head is not implemented (the official default is off) */
+  useBnInHead: false;
+  // loss
+  teacherTemp: number;
+  warmupTeacherTemp: number;
+  warmupTeacherTempEpochs: number;
+  studentTemp: number;
+  centerMomentum: number;
+  // optimisation
+  batchSize: number;
+  epochs: number;
+  /** base learning rate for a batch of 256; the run uses lr * batchSize / 256 */
+  lr: number;
+  minLr: number;
+  warmupEpochs: number;
+  weightDecay: number;
+  weightDecayEnd: number;
+  momentumTeacher: number;
+  clipGrad: number;
+  freezeLastLayer: number;
+  seed: number;
+}
+
+export interface Preset {
+  name: string;
+  description: string;
+  /** which backends it is meant for */
+  target: 'cpu' | 'gpu';
+  config: DinoConfig;
+}
+
+/** main_dino.py's defaults for ViT-S/16 (with the recommended teacher-temperature warmup) */
+export const OFFICIAL_VIT_S16: DinoConfig = {
+  arch: 'vit_small',
+  patchSize: 16,
+  depth: null,
+  imgSize: 224,
+  dropPathRate: 0.1,
+  globalSize: 224,
+  localSize: 96,
+  nLocal: 10,
+  globalScaleMin: 0.4,
+  globalScaleMax: 1,
+  localScaleMin: 0.05,
+  localScaleMax: 0.4,
+  interpolation: 'bicubic',
+  outDim: 65536,
+  hiddenDim: 2048,
+  bottleneckDim: 256,
+  nlayers: 3,
+  normLastLayer: true,
+  useBnInHead: false,
+  teacherTemp: 0.07,
+  warmupTeacherTemp: 0.04,
+  warmupTeacherTempEpochs: 30,
+  studentTemp: 0.1,
+  centerMomentum: 0.9,
+  batchSize: 64,
+  epochs: 100,
+  lr: 5e-4,
+  minLr: 1e-6,
+  warmupEpochs: 10,
+  weightDecay: 0.04,
+  weightDecayEnd: 0.4,
+  momentumTeacher: 0.996,
+  clipGrad: 3,
+  freezeLastLayer: 1,
+  seed: 0,
+};
+
+export const PRESETS: Preset[] = [
+  {
+    name: 'cpu-tiny',
+    description: 'ViT-Tiny/16 at 96 px (6 local crops of 48 px), K 4096, batch 16: the CPU/wasm default',
+    target: 'cpu',
+    config: {
+      ...OFFICIAL_VIT_S16,
+      arch: 'vit_tiny',
+      imgSize: 96,
+      dropPathRate: 0,
+      globalSize: 96,
+      localSize: 48,
+      nLocal: 6,
+      outDim: 4096,
+      hiddenDim: 2048,
+      bottleneckDim: 256,
+      teacherTemp: 0.04,
+      warmupTeacherTemp: 0.04,
+      warmupTeacherTempEpochs: 0,
+      batchSize: 16,
+      epochs: 10,
+      lr: 4e-3,
+      minLr: 1e-5,
+      warmupEpochs: 1,
+      momentumTeacher: 0.99,
+    },
+  },
+  {
+    name: 'cpu-micro',
+    description: 'ViT-Tiny/16 with 6 blocks at 64 px (4 local crops of 32 px), K 2048, batch 32: fastest on CPU',
+    target: 'cpu',
+    config: {
+      ...OFFICIAL_VIT_S16,
+      arch: 'vit_tiny',
+      depth: 6,
+      imgSize: 64,
+      dropPathRate: 0,
+      globalSize: 64,
+      localSize: 32,
+      nLocal: 4,
+      outDim: 2048,
+      hiddenDim: 1024,
+      bottleneckDim: 256,
+      teacherTemp: 0.04,
+      warmupTeacherTemp: 0.04,
+      warmupTeacherTempEpochs: 0,
+      batchSize: 32,
+      epochs: 15,
+      lr: 4e-3,
+      minLr: 1e-5,
+      warmupEpochs: 1,
+      momentumTeacher: 0.99,
+    },
+  },
+  {
+    name: 'gpu-tiny',
+    description: 'ViT-Tiny/16 at 224 px (8 local crops of 96 px), K 16384, batch 64',
+    target: 'gpu',
+    config: { ...OFFICIAL_VIT_S16, arch: 'vit_tiny', nLocal: 8, outDim: 16384, epochs: 100, lr: 1e-3 },
+  },
+  {
+    name: 'gpu-small',
+    description: 'the official ViT-S/16 recipe: 224 px, 10 local crops of 96 px, K 65536, batch 64, 100 epochs',
+    target: 'gpu',
+    config: { ...OFFICIAL_VIT_S16 },
+  },
+];
+
+export function getPreset(name: string): Preset {
+  const p = PRESETS.find((x) => x.name === name);
+  if (!p) throw new Error(`unknown preset "${name}"; presets: ${PRESETS.map((x) => x.name).join(', ')}`);
+  return p;
+}
+
+/** The preset used when none is named: a GPU recipe only on CUDA. */
+export function defaultPresetName(backendDescription: string): string {
+  return /CUDA|gpu/i.test(backendDescription) ? 'gpu-small' : 'cpu-tiny';
+}
+
+/** Applies overrides by field name, checking each name and type against the base config. */
+export function withOverrides(base: DinoConfig, overrides: Record<string, unknown>): DinoConfig {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(overrides)) {
+    if (v === undefined) continue;
+    if (!(k in base)) throw new Error(`unknown training option "${k}"`);
+    const cur = (base as unknown as Record<string, unknown>)[k];
+    if (cur !== null && typeof cur !== typeof v) throw new Error(`option ${k} must be a ${typeof cur}`);
+    out[k] = v;
+  }
+  return out as unknown as DinoConfig;
+}

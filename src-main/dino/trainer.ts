@@ -1,0 +1,280 @@
+/**
+ * The training loop of main_dino.py (train_one_epoch) over photos from an async source: per step a
+ * batch of images becomes 2 global + nLocal local crops, then one DINO iteration (step.ts) with this
+ * iteration's lr, weight decay, teacher momentum and the epoch's teacher temperature. Reports metrics
+ * every step, watches for collapse, checkpoints on a timer and at the end, and resumes exactly
+ * (same schedules, same RNG stream) from a checkpoint.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { multiCropInto, type MultiCropConfig, type RgbImage } from './augment';
+import { checkpointConfig, restoreState, stateToCheckpoint } from './checkpoint';
+import { netConfigs } from './model';
+import { cloneNet, createNet } from './net';
+import type { DinoConfig } from './presets';
+import { Rng } from './rng';
+import type { SafetensorsContent } from './safetensors';
+import { buildSchedules, type Schedules } from './schedules';
+import { createState, dinoStep, disposeState, type DinoState } from './step';
+
+export interface SourceImage extends RgbImage {
+  id: number;
+}
+
+export type Collapse = 'uniform' | 'one-prototype' | null;
+
+export interface StepMetrics {
+  epoch: number;
+  /** iterations done, 1-based */
+  step: number;
+  totalSteps: number;
+  loss: number;
+  lr: number;
+  wd: number;
+  momentum: number;
+  teacherTemp: number;
+  teacherEntropy: number;
+  klTeacherStudent: number;
+  imgPerSec: number;
+  /** share of the step spent getting images and making crops */
+  dataWaitFraction: number;
+  etaSeconds: number | null;
+  collapse: Collapse;
+  msPerStep: number;
+}
+
+export interface TrainHooks {
+  onStep?(m: StepMetrics): void | Promise<void>;
+  /** called every checkpointEveryMs and at the end with the full state; write it with writeSafetensors */
+  checkpoint?(state: SafetensorsContent, info: { it: number; epoch: number; final: boolean }): void | Promise<void>;
+  signal?: AbortSignal;
+  /** polled before each step; while true the loop waits (and still honours the signal) */
+  shouldPause?(): boolean;
+  /** awaited before each step (e.g. a job's checkpoint(), which waits while paused and throws when cancelled) */
+  beforeStep?(): Promise<void>;
+}
+
+export interface TrainOptions {
+  /** photos the source yields per epoch (fixes the schedules' length; drop_last as the official loader) */
+  numImages: number;
+  checkpointEveryMs?: number;
+  /** steps in a row with the teacher entropy in a collapse zone before it is reported */
+  collapseWindow?: number;
+  /** continue a run from this checkpoint (its config wins over `config`) */
+  resume?: SafetensorsContent;
+  /** stop after this many iterations in this call (tests, benchmarks); the schedules stay the full run's */
+  maxSteps?: number;
+}
+
+export interface TrainResult {
+  state: DinoState;
+  config: DinoConfig;
+  /** iterations done in total */
+  it: number;
+  totalSteps: number;
+  stoppedEarly: boolean;
+  dispose(): void;
+}
+
+export function multiCropConfig(c: DinoConfig): MultiCropConfig {
+  return {
+    globalSize: c.globalSize,
+    localSize: c.localSize,
+    nLocal: c.nLocal,
+    globalScale: [c.globalScaleMin, c.globalScaleMax],
+    localScale: [c.localScaleMin, c.localScaleMax],
+    interpolation: c.interpolation,
+  };
+}
+
+/** A fresh student (official init) and a teacher that starts as its copy. */
+export function createTrainState(config: DinoConfig): DinoState {
+  const nets = netConfigs(config);
+  const student = createNet(nets.student, new Rng(config.seed ^ 0x5eed));
+  const teacher = cloneNet(student, nets.teacher);
+  return createState(student, teacher);
+}
+
+/** Collapse watch: the teacher's entropy near log K (uniform) or near 0 (one prototype) for `window` steps. */
+export class CollapseWatch {
+  private uniform = 0;
+  private single = 0;
+  constructor(
+    private readonly k: number,
+    private readonly window: number,
+  ) {}
+  update(entropy: number): Collapse {
+    const logK = Math.log(this.k);
+    this.uniform = entropy >= 0.98 * logK ? this.uniform + 1 : 0;
+    this.single = entropy <= 0.05 * logK ? this.single + 1 : 0;
+    if (this.uniform >= this.window) return 'uniform';
+    if (this.single >= this.window) return 'one-prototype';
+    return null;
+  }
+}
+
+/** Makes one batch of crops from `batch` images: crop-major tensors. */
+export function makeBatch(images: RgbImage[], cfg: MultiCropConfig, rng: Rng): { globals: tf.Tensor4D; locals?: tf.Tensor4D } {
+  const b = images.length;
+  const gs = cfg.globalSize;
+  const ls = cfg.localSize;
+  const g = new Float32Array(2 * b * gs * gs * 3);
+  const l = cfg.nLocal > 0 ? new Float32Array(cfg.nLocal * b * ls * ls * 3) : null;
+  images.forEach((img, i) => multiCropInto(img, cfg, rng, i, b, g, l));
+  const globals = tf.tensor4d(g, [2 * b, gs, gs, 3]);
+  if (!l) return { globals };
+  return { globals, locals: tf.tensor4d(l, [cfg.nLocal * b, ls, ls, 3]) };
+}
+
+function abortError(): Error {
+  const e = new Error('training cancelled');
+  e.name = 'AbortError';
+  return e;
+}
+
+/**
+ * Trains. `source(epoch, skip)` yields the epoch's photos (shuffled as the caller likes, the same order
+ * for the same epoch if a resumed run is to repeat the original exactly), starting at photo `skip`.
+ */
+export async function trainDino(
+  configIn: DinoConfig,
+  source: (epoch: number, skip: number) => AsyncIterable<SourceImage>,
+  hooks: TrainHooks,
+  opts: TrainOptions,
+): Promise<TrainResult> {
+  let config = configIn;
+  let startIt = 0;
+  let rngState = config.seed >>> 0;
+  if (opts.resume) {
+    const ck = checkpointConfig(opts.resume);
+    config = ck.config;
+    startIt = ck.progress.it;
+    rngState = ck.progress.rngState;
+    if (ck.progress.numImages !== opts.numImages) {
+      // the schedules are a function of the photo count; keep the run's own to stay continuous
+      opts = { ...opts, numImages: ck.progress.numImages };
+    }
+  }
+  const itersPerEpoch = Math.floor(opts.numImages / config.batchSize);
+  const sched: Schedules = buildSchedules(config, itersPerEpoch);
+  const totalSteps = config.epochs * itersPerEpoch;
+  const state = createTrainState(config);
+  if (opts.resume) restoreState(state, opts.resume);
+  const rng = new Rng(0);
+  rng.state = rngState;
+  const crops = multiCropConfig(config);
+  const hyper = {
+    nCrops: 2 + config.nLocal,
+    studentTemp: config.studentTemp,
+    centerMomentum: config.centerMomentum,
+    clipGrad: config.clipGrad,
+    freezeLastLayer: config.freezeLastLayer,
+  };
+  const watch = new CollapseWatch(config.outDim, opts.collapseWindow ?? 20);
+  const result: TrainResult = {
+    state,
+    config,
+    it: startIt,
+    totalSteps,
+    stoppedEarly: false,
+    dispose: () => disposeState(state),
+  };
+  const save = async (final: boolean) => {
+    if (!hooks.checkpoint) return;
+    const ck = stateToCheckpoint(state, config, { it: result.it, rngState: rng.state, numImages: opts.numImages });
+    await hooks.checkpoint(ck, { it: result.it, epoch: Math.floor(result.it / itersPerEpoch), final });
+  };
+
+  let lastSave = Date.now();
+  let stepsThisCall = 0;
+  let emaStepMs = 0;
+  try {
+    outer: for (let epoch = Math.floor(startIt / itersPerEpoch); epoch < config.epochs; epoch++) {
+      // a resumed run starts mid-epoch: the source skips the photos that epoch already used
+      const skip = Math.max(0, result.it - epoch * itersPerEpoch) * config.batchSize;
+      const iterator = source(epoch, skip)[Symbol.asyncIterator]();
+      let exhausted = false;
+      while (result.it < (epoch + 1) * itersPerEpoch) {
+        if (opts.maxSteps !== undefined && stepsThisCall >= opts.maxSteps) {
+          result.stoppedEarly = true;
+          break outer;
+        }
+        while (hooks.shouldPause?.()) {
+          if (hooks.signal?.aborted) throw abortError();
+          await new Promise((r) => setTimeout(r, 200));
+        }
+        await hooks.beforeStep?.();
+        if (hooks.signal?.aborted) throw abortError();
+
+        const t0 = performance.now();
+        const images: SourceImage[] = [];
+        while (images.length < config.batchSize) {
+          const n = await iterator.next();
+          if (n.done) {
+            exhausted = true;
+            break;
+          }
+          images.push(n.value);
+        }
+        if (exhausted) break; // drop_last: a short final batch is skipped
+        const batch = makeBatch(images, crops, rng);
+        const t1 = performance.now();
+
+        const it = result.it;
+        const r = dinoStep(
+          state,
+          {
+            globals: batch.globals,
+            locals: batch.locals,
+            epoch,
+            lr: sched.lr[it]!,
+            wd: sched.wd[it]!,
+            momentum: sched.momentum[it]!,
+            teacherTemp: sched.teacherTemp[epoch]!,
+            dropPathRng: config.dropPathRate > 0 ? rng : undefined,
+          },
+          hyper,
+        );
+        batch.globals.dispose();
+        batch.locals?.dispose();
+        const t2 = performance.now();
+        result.it = it + 1;
+        stepsThisCall++;
+        const ms = t2 - t0;
+        emaStepMs = emaStepMs ? 0.9 * emaStepMs + 0.1 * ms : ms;
+        const m: StepMetrics = {
+          epoch,
+          step: result.it,
+          totalSteps,
+          loss: r.loss,
+          lr: sched.lr[it]!,
+          wd: sched.wd[it]!,
+          momentum: sched.momentum[it]!,
+          teacherTemp: sched.teacherTemp[epoch]!,
+          teacherEntropy: r.teacherEntropy,
+          klTeacherStudent: r.kl,
+          imgPerSec: (images.length * 1000) / ms,
+          dataWaitFraction: (t1 - t0) / ms,
+          etaSeconds: ((totalSteps - result.it) * emaStepMs) / 1000,
+          collapse: watch.update(r.teacherEntropy),
+          msPerStep: ms,
+        };
+        if (!Number.isFinite(r.loss)) throw new Error(`loss is ${r.loss} at iteration ${it}: lower the lr or raise the teacher temperature`);
+        await hooks.onStep?.(m);
+        if (opts.checkpointEveryMs !== undefined && Date.now() - lastSave >= opts.checkpointEveryMs) {
+          await save(false);
+          lastSave = Date.now();
+        }
+      }
+      // a source that ran short still ends the epoch where the schedules expect it
+      if (exhausted) result.it = (epoch + 1) * itersPerEpoch;
+      await iterator.return?.();
+    }
+    await save(!result.stoppedEarly);
+    return result;
+  } catch (e) {
+    // keep what was learnt: a cancelled run can be resumed from here
+    if ((e as Error).name === 'AbortError' || (e as Error).name === 'CancelledError') await save(false).catch(() => undefined);
+    disposeState(state);
+    throw e;
+  }
+}

@@ -1,0 +1,154 @@
+// Random-access reader for the zip container torch.save writes since PyTorch 1.6.
+// Why not fflate's unzipSync: a full checkpoint of ViT-B is over a gigabyte (student, teacher,
+// optimizer moments) and we usually need only the teacher; reading entries at their offsets
+// keeps memory to what is asked for. torch stores entries uncompressed; deflated entries (a file
+// re-zipped by a tool) are inflated with fflate. Zip64 is handled for files past 4 GiB.
+
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { inflateSync } from 'fflate';
+import { WeightsFormatError } from './tensor-map';
+
+export interface ZipEntry {
+  name: string;
+  method: number; // 0 stored, 8 deflate
+  compressedSize: number;
+  size: number;
+  localHeaderOffset: number;
+}
+
+const SIG_EOCD = 0x06054b50;
+const SIG_EOCD64 = 0x06064b50;
+const SIG_EOCD64_LOCATOR = 0x07064b50;
+const SIG_CENTRAL = 0x02014b50;
+const SIG_LOCAL = 0x04034b50;
+
+export class ZipFile {
+  readonly entries = new Map<string, ZipEntry>();
+  private constructor(
+    private readonly fd: number,
+    readonly fileSize: number,
+    private readonly label: string,
+  ) {}
+
+  /** Opens a zip file; throws WeightsFormatError when it is not one or its directory is cut off. */
+  static open(path: string, label = path): ZipFile {
+    const fd = openSync(path, 'r');
+    try {
+      const zip = new ZipFile(fd, fstatSync(fd).size, label);
+      zip.readDirectory();
+      return zip;
+    } catch (err) {
+      closeSync(fd);
+      throw err;
+    }
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+
+  /** Bytes [position, position + length) of the file; a short read means the file is truncated. */
+  readAt(position: number, length: number): Buffer {
+    const buf = Buffer.alloc(length);
+    let done = 0;
+    while (done < length) {
+      const n = readSync(this.fd, buf, done, length - done, position + done);
+      if (n === 0) throw new WeightsFormatError(`${this.label}: the file is truncated (wanted ${length} bytes at offset ${position}, file has ${this.fileSize})`);
+      done += n;
+    }
+    return buf;
+  }
+
+  /** The whole uncompressed content of an entry. */
+  read(name: string): Uint8Array {
+    const e = this.entries.get(name);
+    if (!e) throw new WeightsFormatError(`${this.label}: the archive has no entry ${name}`);
+    const start = this.dataOffset(e);
+    const raw = this.readAt(start, e.compressedSize);
+    if (e.method === 0) return raw;
+    if (e.method === 8) {
+      const out = inflateSync(raw);
+      if (out.length !== e.size) throw new WeightsFormatError(`${this.label}: entry ${name} inflates to ${out.length} bytes, expected ${e.size}`);
+      return out;
+    }
+    throw new WeightsFormatError(`${this.label}: entry ${name} uses zip compression method ${e.method}, which is not supported`);
+  }
+
+  private dataOffset(e: ZipEntry): number {
+    const h = this.readAt(e.localHeaderOffset, 30);
+    if (h.readUInt32LE(0) !== SIG_LOCAL) throw new WeightsFormatError(`${this.label}: corrupt zip (no local header for ${e.name})`);
+    const start = e.localHeaderOffset + 30 + h.readUInt16LE(26) + h.readUInt16LE(28);
+    if (start + e.compressedSize > this.fileSize) {
+      throw new WeightsFormatError(`${this.label}: the file is truncated (entry ${e.name} ends at byte ${start + e.compressedSize}, file has ${this.fileSize})`);
+    }
+    return start;
+  }
+
+  private readDirectory(): void {
+    if (this.fileSize < 22) throw new WeightsFormatError(`${this.label}: not a zip archive (${this.fileSize} bytes)`);
+    const tailLen = Math.min(this.fileSize, 22 + 0xffff);
+    const tail = this.readAt(this.fileSize - tailLen, tailLen);
+    let eocd = -1;
+    for (let i = tailLen - 22; i >= 0; i--) {
+      if (tail.readUInt32LE(i) === SIG_EOCD) {
+        eocd = i;
+        break;
+      }
+    }
+    if (eocd < 0) {
+      const head = this.readAt(0, 4);
+      const msg = head.readUInt32LE(0) === SIG_LOCAL ? 'the zip archive is truncated (no end-of-directory record)' : 'not a zip archive';
+      throw new WeightsFormatError(`${this.label}: ${msg}`);
+    }
+    let count = tail.readUInt16LE(eocd + 10);
+    let cdSize = tail.readUInt32LE(eocd + 12);
+    let cdOffset = tail.readUInt32LE(eocd + 16);
+    const eocdPos = this.fileSize - tailLen + eocd;
+    if ((count === 0xffff || cdOffset === 0xffffffff || cdSize === 0xffffffff) && eocdPos >= 20) {
+      const loc = this.readAt(eocdPos - 20, 20);
+      if (loc.readUInt32LE(0) === SIG_EOCD64_LOCATOR) {
+        const rec = this.readAt(Number(loc.readBigUInt64LE(8)), 56);
+        if (rec.readUInt32LE(0) !== SIG_EOCD64) throw new WeightsFormatError(`${this.label}: corrupt zip64 directory`);
+        count = Number(rec.readBigUInt64LE(32));
+        cdSize = Number(rec.readBigUInt64LE(40));
+        cdOffset = Number(rec.readBigUInt64LE(48));
+      }
+    }
+    if (cdOffset + cdSize > this.fileSize) throw new WeightsFormatError(`${this.label}: the zip archive is truncated (directory past the end of the file)`);
+    const cd = this.readAt(cdOffset, cdSize);
+    let p = 0;
+    for (let i = 0; i < count; i++) {
+      if (p + 46 > cd.length || cd.readUInt32LE(p) !== SIG_CENTRAL) throw new WeightsFormatError(`${this.label}: corrupt zip directory`);
+      const method = cd.readUInt16LE(p + 10);
+      let compressedSize = cd.readUInt32LE(p + 20);
+      let size = cd.readUInt32LE(p + 24);
+      const nameLen = cd.readUInt16LE(p + 28);
+      const extraLen = cd.readUInt16LE(p + 30);
+      const commentLen = cd.readUInt16LE(p + 32);
+      let localHeaderOffset = cd.readUInt32LE(p + 42);
+      const name = cd.subarray(p + 46, p + 46 + nameLen).toString('utf8');
+      // zip64 extra field: 64-bit values for exactly the fields saturated at 0xffffffff, in this order
+      let x = p + 46 + nameLen;
+      const xEnd = x + extraLen;
+      while (x + 4 <= xEnd) {
+        const id = cd.readUInt16LE(x);
+        const len = cd.readUInt16LE(x + 2);
+        if (id === 0x0001) {
+          let q = x + 4;
+          if (size === 0xffffffff) {
+            size = Number(cd.readBigUInt64LE(q));
+            q += 8;
+          }
+          if (compressedSize === 0xffffffff) {
+            compressedSize = Number(cd.readBigUInt64LE(q));
+            q += 8;
+          }
+          if (localHeaderOffset === 0xffffffff) localHeaderOffset = Number(cd.readBigUInt64LE(q));
+        }
+        x += 4 + len;
+      }
+      this.entries.set(name, { name, method, compressedSize, size, localHeaderOffset });
+      p = xEnd + commentLen;
+    }
+  }
+}

@@ -1,0 +1,171 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { openCatalog, type Catalog } from '../services/catalog';
+import { startServer, type RunningServer } from './server';
+
+// Photos are served through services/photos; here a stand-in answers for ids 1 (thumb on disk) and 2.
+const fixtures = mkdtempSync(join(tmpdir(), 'dino-server-fixtures-'));
+const thumbFile = join(fixtures, '1.jpg');
+vi.mock('../services/photos', () => ({
+  thumbnailPath: (_c: unknown, id: number) => (id === 1 ? thumbFile : null),
+  fullImage: async (_c: unknown, id: number) => {
+    if (id !== 1) throw new Error(`no image ${id}`);
+    return { bytes: Buffer.from('full-bytes'), contentType: 'image/png' };
+  },
+}));
+
+interface Reply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+function call(port: number, path: string, opts: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Reply> {
+  return new Promise((ok, fail) => {
+    const req = request({ host: '127.0.0.1', port, path, method: opts.method ?? 'GET', headers: { host: `127.0.0.1:${port}`, ...opts.headers } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => ok({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.on('error', fail);
+    req.end(opts.body);
+  });
+}
+
+describe('web mode server', () => {
+  let dir: string;
+  let catalog: Catalog;
+  let server: RunningServer;
+  let port: number;
+  let auth: Record<string, string>;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'dino-server-'));
+    const ui = join(dir, 'ui');
+    mkdirSync(join(ui, 'assets'), { recursive: true });
+    writeFileSync(join(ui, 'index.html'), '<!doctype html><title>ui</title>');
+    writeFileSync(join(ui, 'assets', 'app.js'), 'console.log(1)');
+    writeFileSync(thumbFile, Buffer.from([0xff, 0xd8, 0xff, 0xd9]));
+    catalog = openCatalog(join(dir, 'catalog'));
+    server = await startServer(catalog, { rendererDir: ui, maxBodyBytes: 1024 });
+    port = server.port;
+    auth = { 'x-dino-token': server.token, 'content-type': 'application/json' };
+  });
+
+  afterAll(async () => {
+    await server.close();
+    await catalog.close();
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(fixtures, { recursive: true, force: true });
+  });
+
+  it('listens on loopback with a long random token in the URL', () => {
+    expect(server.url).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${port}/\\?token=[A-Za-z0-9_-]{40,}$`));
+  });
+
+  it('serves the page for the right token only, and hands out an HttpOnly SameSite=Strict cookie', async () => {
+    expect((await call(port, '/')).status).toBe(401);
+    expect((await call(port, '/?token=wrong')).status).toBe(401);
+    const page = await call(port, `/?token=${server.token}`);
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('<title>ui</title>');
+    const cookie = String(page.headers['set-cookie']);
+    expect(cookie).toContain(server.token);
+    expect(cookie).toContain('HttpOnly');
+    expect(cookie).toContain('SameSite=Strict');
+    expect(page.headers['content-security-policy']).toContain("default-src 'self'");
+    expect(page.headers['content-security-policy']).not.toContain('unsafe-inline');
+    expect(page.headers['x-content-type-options']).toBe('nosniff');
+  });
+
+  it('refuses every other request without the token (401), with it by header or cookie (200)', async () => {
+    expect((await call(port, '/assets/app.js')).status).toBe(401);
+    expect((await call(port, '/api/jobs:list', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(401);
+    expect((await call(port, '/events')).status).toBe(401);
+    expect((await call(port, '/photo/1/thumb')).status).toBe(401);
+    const page = await call(port, `/?token=${server.token}`);
+    const cookie = String(page.headers['set-cookie']).split(';')[0]!;
+    const asset = await call(port, '/assets/app.js', { headers: { cookie } });
+    expect(asset.status).toBe(200);
+    expect(asset.headers['content-type']).toContain('javascript');
+    const viaHeader = await call(port, '/api/jobs:list', { method: 'POST', headers: auth, body: '{}' });
+    expect(viaHeader.status).toBe(200);
+    expect(JSON.parse(viaHeader.body)).toEqual({ result: [] });
+  });
+
+  it('refuses a foreign Host (DNS rebinding) and a foreign Origin with 403, even with the token', async () => {
+    const evilHost = await call(port, '/api/jobs:list', { method: 'POST', headers: { ...auth, host: `evil.example:${port}` }, body: '{}' });
+    expect(evilHost.status).toBe(403);
+    expect((await call(port, `/?token=${server.token}`, { headers: { host: 'evil.example' } })).status).toBe(403);
+    const evilOrigin = await call(port, '/api/jobs:list', { method: 'POST', headers: { ...auth, origin: 'http://evil.example' }, body: '{}' });
+    expect(evilOrigin.status).toBe(403);
+    expect((await call(port, '/api/jobs:list', { method: 'POST', headers: { ...auth, origin: 'null' }, body: '{}' })).status).toBe(403);
+    const crossSite = await call(port, '/photo/1/thumb', { headers: { 'x-dino-token': server.token, 'sec-fetch-site': 'cross-site' } });
+    expect(crossSite.status).toBe(403);
+    const sameOrigin = await call(port, '/api/jobs:list', { method: 'POST', headers: { ...auth, origin: `http://localhost:${port}`, host: `localhost:${port}` }, body: '{}' });
+    expect(sameOrigin.status).toBe(200);
+  });
+
+  it('answers envelopes, rejects non-JSON bodies, unknown channels and bodies over the limit', async () => {
+    const bad = await call(port, '/api/jobs:cancel', { method: 'POST', headers: auth, body: '{"jobId": 3}' });
+    expect(JSON.parse(bad.body).error).toMatch(/bad request/);
+    expect((await call(port, '/api/nope:nope', { method: 'POST', headers: auth, body: '{}' })).status).toBe(404);
+    expect((await call(port, '/api/jobs:list', { method: 'POST', headers: auth, body: '{' })).status).toBe(400);
+    const form = await call(port, '/api/jobs:list', { method: 'POST', headers: { ...auth, 'content-type': 'text/plain' }, body: '{}' });
+    expect(form.status).toBe(415);
+    expect((await call(port, '/api/jobs:list', { headers: auth })).status).toBe(405);
+    const big = await call(port, '/api/jobs:list', { method: 'POST', headers: auth, body: JSON.stringify({ pad: 'x'.repeat(2048) }) });
+    expect(big.status).toBe(413);
+  });
+
+  it('never serves files outside the built UI', async () => {
+    for (const p of ['/../catalog/catalog.sqlite', '/%2e%2e/catalog/catalog.sqlite', '/assets/..%2f..%2fcatalog%2fcatalog.sqlite']) {
+      const r = await call(port, p, { headers: auth });
+      expect(r.status, p).toBe(404);
+    }
+  });
+
+  it('serves photos by catalog id only, with their content type', async () => {
+    const thumb = await call(port, '/photo/1/thumb', { headers: auth });
+    expect(thumb.status).toBe(200);
+    expect(thumb.headers['content-type']).toBe('image/jpeg');
+    const full = await call(port, '/photo/1/full', { headers: auth });
+    expect(full.status).toBe(200);
+    expect(full.headers['content-type']).toBe('image/png');
+    expect(full.body).toBe('full-bytes');
+    const again = await call(port, '/photo/1/full', { headers: { ...auth, 'if-none-match': String(full.headers.etag) } });
+    expect(again.status).toBe(304);
+    expect((await call(port, '/photo/2/thumb', { headers: auth })).status).toBe(404);
+    expect((await call(port, '/photo/2/full', { headers: auth })).status).toBe(404);
+    expect((await call(port, '/photo/abc/thumb', { headers: auth })).status).toBe(404);
+  });
+
+  it('streams job:progress events over SSE', async () => {
+    const received = new Promise<string>((ok, fail) => {
+      const req = request({ host: '127.0.0.1', port, path: '/events', headers: { host: `127.0.0.1:${port}`, 'x-dino-token': server.token } }, (res) => {
+        expect(res.statusCode).toBe(200);
+        expect(res.headers['content-type']).toContain('text/event-stream');
+        let text = '';
+        res.on('data', (c: Buffer) => {
+          text += c.toString('utf8');
+          if (text.includes(': connected')) {
+            // subscribed: now make the core emit
+            if (!text.includes('event: job:progress')) void catalog.jobs.start('import', async (ctx) => ctx.progress({ phase: 'scan', done: 1, total: 2 }));
+          }
+          const m = /event: job:progress\ndata: (.*)\n\n/.exec(text);
+          if (m) {
+            req.destroy();
+            ok(m[1]!);
+          }
+        });
+      });
+      req.on('error', fail);
+      req.end();
+    });
+    const job = JSON.parse(await received) as { kind: string };
+    expect(job.kind).toBe('import');
+  });
+});

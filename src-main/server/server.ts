@@ -1,0 +1,183 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
+import { createApi, dispatch, isChannel, type ApiModule, type ApiTable } from '../api/table';
+import { apiModules } from '../api/modules';
+import type { Catalog } from '../services/catalog';
+import { streamEvents } from './event-stream';
+import { defaultRendererDir } from './paths';
+import { readPhoto, type PhotoKind } from './photo-route';
+import {
+  SECURITY_HEADERS, hostAllowed, newToken, originAllowed, requestToken, sameSecret, tokenCookie,
+} from './security';
+import { readStatic } from './static-files';
+
+
+/** search:byImage carries a photo as base64; 64 MB covers a large camera file with room to spare. */
+export const MAX_BODY_BYTES = 64 * 1024 * 1024;
+
+export interface ServerOptions {
+  port?: number;
+  host?: '127.0.0.1';
+  /** the built UI; defaults to out/renderer */
+  rendererDir?: string;
+  /** a fixed token (tests); a random one per start otherwise */
+  token?: string;
+  maxBodyBytes?: number;
+  /** the API modules to serve; every module of src-main/api/modules.ts by default */
+  modules?: readonly ApiModule[];
+}
+
+export interface RunningServer {
+  url: string;
+  token: string;
+  port: number;
+  /** the API table the server dispatches to (serve uses it to start the sample import) */
+  table: ApiTable;
+  close(): Promise<void>;
+}
+
+class HttpError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+/** Web mode: the API table over HTTP and server-sent events, on loopback only, behind a token. */
+export async function startServer(catalog: Catalog, options: ServerOptions = {}): Promise<RunningServer> {
+  const table = createApi(catalog, { kind: 'web' }, options.modules ?? apiModules);
+  const token = options.token ?? newToken();
+  const rendererDir = resolve(options.rendererDir ?? defaultRendererDir);
+  const host = options.host ?? '127.0.0.1';
+  const streams = new Set<() => void>();
+  let port = 0;
+
+  const send = (res: ServerResponse, status: number, body: string | Buffer, headers: Record<string, string> = {}): void => {
+    res.writeHead(status, { ...SECURITY_HEADERS, 'Cache-Control': 'no-store', ...headers });
+    res.end(body);
+  };
+  const sendText = (res: ServerResponse, status: number, text: string): void =>
+    send(res, status, `${text}\n`, { 'Content-Type': 'text/plain; charset=utf-8' });
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (!hostAllowed(req, port)) return sendText(res, 403, 'forbidden: unexpected Host header');
+    if (!originAllowed(req, port)) return sendText(res, 403, 'forbidden: cross-origin request');
+    const url = new URL(req.url ?? '/', `http://${host}:${port}`);
+    const path = url.pathname;
+    const method = req.method ?? 'GET';
+    const carried = requestToken(req, port);
+    const authorised = sameSecret(carried, token);
+
+    // The first page load proves itself with ?token= and receives the cookie every later request carries.
+    if (method === 'GET' && (path === '/' || path === '/index.html')) {
+      const fromQuery = url.searchParams.get('token') ?? undefined;
+      const viaQuery = sameSecret(fromQuery, token);
+      if (!viaQuery && !authorised) return sendText(res, 401, 'unauthorised: open the address printed by `dino-explorer serve`, token included');
+      const page = await readStatic(rendererDir, '/index.html');
+      if (!page) return sendText(res, 500, `the UI is not built (${rendererDir} is missing): run \`npm run build\``);
+      return send(res, 200, page.bytes, {
+        'Content-Type': page.contentType,
+        ...(viaQuery ? { 'Set-Cookie': tokenCookie(port, token) } : {}),
+      });
+    }
+    if (!authorised) return sendText(res, 401, 'unauthorised: missing or wrong token');
+
+    if (path.startsWith('/api/')) {
+      if (method !== 'POST') return sendText(res, 405, 'use POST for /api/<channel>');
+      // JSON only: an HTML form cannot send it cross-site without a CORS preflight we never grant.
+      if (!(req.headers['content-type'] ?? '').toLowerCase().startsWith('application/json')) {
+        return sendText(res, 415, 'the body must be application/json');
+      }
+      const channel = decodeURIComponent(path.slice('/api/'.length));
+      if (!isChannel(channel)) return send(res, 404, JSON.stringify({ error: `unknown channel ${channel}` }), { 'Content-Type': 'application/json' });
+      const body = await readBody(req, options.maxBodyBytes ?? MAX_BODY_BYTES);
+      let args: unknown;
+      try {
+        args = body.length ? JSON.parse(body.toString('utf8')) : {};
+      } catch {
+        return send(res, 400, JSON.stringify({ error: 'bad request: the body is not valid JSON' }), { 'Content-Type': 'application/json' });
+      }
+      const envelope = await dispatch(table, channel, args);
+      return send(res, 200, JSON.stringify(envelope), { 'Content-Type': 'application/json' });
+    }
+
+    if (method !== 'GET' && method !== 'HEAD') return sendText(res, 405, 'method not allowed');
+
+    if (path === '/events') {
+      const close = streamEvents(catalog.events, res, SECURITY_HEADERS);
+      streams.add(close);
+      res.on('close', () => streams.delete(close));
+      return;
+    }
+
+    const photo = /^\/photo\/(\d{1,15})\/(thumb|full)$/.exec(path);
+    if (photo) {
+      const found = await readPhoto(catalog, Number(photo[1]), photo[2] as PhotoKind);
+      if (!found) return sendText(res, 404, 'no such photo');
+      const etag = `"${found.etag}"`;
+      if (req.headers['if-none-match'] === etag) return send(res, 304, '', { ETag: etag, 'Cache-Control': 'private, no-cache' });
+      return send(res, 200, found.bytes, { 'Content-Type': found.contentType, ETag: etag, 'Cache-Control': 'private, no-cache' });
+    }
+
+    const file = await readStatic(rendererDir, path);
+    if (!file) return sendText(res, 404, 'not found');
+    return send(res, 200, file.bytes, {
+      'Content-Type': file.contentType,
+      'Cache-Control': file.immutable ? 'private, max-age=31536000, immutable' : 'no-cache',
+    });
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      const status = e instanceof HttpError ? e.status : 500;
+      if (!res.headersSent) sendText(res, status, e instanceof Error ? e.message : String(e));
+      else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((ok, fail) => {
+    server.once('error', fail);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', fail);
+      ok();
+    });
+  });
+  port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://${host}:${port}/?token=${token}`,
+    token,
+    port,
+    table,
+    async close() {
+      for (const close of [...streams]) close();
+      await new Promise<void>((ok) => {
+        server.close(() => ok());
+        server.closeAllConnections();
+      });
+    },
+  };
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((ok, fail) => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > limit) {
+      req.resume();
+      fail(new HttpError(413, `request body over ${limit} bytes`));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        req.destroy();
+        fail(new HttpError(413, `request body over ${limit} bytes`));
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => ok(Buffer.concat(chunks)));
+    req.on('error', fail);
+  });
+}

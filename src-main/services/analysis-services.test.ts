@@ -1,0 +1,179 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exactTopK } from '../analysis/exact-knn';
+import { nmi } from '../analysis/metrics';
+import { fromRows } from '../analysis/vectors';
+import { clustersApi } from '../api/clusters';
+import { exportApi } from '../api/export';
+import { searchApi } from '../api/search';
+import { createApi, dispatch } from '../api/table';
+import { allMembers, listClusters } from '../db/repos/clusters';
+import { putEmbedding } from '../db/repos/embeddings';
+import { openCatalog } from './catalog';
+import { clusterMembersPage, listClusteringDTOs, mapPoints, mergeClustersRecomputed, renameClusterChecked, runClustering, runProjection } from './clusters';
+import { runExport } from './exporter';
+import { makeAnalysisCatalog, type Fixture } from './analysis-fixture';
+import { dropIndexes, findDuplicates, findOutliers, indexFile, searchByVector, searchSimilar } from './search';
+
+const dir = mkdtempSync(join(tmpdir(), 'analysis-svc-'));
+let fx: Fixture;
+beforeAll(() => {
+  fx = makeAnalysisCatalog(dir, { n: 600, dim: 32, clusters: 5, spread: 0.5, seed: 3 });
+});
+afterAll(async () => {
+  await fx.catalog.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function bruteForce(id: number, k: number): number[] {
+  const live = fx.catalog.db.prepare("SELECT id FROM images WHERE status = 'ok' ORDER BY id").all() as { id: number }[];
+  const liveIds = live.map((r) => r.id).filter((x) => x !== id);
+  const v = fromRows(liveIds.map((x) => fx.vectorOf(x)));
+  return exactTopK(v, fx.vectorOf(id), k).map((h) => liveIds[h.index]!);
+}
+
+describe('search service', () => {
+  it('returns the exact top-k with cosine similarities, the query itself excluded', () => {
+    for (const id of fx.ids.slice(0, 20)) {
+      const got = searchSimilar(fx.catalog, id, { k: 10 });
+      expect(got.map((g) => g.id)).toEqual(bruteForce(id, 10));
+      expect(got[0]!.path).toMatch(/IMG_\d+\.jpg$/);
+      const sim = fx.vectorOf(id).reduce((s, x, j) => s + x * fx.vectorOf(got[0]!.id)[j]!, 0);
+      expect(got[0]!.similarity).toBeCloseTo(sim, 5);
+    }
+  });
+
+  it('a stored vector used as an outside query finds its own photo first with similarity 1', () => {
+    const id = fx.ids[17]!;
+    const got = searchByVector(fx.catalog, fx.vectorOf(id).map((x) => x * 3), { k: 5 });
+    expect(got[0]!.id).toBe(id);
+    expect(got[0]!.similarity).toBeCloseTo(1, 5);
+  });
+
+  it('photos removed from the library disappear from results; re-embedded ones follow', () => {
+    const id = fx.ids[0]!;
+    const before = searchSimilar(fx.catalog, id, { k: 10 }).map((g) => g.id);
+    const gone = before.slice(0, 3);
+    fx.catalog.db.prepare(`UPDATE images SET status = 'gone' WHERE id IN (${gone.join(',')})`).run();
+    const after = searchSimilar(fx.catalog, id, { k: 10 }).map((g) => g.id);
+    for (const g of gone) expect(after).not.toContain(g);
+    expect(after).toEqual(bruteForce(id, 10));
+    fx.catalog.db.prepare(`UPDATE images SET status = 'ok' WHERE id IN (${gone.join(',')})`).run();
+    // re-embed one photo as an exact copy of the query's vector: it becomes the top hit
+    putEmbedding(fx.catalog.db, fx.modelId, { imageId: fx.ids[599]!, hash: 'changed', vector: fx.vectorOf(id) });
+    const top = searchSimilar(fx.catalog, id, { k: 3 });
+    expect(top[0]!.id).toBe(fx.ids[599]);
+    expect(top[0]!.similarity).toBeCloseTo(1, 5);
+  });
+
+  it('rebuilds a deleted or corrupted index file at start without user action', async () => {
+    const file = indexFile(fx.catalog, fx.modelId);
+    searchSimilar(fx.catalog, fx.ids[1]!, { k: 5 });
+    expect(existsSync(file)).toBe(true);
+    for (const damage of ['delete', 'corrupt'] as const) {
+      dropIndexes(fx.catalog); // as a fresh start would
+      if (damage === 'delete') rmSync(file);
+      else writeFileSync(file, readFileSync(file).subarray(0, 1000));
+      const again = openCatalog(fx.catalog.paths.root);
+      try {
+        const got = searchSimilar(again, fx.ids[1]!, { k: 10 });
+        expect(got.length).toBe(10);
+        expect(existsSync(file)).toBe(true);
+      } finally {
+        await again.close();
+      }
+    }
+  });
+
+  it('finds exact and near duplicates, and outliers', async () => {
+    // photo 5 and photo 6 share a content hash; photo 7 gets photo 8's vector
+    fx.catalog.db.prepare('UPDATE images SET hash = ? WHERE id IN (?, ?)').run('same', fx.ids[5], fx.ids[6]);
+    putEmbedding(fx.catalog.db, fx.modelId, { imageId: fx.ids[7]!, hash: 'x', vector: fx.vectorOf(fx.ids[8]!) });
+    const groups = await findDuplicates(fx.catalog, { threshold: 0.999 });
+    const asIds = groups.map((g) => g.map((x) => x.id));
+    expect(asIds).toContainEqual([fx.ids[5], fx.ids[6]]);
+    expect(asIds).toContainEqual([fx.ids[7], fx.ids[8]]);
+    const out = await findOutliers(fx.catalog, { n: 5 });
+    expect(out.length).toBe(5);
+    expect(out[0]!.score).toBeGreaterThanOrEqual(out[4]!.score);
+  });
+});
+
+describe('clustering, map and export services', () => {
+  it('auto-k clusters recover the synthetic groups; stored with cohesion and representatives', async () => {
+    const r = await runClustering(fx.catalog, { k: 'auto' });
+    expect(r.k).toBe(5);
+    const members = allMembers(fx.catalog.db, r.clustering);
+    const truth = members.map((m) => fx.labels[fx.ids.indexOf(m.imageId)]!);
+    expect(nmi(truth, members.map((m) => m.cluster))).toBeGreaterThan(0.95);
+    const dto = listClusteringDTOs(fx.catalog)[0]!;
+    expect(dto.id).toBe(r.clustering);
+    expect(dto.clusters.map((c) => c.name)).toEqual(['Cluster 1', 'Cluster 2', 'Cluster 3', 'Cluster 4', 'Cluster 5']);
+    expect(dto.clusters.reduce((s, c) => s + c.size, 0)).toBe(600);
+    for (const c of dto.clusters) {
+      expect(c.cohesion).toBeGreaterThan(0.5);
+      expect(c.representatives.length).toBe(6);
+      // representatives are the members most similar to the centroid
+      const page = clusterMembersPage(fx.catalog, r.clustering, c.id, 0, 6);
+      expect(page.items.map((i) => i.id)).toEqual(c.representatives);
+    }
+  });
+
+  it('renames and merges clusters', async () => {
+    const r = await runClustering(fx.catalog, { k: 4 });
+    expect(renameClusterChecked(fx.catalog, r.clustering, 1, '  Beach  ')).toBe(true);
+    expect(listClusters(fx.catalog.db, r.clustering)[0]!.name).toBe('Beach');
+    const sizes = listClusters(fx.catalog.db, r.clustering).map((c) => c.size);
+    expect(mergeClustersRecomputed(fx.catalog, r.clustering, 1, 2)).toBe(true);
+    const after = listClusters(fx.catalog.db, r.clustering);
+    expect(after.length).toBe(3);
+    expect(after[0]!.size).toBe(sizes[0]! + sizes[1]!);
+    expect(after[0]!.cohesion).toBeLessThan(1);
+    expect(mergeClustersRecomputed(fx.catalog, r.clustering, 1, 2)).toBe(false);
+  });
+
+  it('computes and stores the 2-D map', async () => {
+    const p = await runProjection(fx.catalog);
+    expect(p.points).toBe(600);
+    const pts = mapPoints(fx.catalog);
+    expect(pts.length).toBe(600);
+    expect(pts.every((q) => Number.isFinite(q.x) && Number.isFinite(q.y) && q.cluster !== null)).toBe(true);
+  });
+
+  it('exports a clustering round trip: exactly the clustered photos, byte-identical, nothing overwritten', async () => {
+    const r = await runClustering(fx.catalog, { k: 5 });
+    const to = join(dir, 'export');
+    const res = runExport(fx.catalog, { clusteringId: r.clustering, clusters: [1, 3], to, mode: 'copy' });
+    const members = allMembers(fx.catalog.db, r.clustering).filter((m) => m.cluster === 1 || m.cluster === 3);
+    expect(res.exported).toBe(members.length);
+    expect(readdirSync(to).sort()).toEqual(['Cluster 1', 'Cluster 3', 'clusters.csv', 'clusters.json']);
+    const sha = (p: string): string => createHash('sha1').update(readFileSync(p)).digest('hex');
+    const want = members.map((m) => sha(m.path)).sort();
+    const got = ['Cluster 1', 'Cluster 3'].flatMap((f) => readdirSync(join(to, f)).map((n) => sha(join(to, f, n)))).sort();
+    expect(got).toEqual(want);
+    const csvRows = readFileSync(res.manifest, 'utf8').trim().split('\r\n').slice(1);
+    expect(csvRows.length).toBe(members.length);
+    const second = runExport(fx.catalog, { clusteringId: r.clustering, clusters: [1, 3], to, mode: 'copy' });
+    expect(second.manifest).toBe(join(to, 'clusters (2).csv'));
+    expect(readdirSync(to).sort()).toEqual(['Cluster 1', 'Cluster 1 (2)', 'Cluster 3', 'Cluster 3 (2)', 'clusters (2).csv', 'clusters (2).json', 'clusters.csv', 'clusters.json']);
+    expect(() => runExport(fx.catalog, { clusteringId: r.clustering, clusters: [99], to, mode: 'copy' })).toThrow(/no cluster 99/);
+  });
+
+  it('serves the channels through the API table', async () => {
+    const api = createApi(fx.catalog, { kind: 'cli' }, [searchApi, clustersApi, exportApi]);
+    const sim = await dispatch(api, 'search:similar', { id: fx.ids[3], k: 4 });
+    expect('result' in sim && (sim.result as unknown[]).length).toBe(4);
+    expect(await dispatch(api, 'search:similar', { id: 'x' })).toEqual({ error: expect.stringMatching(/bad request/) });
+    const run = await dispatch(api, 'cluster:run', { k: 3 });
+    expect('result' in run).toBe(true);
+    const jobId = (run as { result: { jobId: string } }).result.jobId;
+    while (['running', 'paused'].includes(fx.catalog.jobs.get(jobId)!.state)) await new Promise((r) => setTimeout(r, 20));
+    expect(fx.catalog.jobs.get(jobId)!.state).toBe('done');
+    const list = await dispatch(api, 'cluster:list', {});
+    expect((list as { result: { k: number }[] }).result[0]!.k).toBe(3);
+    expect(await dispatch(api, 'export:run', { clusteringId: 1, to: 'relative/dir', mode: 'copy' })).toEqual({ error: expect.stringMatching(/absolute/) });
+  });
+});

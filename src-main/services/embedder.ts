@@ -1,0 +1,126 @@
+import { randomUUID } from 'node:crypto';
+import { rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { putEmbeddings } from '../db/repos/embeddings';
+import { getModel, type ModelRow } from '../db/repos/models';
+import { prepared } from '../db/repos/statements';
+import type { Catalog } from './catalog';
+import type { JobContext } from './jobs';
+import { runInWorker } from './worker-host';
+import type { EmbedWorkerData, EmbedWorkerEvent, EmbedWorkerResult } from './workers/embed-worker';
+
+const embedWorker = new URL('./workers/embed-worker.ts', import.meta.url);
+
+export interface EmbedResult {
+  model: number;
+  embedded: number;
+  failed: number;
+  skipped: number;
+  seconds: number;
+  backend: string;
+}
+
+export function requireModel(catalog: Catalog, modelId: number): ModelRow {
+  const m = getModel(catalog.db, modelId);
+  if (!m) throw new Error(`There is no model ${modelId} in this catalog.`);
+  return m;
+}
+
+/** Photos that have no embedding for the model, or whose content changed since it was made. */
+function staleImages(catalog: Catalog, modelId: number): { id: number; path: string; hash: string }[] {
+  return prepared(
+    catalog.db,
+    `SELECT i.id, i.path, i.hash FROM images i
+     LEFT JOIN embeddings e ON e.image_id = i.id AND e.model_id = ?
+     WHERE i.status = 'ok' AND (e.image_id IS NULL OR e.hash != i.hash) ORDER BY i.id`,
+  ).all(modelId) as { id: number; path: string; hash: string }[];
+}
+
+/** Embeds every new or changed photo with the model's teacher backbone; resumable by construction. */
+export async function embedCatalog(catalog: Catalog, modelId: number, job?: JobContext): Promise<EmbedResult> {
+  const t0 = Date.now();
+  const model = requireModel(catalog, modelId);
+  const todo = staleImages(catalog, modelId);
+  const total = prepared(catalog.db, "SELECT count(*) AS n FROM images WHERE status = 'ok'").get() as { n: number };
+  const hashes = new Map(todo.map((t) => [t.id, t.hash]));
+  let done = 0;
+  let backend = '';
+  job?.progress({ phase: 'embedding', total: todo.length, done: 0 });
+  const result = todo.length
+    ? await runInWorker<EmbedWorkerData, EmbedWorkerEvent, EmbedWorkerResult>(
+        embedWorker,
+        { modelFile: model.checkpoint, items: todo.map(({ id, path }) => ({ id, path })), batchSize: 16 },
+        job,
+        (e) => {
+          if (e.type === 'backend') backend = e.description;
+          else {
+            putEmbeddings(catalog.db, modelId, e.ids.map((id, i) => ({ imageId: id, hash: hashes.get(id)!, vector: e.vectors[i]! })));
+            done += e.ids.length + e.failed.length;
+            job?.progress({ done, counts: { embedded: done } });
+          }
+        },
+      )
+    : { embedded: 0, failed: 0 };
+  return { model: modelId, embedded: result.embedded, failed: result.failed, skipped: total.n - todo.length, seconds: (Date.now() - t0) / 1000, backend };
+}
+
+export function startEmbed(catalog: Catalog, modelId: number): { id: string; promise: Promise<EmbedResult> } {
+  requireModel(catalog, modelId);
+  return catalog.jobs.start('embed', (ctx) => embedCatalog(catalog, modelId, ctx));
+}
+
+/** Embeds arbitrary photos with a model file or spec (see model-loader), without storing anything. */
+export async function embedItems(modelSpec: string, items: { id: number; path: string }[], job?: JobContext): Promise<Map<number, Float32Array>> {
+  const out = new Map<number, Float32Array>();
+  job?.progress({ phase: 'embedding', total: items.length, done: 0 });
+  await runInWorker<EmbedWorkerData, EmbedWorkerEvent, EmbedWorkerResult>(embedWorker, { modelFile: modelSpec, items, batchSize: 16 }, job, (e) => {
+    if (e.type !== 'batch') return;
+    e.ids.forEach((id, i) => out.set(id, e.vectors[i]!));
+    job?.progress({ done: out.size });
+  });
+  return out;
+}
+
+/** The embedding of a photo from outside the catalog (search with a photo), same transform and model. */
+export async function embedOutsideImage(catalog: Catalog, modelId: number, file: string): Promise<Float32Array> {
+  const model = requireModel(catalog, modelId);
+  let vector: Float32Array | undefined;
+  let failure: string | undefined;
+  await runInWorker<EmbedWorkerData, EmbedWorkerEvent, EmbedWorkerResult>(
+    embedWorker,
+    { modelFile: model.checkpoint, items: [{ id: 0, path: file }], batchSize: 1 },
+    undefined,
+    (e) => {
+      if (e.type !== 'batch') return;
+      vector = e.vectors[0];
+      failure = e.failed[0]?.reason;
+    },
+  );
+  if (!vector) throw new Error(`Cannot read ${file}: ${failure ?? 'unknown error'}`);
+  return vector;
+}
+
+/** Same, for photo bytes (drag and drop, file picker in web mode): written to a temp file first. */
+export async function embedOutsideBytes(catalog: Catalog, modelId: number, bytes: Uint8Array): Promise<Float32Array> {
+  const file = join(tmpdir(), `dino-query-${randomUUID()}`);
+  writeFileSync(file, bytes);
+  try {
+    return await embedOutsideImage(catalog, modelId, file);
+  } finally {
+    rmSync(file, { force: true });
+  }
+}
+
+/** The last block's [CLS]->patch attention of a catalog photo, per head. */
+export async function attentionOf(catalog: Catalog, modelId: number, imageId: number, path: string): Promise<{ heads: number[][]; grid: number }> {
+  const model = requireModel(catalog, modelId);
+  const r = await runInWorker<EmbedWorkerData, EmbedWorkerEvent, EmbedWorkerResult>(
+    embedWorker,
+    { modelFile: model.checkpoint, items: [{ id: imageId, path }], batchSize: 1, attention: true },
+    undefined,
+    () => undefined,
+  );
+  if (!r.attention) throw new Error('no attention maps were produced');
+  return r.attention;
+}

@@ -1,0 +1,88 @@
+import { chooseK } from '../analysis/auto-k';
+import { sphericalKMeans } from '../analysis/kmeans';
+import { ari, knnAccuracy, nmi, purity } from '../analysis/metrics';
+import { fromRows, type Vectors } from '../analysis/vectors';
+import { getEmbeddings } from '../db/repos/embeddings';
+import { getModel } from '../db/repos/models';
+import { prepared } from '../db/repos/statements';
+import { netConfigs } from '../dino/model';
+import { getPreset, type DinoConfig } from '../dino/presets';
+import { encodeLabels, labelOf } from '../evaluation/labels';
+import { tinyImageFeature } from '../evaluation/pixels';
+import { decodeRgb } from '../library/decode';
+import type { Catalog } from './catalog';
+import { embedCatalog, embedItems } from './embedder';
+import type { JobContext } from './jobs';
+
+export interface QualityScores {
+  /** weighted k-NN accuracy (DINO eval_knn: T = 0.07, leave-one-out) per k */
+  knn: Record<string, number>;
+  /** the app's automatic clustering (auto-k spherical k-means) against the folder labels */
+  nmi: number;
+  ari: number;
+  purity: number;
+  k: number;
+}
+
+export interface LabelledSet {
+  ids: number[];
+  paths: string[];
+  labels: Int32Array;
+  classes: string[];
+}
+
+/** The catalog's photos under `dataDir` that sit in a class sub-folder. */
+export function labelledSet(catalog: Catalog, dataDir: string): LabelledSet {
+  const rows = prepared(catalog.db, "SELECT id, path FROM images WHERE status = 'ok' ORDER BY id").all() as { id: number; path: string }[];
+  const kept = rows.map((r) => ({ ...r, label: labelOf(dataDir, r.path) })).filter((r): r is { id: number; path: string; label: string } => r.label !== null);
+  const { ids: labels, classes } = encodeLabels(kept.map((r) => r.label));
+  return { ids: kept.map((r) => r.id), paths: kept.map((r) => r.path), labels, classes };
+}
+
+export function scoreFeatures(v: Vectors, labels: Int32Array, seed = 0): QualityScores {
+  const knn = knnAccuracy(v, labels, [10, 20]);
+  const { k } = chooseK(v, { seed });
+  const km = sphericalKMeans(v, k, { restarts: 4, seed });
+  return {
+    knn: { '10': knn[10]!, '20': knn[20]! },
+    nmi: nmi(labels, km.assignments),
+    ari: ari(labels, km.assignments),
+    purity: purity(labels, km.assignments),
+    k,
+  };
+}
+
+/** The `pixels` baseline: a 16x16 tiny-image feature per photo. */
+export async function pixelFeatures(set: LabelledSet): Promise<Vectors> {
+  const rows: Float32Array[] = [];
+  for (let i = 0; i < set.paths.length; i += 8) {
+    const chunk = await Promise.all(set.paths.slice(i, i + 8).map((p) => decodeRgb(p, 64)));
+    for (const img of chunk) rows.push(tinyImageFeature(img.data, img.width, img.height));
+  }
+  return fromRows(rows);
+}
+
+/** A model's stored embeddings for the set (embedding what is missing first). */
+export async function modelFeatures(catalog: Catalog, modelId: number, set: LabelledSet, job?: JobContext): Promise<Vectors> {
+  await embedCatalog(catalog, modelId, job);
+  const rows = getEmbeddings(catalog.db, modelId, set.ids);
+  const byId = new Map(rows.map((r) => [r.imageId, r.vector]));
+  const missing = set.ids.filter((id) => !byId.has(id));
+  if (missing.length) throw new Error(`${missing.length} photos could not be embedded (e.g. photo ${missing[0]})`);
+  return fromRows(set.ids.map((id) => byId.get(id)!));
+}
+
+/** The DINO config a model was trained with, or the default CPU preset's for imported ones. */
+export function configOfModel(catalog: Catalog, modelId: number | undefined): DinoConfig {
+  const m = modelId === undefined ? undefined : getModel(catalog.db, modelId);
+  if (m?.source === 'trained') return JSON.parse(m.config) as DinoConfig;
+  return getPreset('cpu-tiny').config;
+}
+
+/** The `random` baseline: the same ViT at random initialisation (fixed seed), same eval transform. */
+export async function randomFeatures(catalog: Catalog, config: DinoConfig, set: LabelledSet, job?: JobContext): Promise<Vectors> {
+  const { teacher } = netConfigs(config);
+  const spec = `random:${JSON.stringify({ net: teacher, seed: config.seed })}`;
+  const vectors = await embedItems(spec, set.ids.map((id, i) => ({ id, path: set.paths[i]! })), job);
+  return fromRows(set.ids.map((id) => vectors.get(id)!));
+}

@@ -1,0 +1,52 @@
+import { allMembers, getClustering, listClusters } from '../db/repos/clusters';
+import { modelInfo } from '../db/repos/embeddings';
+import { exportClusters, type ExportMode } from '../export/folders';
+import type { Catalog } from './catalog';
+import { CancelledError, type JobContext } from './jobs';
+
+export interface ExportRunOptions {
+  clusteringId: number;
+  /** cluster numbers to export; default all */
+  clusters?: number[];
+  to: string;
+  mode: ExportMode;
+}
+
+export interface ExportRunResult {
+  exported: number;
+  to: string;
+  /** path of clusters.csv */
+  manifest: string;
+  json: string;
+  folders: string[];
+  missing: string[];
+}
+
+/** Exports the chosen clusters of a clustering run (see export/folders for the layout and the rules). */
+export function runExport(catalog: Catalog, opts: ExportRunOptions, ctx?: Pick<JobContext, 'progress' | 'signal'>): ExportRunResult {
+  const c = getClustering(catalog.db, opts.clusteringId);
+  if (!c) throw new Error(`There is no clustering ${opts.clusteringId} in this catalog.`);
+  const clusters = listClusters(catalog.db, c.id);
+  const wanted = opts.clusters ?? clusters.map((k) => k.cluster);
+  for (const w of wanted) if (!clusters.some((k) => k.cluster === w)) throw new Error(`Clustering ${c.id} has no cluster ${w} (it has ${clusters.map((k) => k.cluster).join(', ')}).`);
+  const members = allMembers(catalog.db, c.id);
+  const model = modelInfo(catalog.db, c.modelId);
+  const input = {
+    model: { id: c.modelId, name: model?.name ?? `model ${c.modelId}` },
+    clustering: { id: c.id, method: c.method, k: c.k, params: c.params },
+    clusters: clusters
+      .filter((k) => wanted.includes(k.cluster))
+      .map((k) => ({ id: k.cluster, name: k.name, members: members.filter((m) => m.cluster === k.cluster) })),
+  };
+  ctx?.progress({ phase: 'exporting', done: 0, total: input.clusters.reduce((s, k) => s + k.members.length, 0) });
+  return exportClusters(input, opts.to, opts.mode, {
+    onProgress: (done, total) => ctx?.progress({ done, total }),
+    checkpoint: () => {
+      if (ctx?.signal.aborted) throw new CancelledError();
+    },
+  });
+}
+
+export function startExportJob(catalog: Catalog, opts: ExportRunOptions): { id: string; promise: Promise<ExportRunResult> } {
+  return catalog.jobs.start('export', async (ctx) => runExport(catalog, opts, ctx), { pausable: false });
+}

@@ -1,0 +1,66 @@
+import { access, readFile } from 'node:fs/promises';
+import sharp from 'sharp';
+import { getImage } from '../db/repos/images';
+import { openImage, toBrowserJpeg } from '../library/decode';
+import { BROWSER_CONTENT_TYPES, type ImageFormat } from '../library/formats';
+import { thumbPath, writeFileAtomic } from '../library/thumb-store';
+import { renderThumbnail } from '../library/thumbnail';
+import type { Catalog } from './catalog';
+
+// Photos are looked up by catalog id only: no face ever passes a path here, so nothing but what the
+// catalog imported can be read. Unknown ids, photos that failed or are gone, and files that cannot be
+// read any more all answer null (a 404 for the faces).
+
+/** Largest side of the JPEG made for formats browsers cannot show (TIFF, HEIC). */
+export const VIEW_MAX_SIDE = 4096;
+
+/** The thumbnail file of a good photo, made again from the original when it went missing. */
+export async function thumbnailPath(catalog: Catalog, id: number): Promise<string | null> {
+  const row = getImage(catalog.db, id);
+  if (!row || row.status !== 'ok') return null;
+  const file = thumbPath(catalog.paths.thumbs, id);
+  try {
+    await access(file);
+    return file;
+  } catch {
+    // deleted by hand, or lost in a crash between the database write and the rename
+  }
+  try {
+    const img = await openImage(row.path);
+    await writeFileAtomic(file, await renderThumbnail(img));
+    return file;
+  } catch {
+    return null;
+  }
+}
+
+/** The full photo as bytes a browser shows, with their content type. */
+export async function fullImage(catalog: Catalog, id: number): Promise<{ bytes: Buffer; contentType: string } | null> {
+  const row = getImage(catalog.db, id);
+  if (!row || row.status !== 'ok') return null;
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(row.path);
+  } catch {
+    return null;
+  }
+  // The content type comes from what the bytes are, not the extension: a PNG named .jpg is common.
+  const format = await sniff(bytes);
+  const asIs = format ? BROWSER_CONTENT_TYPES[format] : undefined;
+  if (asIs) return { bytes, contentType: asIs };
+  try {
+    return { bytes: await toBrowserJpeg(bytes, VIEW_MAX_SIDE), contentType: 'image/jpeg' };
+  } catch {
+    return null;
+  }
+}
+
+async function sniff(bytes: Buffer): Promise<ImageFormat | null> {
+  try {
+    const m = await sharp(bytes, { limitInputPixels: false }).metadata();
+    if (m.format === 'heif') return m.compression === 'av1' ? 'avif' : 'heic';
+    return (['jpeg', 'png', 'webp', 'gif', 'tiff'] as const).find((f) => f === m.format) ?? null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,250 @@
+import { join } from 'node:path';
+import type { NeighbourDTO } from '../../src-shared/api';
+import { exactDuplicateGroups, nearDuplicateGroups, UnionFind } from '../analysis/duplicates';
+import type { KnnGraph } from '../analysis/exact-knn';
+import { outlierScores, topOutliers } from '../analysis/outliers';
+import { normalize } from '../analysis/vectors';
+import { memberIds, listClusterings } from '../db/repos/clusters';
+import {
+  embeddingEntries,
+  embeddingsFingerprint,
+  getEmbedding,
+  getEmbeddings,
+  modelInfo,
+  modelsWithEmbeddings,
+} from '../db/repos/embeddings';
+import { getImage } from '../db/repos/images';
+import { getSetting } from '../db/repos/settings';
+import { prepared } from '../db/repos/statements';
+import { buildKnnGraph, ensureIndex, saveIndex, syncIndex, type EnsureResult, type VectorIndex, type VectorSource } from '../vector-index';
+import type { Catalog } from './catalog';
+
+// Similarity search, near-duplicates and outliers over one model's embeddings. The HNSW index is a
+// cache of the embeddings table: before every use it is checked against a cheap fingerprint of the
+// table (count, sum and max of row ids of embeddings whose photo is present) and synced when the
+// table moved on: new and re-embedded photos added, removed or 'gone' photos marked deleted. So
+// whoever writes embeddings (the embed job, an import marking photos gone) needs no hook here.
+
+export interface ModelRef {
+  id: number;
+  dim: number;
+  name: string;
+}
+
+/** The model to use: the one asked for, else setting 'activeModel', else the newest model with embeddings. */
+export function resolveModel(catalog: Catalog, modelId?: number): ModelRef {
+  if (modelId !== undefined) {
+    const m = modelInfo(catalog.db, modelId);
+    if (!m) throw new Error(`There is no model ${modelId} in this catalog.`);
+    return m;
+  }
+  const active = getSetting(catalog.db, 'activeModel');
+  if (typeof active === 'number') {
+    const m = modelInfo(catalog.db, active);
+    if (m) return m;
+  }
+  const newest = modelsWithEmbeddings(catalog.db)[0];
+  if (!newest) throw new Error('No photo has been embedded yet: train or add a model, then run embed.');
+  return { id: newest.id, dim: newest.dim, name: newest.name };
+}
+
+interface IndexState {
+  index: VectorIndex;
+  fingerprint: string;
+  graphs: Map<number, { fingerprint: string; ids: number[]; graph: KnnGraph }>;
+}
+
+const states = new WeakMap<Catalog, Map<number, IndexState>>();
+
+export function indexFile(catalog: Catalog, modelId: number): string {
+  return join(catalog.paths.index, `${modelId}.hnsw`);
+}
+
+function source(catalog: Catalog, modelId: number): VectorSource {
+  return {
+    *vectors(ids) {
+      for (const r of getEmbeddings(catalog.db, modelId, ids)) yield { id: r.imageId, vector: r.vector };
+    },
+  };
+}
+
+/**
+ * The model's index, in step with the embeddings table: loaded (or rebuilt when missing, damaged or
+ * incompatible) on first use, synced whenever the table's fingerprint changed since.
+ */
+export function getIndex(catalog: Catalog, model: ModelRef, onRebuild?: (r: EnsureResult) => void): VectorIndex {
+  let perModel = states.get(catalog);
+  if (!perModel) states.set(catalog, (perModel = new Map()));
+  const fingerprint = embeddingsFingerprint(catalog.db, model.id);
+  const cached = perModel.get(model.id);
+  if (cached && cached.fingerprint === fingerprint) return cached.index;
+  const entries = embeddingEntries(catalog.db, model.id).map((e) => ({ id: e.imageId, version: e.version }));
+  if (cached) {
+    const counts = syncIndex(cached.index, entries, source(catalog, model.id));
+    if (counts.added + counts.updated + counts.removed > 0) saveIndex(cached.index, indexFile(catalog, model.id));
+    cached.fingerprint = fingerprint;
+    cached.graphs.clear();
+    return cached.index;
+  }
+  const r = ensureIndex({ file: indexFile(catalog, model.id), dim: model.dim, entries, source: source(catalog, model.id) });
+  if (r.rebuilt) onRebuild?.(r);
+  perModel.set(model.id, { index: r.index, fingerprint, graphs: new Map() });
+  return r.index;
+}
+
+/** Checks (and if needed rebuilds) the index of every model with embeddings: call at start-up. */
+export function ensureIndexes(catalog: Catalog, log?: (m: string) => void): void {
+  for (const m of modelsWithEmbeddings(catalog.db)) {
+    getIndex(catalog, { id: m.id, dim: m.dim, name: m.name }, (r) => log?.(`index of model ${m.id} rebuilt: ${r.reason}`));
+  }
+}
+
+/** Forgets the in-memory index of a catalog (tests; the catalog closing). */
+export function dropIndexes(catalog: Catalog): void {
+  states.delete(catalog);
+}
+
+function toNeighbours(catalog: Catalog, hits: readonly { id: number; similarity: number }[]): NeighbourDTO[] {
+  const out: NeighbourDTO[] = [];
+  for (const h of hits) {
+    const img = getImage(catalog.db, h.id);
+    if (img && img.status === 'ok') out.push({ id: h.id, path: img.path, similarity: Math.min(1, h.similarity) });
+  }
+  return out;
+}
+
+/** Exact ranking of a small candidate set (a cluster): cheaper and surer than a filtered graph walk. */
+function rankExactly(catalog: Catalog, modelId: number, query: Float32Array, ids: readonly number[], k: number, exclude?: number) {
+  const hits: { id: number; similarity: number }[] = [];
+  for (const r of getEmbeddings(catalog.db, modelId, ids)) {
+    if (r.imageId === exclude) continue;
+    let s = 0;
+    for (let j = 0; j < query.length; j++) s += query[j]! * r.vector[j]!;
+    hits.push({ id: r.imageId, similarity: s });
+  }
+  return hits.sort((a, b) => b.similarity - a.similarity || a.id - b.id).slice(0, k);
+}
+
+/** Live members of one cluster of the newest clustering of the model (for "search in this cluster"). */
+function clusterFilter(catalog: Catalog, modelId: number, cluster: number, clusteringId?: number): number[] {
+  const cid = clusteringId ?? listClusterings(catalog.db, modelId)[0]?.id;
+  if (cid === undefined) throw new Error('There is no clustering yet to filter by: run cluster first.');
+  return memberIds(catalog.db, cid, cluster);
+}
+
+export interface SearchOptions {
+  k?: number;
+  modelId?: number;
+  /** only photos of this cluster (of `clusteringId`, default the newest clustering of the model) */
+  cluster?: number;
+  clusteringId?: number;
+}
+
+/** The photos most similar to a catalog photo (itself excluded), best first, with cosine similarity. */
+export function searchSimilar(catalog: Catalog, id: number, opts: SearchOptions = {}): NeighbourDTO[] {
+  const model = resolveModel(catalog, opts.modelId);
+  const k = opts.k ?? 20;
+  const row = getEmbedding(catalog.db, model.id, id);
+  if (!row) {
+    const img = getImage(catalog.db, id);
+    if (!img) throw new Error(`There is no photo ${id} in this catalog.`);
+    throw new Error(`Photo ${id} has no embedding for model ${model.id} yet: run embed.`);
+  }
+  return searchVector(catalog, model, row.vector, k, opts, id);
+}
+
+/** The photos most similar to a vector (an outside photo's embedding), best first. */
+export function searchByVector(catalog: Catalog, vector: Float32Array, opts: SearchOptions = {}): NeighbourDTO[] {
+  const model = resolveModel(catalog, opts.modelId);
+  if (vector.length !== model.dim) throw new Error(`The vector has ${vector.length} values; model ${model.id} embeds into ${model.dim}.`);
+  return searchVector(catalog, model, normalize(vector), opts.k ?? 20, opts);
+}
+
+function searchVector(catalog: Catalog, model: ModelRef, query: Float32Array, k: number, opts: SearchOptions, exclude?: number): NeighbourDTO[] {
+  if (opts.cluster !== undefined) {
+    const ids = clusterFilter(catalog, model.id, opts.cluster, opts.clusteringId);
+    const index = getIndex(catalog, model);
+    if (ids.length <= 20_000) return toNeighbours(catalog, rankExactly(catalog, model.id, query, ids.filter((i) => index.has(i)), k, exclude));
+    const allowed = new Set(ids);
+    return toNeighbours(catalog, index.search(query, k + 1, (i) => allowed.has(i) && i !== exclude).slice(0, k));
+  }
+  const index = getIndex(catalog, model);
+  const hits = index.search(query, exclude === undefined ? k : k + 1).filter((h) => h.id !== exclude);
+  return toNeighbours(catalog, hits.slice(0, k));
+}
+
+/**
+ * The k-nearest-neighbour graph of every embedded photo of the model, from the HNSW index (one query
+ * per photo; a photo is never its own neighbour). Rows follow `ids` (ascending image id). Cached
+ * until the embeddings change.
+ */
+export async function knnGraph(
+  catalog: Catalog,
+  model: ModelRef,
+  k: number,
+  opts: { onProgress?(done: number, total: number): void; checkpoint?(): Promise<void> } = {},
+): Promise<{ ids: number[]; graph: KnnGraph }> {
+  const index = getIndex(catalog, model);
+  const state = states.get(catalog)!.get(model.id)!;
+  const cached = state.graphs.get(k);
+  if (cached && cached.fingerprint === state.fingerprint) return cached;
+  const ids = [...index.versions.keys()].sort((a, b) => a - b);
+  const graph: KnnGraph = await buildKnnGraph(index, ids, k, opts);
+  const result = { fingerprint: state.fingerprint, ids, graph };
+  state.graphs.set(k, result);
+  return result;
+}
+
+/**
+ * Duplicate groups: exact duplicates (same content hash, any photo present) joined with
+ * near-duplicates (kNN similarity >= threshold under the model, when photos are embedded).
+ * Default threshold 0.95: not yet measured on real photos (needs trained embeddings); adjustable.
+ */
+export async function findDuplicates(catalog: Catalog, opts: { threshold?: number; modelId?: number } = {}): Promise<{ id: number; path: string }[][]> {
+  const threshold = opts.threshold ?? 0.95;
+  const rows = prepared(catalog.db, `SELECT id, path, hash FROM images WHERE status = 'ok' AND hash IN
+      (SELECT hash FROM images WHERE status = 'ok' AND hash IS NOT NULL GROUP BY hash HAVING count(*) > 1)`).all() as { id: number; path: string; hash: string }[];
+  const groups: number[][] = exactDuplicateGroups(rows).map((g) => g.map((r) => r.id));
+  let model: ModelRef | null = null;
+  try {
+    model = resolveModel(catalog, opts.modelId);
+  } catch (e) {
+    if (opts.modelId !== undefined) throw e;
+  }
+  if (model) {
+    const { ids, graph } = await knnGraph(catalog, model, 10);
+    for (const g of nearDuplicateGroups(graph, threshold)) groups.push(g.map((p) => ids[p]!));
+  }
+  // join overlapping groups (an exact copy is also a near copy)
+  const all = [...new Set(groups.flat())];
+  const at = new Map(all.map((id, i) => [id, i]));
+  const uf = new UnionFind(all.length);
+  for (const g of groups) for (const id of g.slice(1)) uf.union(at.get(g[0]!)!, at.get(id)!);
+  const merged = new Map<number, number[]>();
+  for (const id of all) {
+    const r = uf.find(at.get(id)!);
+    merged.set(r, [...(merged.get(r) ?? []), id]);
+  }
+  return [...merged.values()]
+    .map((g) => g.sort((a, b) => a - b))
+    .sort((a, b) => b.length - a.length || a[0]! - b[0]!)
+    .map((g) => g.flatMap((id) => {
+      const img = getImage(catalog.db, id);
+      return img ? [{ id, path: img.path }] : [];
+    }))
+    .filter((g) => g.length > 1);
+}
+
+/**
+ * The n most outlying photos: score = 1 - mean cosine similarity to the k nearest neighbours
+ * (higher = more unlike the rest of the collection), highest first.
+ */
+export async function findOutliers(catalog: Catalog, opts: { n?: number; k?: number; modelId?: number } = {}): Promise<{ id: number; path: string; score: number }[]> {
+  const model = resolveModel(catalog, opts.modelId);
+  const { ids, graph } = await knnGraph(catalog, model, opts.k ?? 10);
+  const scores = outlierScores(graph);
+  return topOutliers(scores, opts.n ?? 50).flatMap((p) => {
+    const img = getImage(catalog.db, ids[p]!);
+    return img ? [{ id: ids[p]!, path: img.path, score: scores[p]! }] : [];
+  });
+}

@@ -1,0 +1,138 @@
+import { join } from 'node:path';
+import type { TrainMetricDTO } from '../../src-shared/api';
+import { defaultPresetName, getPreset, withOverrides, type DinoConfig } from '../dino/presets';
+import { netConfigs } from '../dino/model';
+import { insertModel } from '../db/repos/models';
+import { setSetting } from '../db/repos/settings';
+import { prepared } from '../db/repos/statements';
+import { createRun, getRun, insertMetric, lastUnfinishedRun, updateRun } from '../db/repos/training';
+import { probeBackend } from './backend-probe';
+import type { Catalog } from './catalog';
+import { embedCatalog, type EmbedResult } from './embedder';
+import { CancelledError, type JobContext } from './jobs';
+import { runInWorker } from './worker-host';
+import type { TrainWorkerData, TrainWorkerEvent, TrainWorkerResult } from './workers/train-worker';
+
+const trainWorker = new URL('./workers/train-worker.ts', import.meta.url);
+
+export interface TrainOptions {
+  preset?: string;
+  epochs?: number;
+  /** any DinoConfig field by name */
+  overrides?: Record<string, unknown>;
+  resume?: boolean;
+  /** fine-tune: start student and teacher from these weights (a file or an official name) */
+  from?: string;
+  /** embed the catalog with the new model when training ends (default true) */
+  embed?: boolean;
+  maxSteps?: number;
+  maxMinutes?: number;
+  checkpointEveryMs?: number;
+  onMetric?(m: TrainMetricDTO): void;
+}
+
+export interface TrainResult {
+  model: number;
+  run: number;
+  preset: string;
+  epochs: number;
+  steps: number;
+  totalSteps: number;
+  finalLoss: number | null;
+  stoppedEarly: boolean;
+  seconds: number;
+  backend: string;
+  embedding?: EmbedResult;
+}
+
+export function resolveConfig(opts: Pick<TrainOptions, 'preset' | 'epochs' | 'overrides'>): { preset: string; config: DinoConfig } {
+  const preset = opts.preset ?? defaultPresetName(probeBackend().description);
+  const base = getPreset(preset).config;
+  const config = withOverrides(base, { ...opts.overrides, ...(opts.epochs !== undefined ? { epochs: opts.epochs } : {}) });
+  return { preset, config };
+}
+
+function okImages(catalog: Catalog): { id: number; path: string }[] {
+  return prepared(catalog.db, "SELECT id, path FROM images WHERE status = 'ok' ORDER BY id").all() as { id: number; path: string }[];
+}
+
+export async function train(catalog: Catalog, opts: TrainOptions, job?: JobContext): Promise<TrainResult> {
+  const t0 = Date.now();
+  let runId: number;
+  let preset: string;
+  let config: DinoConfig;
+  const previous = opts.resume ? lastUnfinishedRun(catalog.db) : undefined;
+  if (opts.resume && !previous) throw new Error('There is no unfinished training run to resume in this catalog.');
+  if (previous) {
+    runId = previous.id;
+    preset = previous.preset;
+    config = JSON.parse(previous.config) as DinoConfig;
+    updateRun(catalog.db, runId, { state: 'running' });
+  } else {
+    ({ preset, config } = resolveConfig(opts));
+    runId = createRun(catalog.db, preset, config);
+  }
+  const items = okImages(catalog);
+  if (items.length === 0) throw new Error('The catalog has no photos: import a folder first.');
+  const stateFile = join(catalog.paths.models, `run-${runId}.state.safetensors`);
+  const modelFile = join(catalog.paths.models, `run-${runId}-teacher.safetensors`);
+  let backend = '';
+  job?.progress({ phase: 'loading photos', done: 0, total: items.length });
+  try {
+    const r = await runInWorker<TrainWorkerData, TrainWorkerEvent, TrainWorkerResult>(
+      trainWorker,
+      {
+        config, items, stateFile, modelFile,
+        resume: Boolean(previous),
+        checkpointEveryMs: opts.checkpointEveryMs ?? 5 * 60_000,
+        maxSteps: opts.maxSteps,
+        maxMs: opts.maxMinutes === undefined ? undefined : opts.maxMinutes * 60_000,
+      },
+      job,
+      (e) => {
+        if (e.type === 'backend') backend = e.description;
+        else if (e.type === 'phase') job?.progress({ phase: e.phase, done: e.done, total: e.total });
+        else if (e.type === 'checkpoint') updateRun(catalog.db, runId, { checkpoint: stateFile });
+        else if (e.type === 'step') {
+          const m = e.metrics;
+          const dto: TrainMetricDTO = {
+            runId, epoch: m.epoch, step: m.step, totalSteps: m.totalSteps, loss: m.loss, lr: m.lr, momentum: m.momentum,
+            teacherTemp: m.teacherTemp, teacherEntropy: m.teacherEntropy, klTeacherStudent: m.klTeacherStudent,
+            imgPerSec: m.imgPerSec, dataWaitFraction: m.dataWaitFraction, etaSeconds: m.etaSeconds, collapse: m.collapse,
+          };
+          insertMetric(catalog.db, dto);
+          catalog.events.emit('train:metric', dto);
+          opts.onMetric?.(dto);
+          job?.progress({ phase: `training epoch ${m.epoch + 1}`, done: m.step, total: m.totalSteps, counts: { epoch: m.epoch + 1 } });
+        }
+      },
+      { killAfterMs: 120_000 },
+    );
+    const { student } = netConfigs(config);
+    const modelId = insertModel(catalog.db, {
+      name: `DINO ${preset} (run ${runId})`,
+      arch: `${config.arch}/${config.patchSize}`,
+      patch_size: config.patchSize,
+      dim: student.vit.embedDim,
+      source: 'trained',
+      checkpoint: modelFile,
+      config: JSON.stringify(config),
+    });
+    updateRun(catalog.db, runId, { state: r.stoppedEarly ? 'stopped' : 'done', modelId, ended: true, checkpoint: stateFile });
+    setSetting(catalog.db, 'activeModel', modelId);
+    const result: TrainResult = {
+      model: modelId, run: runId, preset, epochs: config.epochs, steps: r.steps, totalSteps: r.totalSteps,
+      finalLoss: r.finalLoss, stoppedEarly: r.stoppedEarly, seconds: (Date.now() - t0) / 1000, backend: r.backend || backend,
+    };
+    if (opts.embed !== false) result.embedding = await embedCatalog(catalog, modelId, job);
+    return result;
+  } catch (e) {
+    const state = e instanceof CancelledError || (e as Error).name === 'AbortError' ? 'cancelled' : 'failed';
+    if (getRun(catalog.db, runId)) updateRun(catalog.db, runId, { state, ended: true });
+    throw e;
+  }
+}
+
+export function startTraining(catalog: Catalog, opts: TrainOptions): { id: string; promise: Promise<TrainResult> } {
+  return catalog.jobs.start('train', (ctx) => train(catalog, opts, ctx));
+}

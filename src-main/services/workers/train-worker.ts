@@ -1,0 +1,135 @@
+import { existsSync } from 'node:fs';
+import { initBackend } from '../../dino/backend';
+import type { DinoConfig } from '../../dino/presets';
+import { Rng } from '../../dino/rng';
+import { readSafetensors, writeSafetensors } from '../../dino/safetensors';
+import { trainDino, type SourceImage, type StepMetrics } from '../../dino/trainer';
+import { decodeRgb } from '../../library/decode';
+import { saveModelFile } from '../model-files';
+import { workerMain } from '../worker-side';
+
+export interface TrainWorkerData {
+  config: DinoConfig;
+  items: { id: number; path: string }[];
+  /** the training state, rewritten every checkpointEveryMs and at the end */
+  stateFile: string;
+  /** the teacher as an app model file, written at the end */
+  modelFile: string;
+  resume: boolean;
+  checkpointEveryMs: number;
+  maxSteps?: number;
+  /** a time budget: stop (and checkpoint) after this many ms of training */
+  maxMs?: number;
+}
+
+export type TrainWorkerEvent =
+  | { type: 'backend'; description: string }
+  | { type: 'phase'; phase: string; done: number; total: number }
+  | { type: 'step'; metrics: StepMetrics }
+  | { type: 'checkpoint'; it: number; final: boolean }
+  | { type: 'skipped'; id: number; reason: string };
+
+export interface TrainWorkerResult {
+  steps: number;
+  totalSteps: number;
+  epochs: number;
+  finalLoss: number | null;
+  stoppedEarly: boolean;
+  backend: string;
+}
+
+/** Photos are decoded once at a working size (enough for the largest random crop) and kept in memory. */
+export function workingSide(config: DinoConfig): number {
+  return Math.max(2 * config.globalSize, 128);
+}
+
+workerMain<TrainWorkerData, TrainWorkerEvent, TrainWorkerResult>(async (side) => {
+  const d = side.data;
+  const backend = await initBackend();
+  side.post({ type: 'backend', description: backend.description });
+
+  const maxSide = workingSide(d.config);
+  const images: SourceImage[] = [];
+  for (let i = 0; i < d.items.length; i += 8) {
+    await side.checkpoint();
+    const chunk = d.items.slice(i, i + 8);
+    const decoded = await Promise.all(
+      chunk.map(async (it) => {
+        try {
+          const img = await decodeRgb(it.path, maxSide);
+          return { id: it.id, rgb: img.data, width: img.width, height: img.height };
+        } catch (e) {
+          side.post({ type: 'skipped', id: it.id, reason: e instanceof Error ? e.message : String(e) });
+          return null;
+        }
+      }),
+    );
+    for (const x of decoded) if (x) images.push(x);
+    side.post({ type: 'phase', phase: 'decoding', done: Math.min(i + 8, d.items.length), total: d.items.length });
+  }
+  if (images.length < d.config.batchSize) {
+    throw new Error(`Training needs at least ${d.config.batchSize} photos (one batch); this catalog has ${images.length}.`);
+  }
+
+  // a new order every epoch, reproducible from (seed, epoch) so a resumed run sees the same stream
+  const source = (epoch: number): AsyncIterable<SourceImage> => {
+    const order = images.map((_, i) => i);
+    const rng = new Rng((d.config.seed * 7919 + epoch * 104729 + 1) >>> 0);
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(rng.next() * (i + 1));
+      [order[i], order[j]] = [order[j]!, order[i]!];
+    }
+    return (async function* () {
+      for (const i of order) yield images[i]!;
+    })();
+  };
+
+  const resume = d.resume && existsSync(d.stateFile) ? readSafetensors(d.stateFile) : undefined;
+  const started = Date.now();
+  let finalLoss: number | null = null;
+  let budgetHit = false;
+  const result = await trainDino(
+    d.config,
+    source,
+    {
+      onStep: (m) => {
+        finalLoss = m.loss;
+        side.post({ type: 'step', metrics: m });
+      },
+      checkpoint: (state, info) => {
+        writeSafetensors(d.stateFile, state.tensors, state.metadata);
+        side.post({ type: 'checkpoint', it: info.it, final: info.final });
+      },
+      beforeStep: async () => {
+        try {
+          await side.checkpoint();
+        } catch {
+          const e = new Error('training cancelled');
+          e.name = 'AbortError';
+          throw e;
+        }
+      },
+      shouldPause: () => false,
+    },
+    {
+      numImages: images.length,
+      checkpointEveryMs: d.checkpointEveryMs,
+      resume,
+      maxSteps: d.maxSteps,
+      stopWhen: d.maxMs === undefined ? undefined : () => (budgetHit ||= Date.now() - started >= d.maxMs!),
+    },
+  );
+  try {
+    saveModelFile(d.modelFile, result.state.teacher, { steps: String(result.it), config: JSON.stringify(result.config) });
+    return {
+      steps: result.it,
+      totalSteps: result.totalSteps,
+      epochs: result.config.epochs,
+      finalLoss,
+      stoppedEarly: result.stoppedEarly,
+      backend: backend.description,
+    };
+  } finally {
+    result.dispose();
+  }
+});
