@@ -10,7 +10,8 @@ export default defineConfig({
   main: {
     build: {
       outDir: 'out/main',
-      rolldownOptions: { input: { index: resolve('src-main/app/main.ts') } },
+      // boot.ts loads src-main/app/main.ts through tsx (see there why it is not bundled)
+      rolldownOptions: { input: { index: resolve('src-main/app/boot.ts') } },
     },
   },
   preload: {

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { expect, test } from './fixtures';
@@ -32,6 +32,11 @@ test('first run: import the sample photos, see the grid, open a photo', async ({
   expect(await library.waitForImportDone()).toBe(`${expected} / ${expected}`);
   await expect(library.count).toHaveText(`${expected} photos`);
   await expect(app.page.getByTestId('status-images')).toHaveText(`${expected} photos`);
+  // the jobs tray lists the finished import
+  await app.page.getByTestId('jobs-button').click();
+  await expect(app.page.getByTestId('jobs-tray').getByTestId('job-import')).toHaveAttribute('data-state', 'done');
+  await app.page.getByTestId('jobs-tray').getByRole('button', { name: 'Close jobs' }).click();
+  await expect(app.page.getByTestId('jobs-tray')).toBeHidden();
 
   // the grid shows real thumbnails: several decoded images, and a screenshot that is not flat
   await expect(library.grid).toBeVisible();
@@ -72,6 +77,14 @@ test('first run: import the sample photos, see the grid, open a photo', async ({
   await app.page.screenshot({ path: testInfo.outputPath('viewer.png') });
   copyFileSync(testInfo.outputPath('viewer.png'), join(docs, 'viewer.png'));
   await viewer.close();
+
+  // keyboard: focus is back on the photo that was open; arrows move through the grid, Enter opens
+  await expect(app.page.locator('[data-testid="grid-cell"][data-index="1"]')).toBeFocused();
+  await app.page.keyboard.press('ArrowRight');
+  await app.page.keyboard.press('Enter');
+  await viewer.expectOpen();
+  await expect(app.page.getByTestId('viewer-position')).toHaveText(`3 of ${expected}`);
+  await viewer.close();
 });
 
 test('a corrupt file is listed with its reason; the good photo beside it is imported', async ({ app }) => {
@@ -84,9 +97,14 @@ test('a corrupt file is listed with its reason; the good photo beside it is impo
 
     const library = new LibraryPage(app);
     await expect(library.firstRun).toBeVisible();
+    // a folder that does not exist is a clear message, not a stack trace
+    if (app.mode === 'web') {
+      await library.importFolder(join(folder, 'no-such-folder'));
+      await expect(app.page.getByTestId('action-error')).toContainText('Folder not found');
+    }
     await library.importFolder(folder);
     await library.waitForImportDone();
-    await expect(library.count).toHaveText('1 photos');
+    await expect(library.count).toHaveText('1 photo');
     await expect(app.page.getByTestId('import-summary')).toContainText('1 could not be read');
     await expect(app.page.getByTestId('failed-count')).toHaveText('1');
 
@@ -98,7 +116,26 @@ test('a corrupt file is listed with its reason; the good photo beside it is impo
     await expect(row).toBeVisible();
     await expect(row.getByTestId('failed-reason')).not.toBeEmpty();
     await app.page.screenshot({ path: test.info().outputPath('failed.png') });
+    copyFileSync(test.info().outputPath('failed.png'), join(repoRoot, 'docs', 'screenshots', 'failed-files.png'));
   } finally {
     rmSync(folder, { recursive: true, force: true });
   }
+});
+
+test('a running import shows its progress and can be cancelled', async ({ app }) => {
+  const big = join(repoRoot, '..', 'shared', 'data', 'caltech10');
+  test.skip(!existsSync(big), 'needs ../shared/data/caltech10');
+  const library = new LibraryPage(app);
+  await expect(library.firstRun).toBeVisible();
+  await library.importFolder(big);
+  const job = library.importPanel.getByTestId('job-import');
+  await expect(job).toHaveAttribute('data-state', 'running');
+  // progress moves: a done count above zero out of the 600 found, with a rate
+  await expect(job.getByTestId('job-amount')).toHaveText(/^[1-9][\d,]* \/ 600$/, { timeout: 30_000 });
+  await job.getByTestId('job-cancel').click();
+  await expect(job).toHaveAttribute('data-state', 'cancelled');
+  // what was imported before the cancel stays, and the app is ready for the next import
+  await expect.poll(() => library.photoCount()).toBeGreaterThan(0);
+  expect(await library.photoCount()).toBeLessThan(600);
+  await expect(library.grid).toBeVisible();
 });

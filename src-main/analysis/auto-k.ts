@@ -6,7 +6,7 @@ export interface AutoKOptions {
   kMin?: number;
   /** default min(30, floor(sqrt(n))) */
   kMax?: number;
-  /** points the criterion is computed on (the silhouette is quadratic in it) */
+  /** points the criterion is computed on (the silhouette is quadratic in it); default 1000 */
   sampleSize?: number;
   restarts?: number;
   seed?: number;
@@ -78,7 +78,7 @@ export function chooseK(v: Vectors, opts: AutoKOptions = {}): AutoKResult {
   const kMax = Math.min(opts.kMax ?? Math.min(30, Math.floor(Math.sqrt(v.n))), v.n - 1);
   if (kMax < kMin) return { k: Math.max(1, Math.min(v.n, kMin)), scores: [] };
   const rng = seededRng(opts.seed ?? 7);
-  const sample = v.n > (opts.sampleSize ?? 1500) ? subset(v, sampleIndices(v.n, opts.sampleSize ?? 1500, rng)) : v;
+  const sample = v.n > (opts.sampleSize ?? 1000) ? subset(v, sampleIndices(v.n, opts.sampleSize ?? 1000, rng)) : v;
   const dist = cosineDistances(sample);
   const ks = candidateKs(kMin, Math.min(kMax, sample.n - 1));
   const scores: { k: number; silhouette: number }[] = [];

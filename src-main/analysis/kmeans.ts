@@ -62,16 +62,31 @@ export function assign(v: Vectors, centroids: Vectors, assignments: Int32Array, 
         a2 += x * C[c2 + j]!;
         a3 += x * C[c3 + j]!;
       }
-      if (a0 > bestSim) (bestSim = a0), (best = c);
-      if (a1 > bestSim) (bestSim = a1), (best = c + 1);
-      if (a2 > bestSim) (bestSim = a2), (best = c + 2);
-      if (a3 > bestSim) (bestSim = a3), (best = c + 3);
+      if (a0 > bestSim) {
+        bestSim = a0;
+        best = c;
+      }
+      if (a1 > bestSim) {
+        bestSim = a1;
+        best = c + 1;
+      }
+      if (a2 > bestSim) {
+        bestSim = a2;
+        best = c + 2;
+      }
+      if (a3 > bestSim) {
+        bestSim = a3;
+        best = c + 3;
+      }
     }
     for (; c < k; c++) {
       const c0 = c * dim;
       let a = 0;
       for (let j = 0; j < dim; j++) a += X[o + j]! * C[c0 + j]!;
-      if (a > bestSim) (bestSim = a), (best = c);
+      if (a > bestSim) {
+        bestSim = a;
+        best = c;
+      }
     }
     assignments[i] = best;
     similarities[i] = bestSim;
@@ -290,7 +305,7 @@ export function sphericalKMeans(v: Vectors, k: number, opts: KMeansOptions = {})
     opts.onProgress?.(r + 1, totalSteps);
   }
   if (!sampled) return best!;
-  const full = lloyd(v, best!.centroids, Math.max(1, opts.refineIterations ?? 3), tolerance);
+  const full = lloyd(v, best!.centroids, Math.max(1, opts.refineIterations ?? 10), tolerance);
   opts.onProgress?.(totalSteps, totalSteps);
   return full;
 }

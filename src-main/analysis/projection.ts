@@ -6,10 +6,11 @@ import { dotAt, type Vectors } from './vectors';
 // neighbour weights from a kNN graph, then SGD on the layout with attraction along graph edges and
 // negative sampling for repulsion. The kNN graph comes from the caller (the HNSW index in the app,
 // the exact graph in tests), so this file needs nothing but arrays. Simplifications: PCA instead of
-// spectral initialisation; a and b fixed for min_dist 0.1 and spread 1 (UMAP's defaults).
+// spectral initialisation; the low-dimensional kernel 1 / (1 + d^2) (UMAP's a = b = 1, the t-SNE
+// kernel) instead of UMAP's fitted a = 1.577, b = 0.895: a fractional power per update made the layout
+// 3x slower, and the picture differs only in how tightly clusters pack.
 
-const A = 1.577;
-const B = 0.8951;
+const A = 1;
 
 export interface ProjectionOptions {
   /** SGD epochs; default 200 up to 10k points, 120 above (UMAP itself drops to 200 for big sets) */
@@ -95,7 +96,7 @@ export function pcaInit(v: Vectors, rng: Rng): Float32Array {
   const comps: Float64Array[] = [];
   for (let c = 0; c < 2; c++) {
     let u = new Float64Array(dim).map(() => gaussian(rng));
-    for (let it = 0; it < 30; it++) {
+    for (let it = 0; it < 15; it++) {
       const next = new Float64Array(dim);
       for (const i of sample) {
         let p = 0;
@@ -169,8 +170,7 @@ export function project(v: Vectors, g: KnnGraph, opts: ProjectionOptions = {}): 
       let dy = y[2 * i + 1]! - y[2 * j + 1]!;
       let d2 = dx * dx + dy * dy;
       if (d2 > 0) {
-        const pw = Math.pow(d2, B);
-        const coeff = (-2 * A * B * (pw / d2)) / (A * pw + 1);
+        const coeff = (-2 * A) / (A * d2 + 1);
         const gx = clip(coeff * dx) * alpha;
         const gy = clip(coeff * dy) * alpha;
         y[2 * i]! += gx;
@@ -187,7 +187,7 @@ export function project(v: Vectors, g: KnnGraph, opts: ProjectionOptions = {}): 
         dy = y[2 * i + 1]! - y[2 * m + 1]!;
         d2 = dx * dx + dy * dy;
         if (d2 <= 0) continue;
-        const coeff = (2 * B) / ((0.001 + d2) * (A * Math.pow(d2, B) + 1));
+        const coeff = 2 / ((0.001 + d2) * (A * d2 + 1));
         y[2 * i]! += clip(coeff * dx) * alpha;
         y[2 * i + 1]! += clip(coeff * dy) * alpha;
       }

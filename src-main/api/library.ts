@@ -1,4 +1,6 @@
 import type { ModelDTO, SettingsDTO } from '../../src-shared/api';
+import { probeBackend } from '../services/backend-probe';
+import { modelDTOs } from '../services/models';
 import type { Db } from '../db/open';
 import { countByStatus, getImage, listFailures, listImages, toImageDTO } from '../db/repos/images';
 import { getAllSettings, getSetting, setSettings } from '../db/repos/settings';
@@ -31,25 +33,6 @@ export function readSettings(db: Db): SettingsDTO {
   return out;
 }
 
-const modelQueries = new WeakMap<Db, () => ModelDTO[]>();
-
-/** Models with how many photos each has embedded; the models table may still be empty. */
-function listModels(db: Db): ModelDTO[] {
-  let q = modelQueries.get(db);
-  if (!q) {
-    const stmt = db.prepare<[], { id: number; name: string; arch: string; patch_size: number; dim: number; source: 'trained' | 'imported'; created_at: string; embedded: number }>(
-      `SELECT m.id, m.name, m.arch, m.patch_size, m.dim, m.source, m.created_at,
-              (SELECT COUNT(*) FROM embeddings e WHERE e.model_id = m.id) AS embedded
-       FROM models m ORDER BY m.id`,
-    );
-    q = () => stmt.all().map((r) => ({
-      id: r.id, name: r.name, arch: r.arch, patchSize: r.patch_size, dim: r.dim, source: r.source, createdAt: r.created_at, embedded: r.embedded,
-    }));
-    modelQueries.set(db, q);
-  }
-  return q();
-}
-
 /** The active model id from settings, or null when unset or unknown. */
 export function activeModel(db: Db, models: readonly ModelDTO[]): number | null {
   const id = getSetting(db, 'activeModel');
@@ -63,7 +46,7 @@ export const libraryApi: ApiModule = (catalog, face) => ({
     check: noArgs,
     handle: () => {
       const counts = countByStatus(catalog.db);
-      const models = listModels(catalog.db);
+      const models = modelDTOs(catalog);
       return {
         catalog: catalog.paths.root,
         images: counts.ok,
@@ -71,8 +54,7 @@ export const libraryApi: ApiModule = (catalog, face) => ({
         gone: counts.gone,
         models,
         activeModel: activeModel(catalog.db, models),
-        // The lead wires real backend detection (dino/backend); until then the env var or wasm.
-        backend: process.env.DINO_BACKEND ?? 'wasm',
+        backend: probeBackend().description,
         version,
       };
     },

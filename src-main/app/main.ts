@@ -12,9 +12,10 @@ import { readPhoto } from '../server/photo-route';
 import { readStatic } from '../server/static-files';
 import { APP_HOST, APP_ORIGIN, APP_SCHEME, PHOTO_SCHEME, appContentSecurityPolicy } from './schemes';
 
-const here = fileURLToPath(new URL('.', import.meta.url));
-const rendererDir = resolve(here, '..', 'renderer');
-const preloadFile = resolve(here, '..', 'preload', 'index.cjs');
+// main.ts runs from the source tree (see boot.ts); the built renderer and preload live in out/.
+const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
+const rendererDir = resolve(repoRoot, 'out', 'renderer');
+const preloadFile = resolve(repoRoot, 'out', 'preload', 'index.cjs');
 /** set by `electron-vite dev`; production loads the built files over app:// */
 const devServer = process.env.ELECTRON_RENDERER_URL;
 const csp = appContentSecurityPolicy(devServer);

@@ -37,6 +37,8 @@ export interface StepInput {
   teacherTemp: number;
   /** stochastic depth in the student (official 0.1 rate) needs an RNG */
   dropPathRng?: Rng | undefined;
+  /** per-block recomputation in the student's backward (default true: far less memory) */
+  recompute?: boolean;
 }
 
 export interface StepResult {
@@ -76,7 +78,10 @@ export function dinoStep(state: DinoState, input: StepInput, h: StepHyper): Step
   const byVarName = new Map(names.map(([n, v]) => [v.name, n]));
   const crops = input.locals ? [input.globals, input.locals] : [input.globals];
   const { value: loss, grads: rawGrads } = tf.variableGrads(() => {
-    const out = multiCropForward(student, crops, input.dropPathRng ? { dropPathRng: input.dropPathRng } : {});
+    const out = multiCropForward(student, crops, {
+      recompute: input.recompute ?? true,
+      ...(input.dropPathRng ? { dropPathRng: input.dropPathRng } : {}),
+    });
     return dinoLoss(out, targets, h.nCrops, h.studentTemp);
   }, names.map(([, v]) => v));
   targets.dispose();

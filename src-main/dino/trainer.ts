@@ -56,13 +56,15 @@ export interface TrainHooks {
 export interface TrainOptions {
   /** photos the source yields per epoch (fixes the schedules' length; drop_last as the official loader) */
   numImages: number;
-  checkpointEveryMs?: number;
+  checkpointEveryMs?: number | undefined;
   /** steps in a row with the teacher entropy in a collapse zone before it is reported */
   collapseWindow?: number;
   /** continue a run from this checkpoint (its config wins over `config`) */
-  resume?: SafetensorsContent;
+  resume?: SafetensorsContent | undefined;
   /** stop after this many iterations in this call (tests, benchmarks); the schedules stay the full run's */
-  maxSteps?: number;
+  maxSteps?: number | undefined;
+  /** polled before each step: true stops the run early (e.g. a time budget), with a checkpoint */
+  stopWhen?: (() => boolean) | undefined;
 }
 
 export interface TrainResult {
@@ -194,7 +196,7 @@ export async function trainDino(
       const iterator = source(epoch, skip)[Symbol.asyncIterator]();
       let exhausted = false;
       while (result.it < (epoch + 1) * itersPerEpoch) {
-        if (opts.maxSteps !== undefined && stepsThisCall >= opts.maxSteps) {
+        if ((opts.maxSteps !== undefined && stepsThisCall >= opts.maxSteps) || opts.stopWhen?.()) {
           result.stoppedEarly = true;
           break outer;
         }

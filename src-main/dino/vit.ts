@@ -7,6 +7,7 @@
  * plain name -> tensor copy. Images are NHWC float tensors (already normalised).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { blockRecompute } from './blockgrad';
 import { dense, gelu, layerNorm } from './ops';
 import { interpolatePosEmbed } from './posembed';
 import type { Rng } from './rng';
@@ -124,7 +125,7 @@ export function prepareTokens(c: VitConfig, params: Params, x: tf.Tensor4D): tf.
   const gw = Math.floor(w / ps);
   const d = c.embedDim;
   // a stride-p conv = each p x p x 3 patch flattened times the weight; the conv weight [D, 3, p, p]
-  // is permuted to [D, p, p, 3] to match NHWC patches
+  // is permuted to [D, p, p, 3] to match NHWC patches (a rank-3 transpose of the small weight)
   const xs = h === gh * ps && w === gw * ps ? x : tf.slice(x, [0, 0, 0, 0], [b, gh * ps, gw * ps, 3]);
   // [b*gh, p, gw, p*3] -> [b*gh, gw, p, p*3]: the patchify as a rank-4 transpose (fast on wasm)
   const patches = tf.reshape(
@@ -218,6 +219,11 @@ export interface ForwardOptions {
   perBlockTidy?: boolean;
   /** stochastic depth for a training student: needs an RNG */
   dropPathRng?: Rng;
+  /**
+   * Training under a gradient tape: each block is one custom-gradient op that keeps only its input
+   * and recomputes itself in the backward pass (blockgrad.ts), so memory stays small.
+   */
+  recompute?: boolean;
 }
 
 function dropMasks(c: VitConfig, i: number, b: number, t: number, rng: Rng): [tf.Tensor, tf.Tensor] | undefined {
@@ -240,6 +246,7 @@ function runBlocks(c: VitConfig, params: Params, x0: tf.Tensor2D, b: number, t: 
   for (let i = 0; i < upTo; i++) {
     const step = () => {
       const masks = opts.dropPathRng ? dropMasks(c, i, b, t, opts.dropPathRng) : undefined;
+      if (opts.recompute) return blockRecompute(c, params, i, x, b, t, masks);
       return blockForward(c, params, i, x, b, t, masks ? { dropMasks: masks } : {});
     };
     if (opts.perBlockTidy) {

@@ -46,13 +46,21 @@ function parseCsv(text: string): string[][] {
   for (let i = 0; i < text.length; i++) {
     const ch = text[i]!;
     if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') (field += '"'), i++;
-      else if (ch === '"') quoted = false;
+      if (ch === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
       else field += ch;
     } else if (ch === '"') quoted = true;
-    else if (ch === ',') rowFields.push(field), (field = '');
-    else if (ch === '\n') rowFields.push(field.replace(/\r$/, '')), rows.push(rowFields), (rowFields = []), (field = '');
-    else field += ch;
+    else if (ch === ',') {
+      rowFields.push(field);
+      field = '';
+    } else if (ch === '\n') {
+      rowFields.push(field.replace(/\r$/, ''));
+      rows.push(rowFields);
+      rowFields = [];
+      field = '';
+    } else field += ch;
   }
   return rows;
 }

@@ -25,7 +25,7 @@ export function exportImageFolderForTraining(images: readonly { path: string }[]
       } catch {
         // not a symlink
       }
-      if (current !== source) throw new Error(`${link} exists and is not a link to ${source}; use an empty folder`);
+      if (current !== source) throw new Error(`${link} exists and is not a link to ${source}; use an empty folder`, { cause: e });
     }
   });
   return { dataPath, folder, count: images.length };

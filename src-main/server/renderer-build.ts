@@ -1,5 +1,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type * as Vite from 'vite';
+import type * as RendererConfig from '../../renderer.vite.config';
 import { defaultRendererDir, repoRoot } from './paths';
 
 /** Newest modification time of any file under the given folders (the renderer's sources). */
@@ -33,8 +35,8 @@ export async function ensureRendererBuilt(opts: { rebuildStale?: boolean; log?: 
   const state = rendererState(outDir);
   if (state === 'fresh' || (state === 'stale' && !opts.rebuildStale)) return;
   opts.log?.(state === 'missing' ? 'building the UI (first run)...' : 'rebuilding the UI (sources changed)...');
-  let vite: typeof import('vite');
-  let config: typeof import('../../renderer.vite.config');
+  let vite: typeof Vite;
+  let config: typeof RendererConfig;
   try {
     vite = await import('vite');
     config = await import('../../renderer.vite.config');
@@ -44,6 +46,6 @@ export async function ensureRendererBuilt(opts: { rebuildStale?: boolean; log?: 
   try {
     await vite.build({ ...config.rendererViteConfig(outDir), configFile: false, logLevel: 'warn' });
   } catch (e) {
-    throw new Error(`building the UI failed: ${(e as Error).message}; run \`npm run build\` to see why`);
+    throw new Error(`building the UI failed: ${(e as Error).message}; run \`npm run build\` to see why`, { cause: e });
   }
 }

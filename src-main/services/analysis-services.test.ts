@@ -88,6 +88,15 @@ describe('search service', () => {
     }
   });
 
+  it('searches within one cluster of the newest clustering', async () => {
+    const r = await runClustering(fx.catalog, { k: 5, inWorker: false });
+    const members = new Set(allMembers(fx.catalog.db, r.clustering).filter((m) => m.cluster === 2).map((m) => m.imageId));
+    const query = fx.ids.find((id) => !members.has(id))!;
+    const got = searchSimilar(fx.catalog, query, { k: 8, cluster: 2 });
+    expect(got.length).toBe(8);
+    for (const g of got) expect(members.has(g.id)).toBe(true);
+  });
+
   it('finds exact and near duplicates, and outliers', async () => {
     // photo 5 and photo 6 share a content hash; photo 7 gets photo 8's vector
     fx.catalog.db.prepare('UPDATE images SET hash = ? WHERE id IN (?, ?)').run('same', fx.ids[5], fx.ids[6]);
@@ -103,6 +112,7 @@ describe('search service', () => {
 });
 
 describe('clustering, map and export services', () => {
+  // this one runs in the worker thread, as the app does
   it('auto-k clusters recover the synthetic groups; stored with cohesion and representatives', async () => {
     const r = await runClustering(fx.catalog, { k: 'auto' });
     expect(r.k).toBe(5);
@@ -123,7 +133,7 @@ describe('clustering, map and export services', () => {
   });
 
   it('renames and merges clusters', async () => {
-    const r = await runClustering(fx.catalog, { k: 4 });
+    const r = await runClustering(fx.catalog, { k: 4, inWorker: false });
     expect(renameClusterChecked(fx.catalog, r.clustering, 1, '  Beach  ')).toBe(true);
     expect(listClusters(fx.catalog.db, r.clustering)[0]!.name).toBe('Beach');
     const sizes = listClusters(fx.catalog.db, r.clustering).map((c) => c.size);
@@ -136,7 +146,7 @@ describe('clustering, map and export services', () => {
   });
 
   it('computes and stores the 2-D map', async () => {
-    const p = await runProjection(fx.catalog);
+    const p = await runProjection(fx.catalog, { inWorker: false });
     expect(p.points).toBe(600);
     const pts = mapPoints(fx.catalog);
     expect(pts.length).toBe(600);
@@ -144,7 +154,7 @@ describe('clustering, map and export services', () => {
   });
 
   it('exports a clustering round trip: exactly the clustered photos, byte-identical, nothing overwritten', async () => {
-    const r = await runClustering(fx.catalog, { k: 5 });
+    const r = await runClustering(fx.catalog, { k: 5, inWorker: false });
     const to = join(dir, 'export');
     const res = runExport(fx.catalog, { clusteringId: r.clustering, clusters: [1, 3], to, mode: 'copy' });
     const members = allMembers(fx.catalog.db, r.clustering).filter((m) => m.cluster === 1 || m.cluster === 3);

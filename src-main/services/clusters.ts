@@ -1,8 +1,5 @@
 import type { ClusteringDTO, ImageDTO, MapPointDTO, Page } from '../../src-shared/api';
-import { chooseK } from '../analysis/auto-k';
-import { sphericalKMeans } from '../analysis/kmeans';
-import { project } from '../analysis/projection';
-import { normalizeAt, type Vectors } from '../analysis/vectors';
+import { normalizeAt } from '../analysis/vectors';
 import {
   clusterMembers,
   clusterOfImages,
@@ -20,24 +17,28 @@ import {
   type ClusterRow,
   type MemberRow,
 } from '../db/repos/clusters';
-import { getEmbeddings, loadAllEmbeddings } from '../db/repos/embeddings';
+import { countEmbeddings, getEmbeddings } from '../db/repos/embeddings';
 import { getImage, toImageDTO } from '../db/repos/images';
+import { runAnalysisTask, type AnalysisEvent, type AnalysisResult, type AnalysisTask, type KMeansTaskResult } from './analysis-tasks';
 import type { Catalog } from './catalog';
 import type { JobContext } from './jobs';
-import { knnGraph, resolveModel } from './search';
+import { runInWorker } from './worker-host';
+import { GRAPH_K, knnGraph, resolveModel } from './search';
 
 // Clustering runs and the 2-D map: load a model's embeddings, run the analysis, store the result.
 
 /** How many photos closest to a centroid represent a cluster on its card. */
 export const REPRESENTATIVES = 6;
 /** k-means fits its centroids on at most this many photos, then assigns all (see KMeansOptions). */
-const FIT_SAMPLE = 20_000;
+const FIT_SAMPLE = 10_000;
 
 export interface ClusterRunOptions {
   k?: number | 'auto';
   modelId?: number;
   restarts?: number;
   seed?: number;
+  /** false: compute on this thread (tests); default: in a worker thread */
+  inWorker?: boolean;
 }
 
 export interface ClusterRunResult {
@@ -48,12 +49,17 @@ export interface ClusterRunResult {
   seconds: number;
 }
 
-type Progress = Pick<JobContext, 'progress' | 'checkpoint'>;
+type Progress = Pick<JobContext, 'progress' | 'checkpoint'> & Partial<JobContext>;
 const noProgress: Progress = { progress: () => undefined, checkpoint: async () => undefined };
 
-function loadVectors(catalog: Catalog, modelId: number, dim: number): { ids: number[]; vectors: Vectors } {
-  const { ids, data } = loadAllEmbeddings(catalog.db, modelId, dim);
-  return { ids, vectors: { n: ids.length, dim, data } };
+const analysisWorker = new URL('./workers/analysis-worker.ts', import.meta.url);
+
+/** Runs an analysis task in a worker thread (default) or here, reporting its progress to the job. */
+async function runTask(task: AnalysisTask, ctx: Progress, inWorker: boolean): Promise<AnalysisResult> {
+  const onEvent = (e: AnalysisEvent): void => ctx.progress({ phase: e.phase, done: e.done, total: e.total });
+  if (!inWorker) return runAnalysisTask(task, onEvent, () => ctx.signal?.aborted ?? false);
+  const job = ctx.signal && ctx.onPauseChange && ctx.id ? (ctx as JobContext) : undefined;
+  return runInWorker<AnalysisTask, AnalysisEvent, AnalysisResult>(analysisWorker, task, job, onEvent);
 }
 
 /**
@@ -64,26 +70,17 @@ function loadVectors(catalog: Catalog, modelId: number, dim: number): { ids: num
 export async function runClustering(catalog: Catalog, opts: ClusterRunOptions = {}, ctx: Progress = noProgress): Promise<ClusterRunResult> {
   const started = performance.now();
   const model = resolveModel(catalog, opts.modelId);
-  ctx.progress({ phase: 'loading embeddings' });
-  const { ids, vectors } = loadVectors(catalog, model.id, model.dim);
-  if (ids.length === 0) throw new Error(`Model ${model.id} has no embeddings yet: run embed first.`);
-  await ctx.checkpoint();
+  if (countEmbeddings(catalog.db, model.id) === 0) throw new Error(`Model ${model.id} has no embeddings yet: run embed first.`);
+  if (opts.k !== undefined && opts.k !== 'auto' && (!Number.isInteger(opts.k) || opts.k < 1)) throw new Error(`k must be a positive integer or 'auto', got ${opts.k}`);
   const seed = opts.seed ?? 42;
-  let k: number;
-  let autoScores: { k: number; silhouette: number }[] | undefined;
-  if (opts.k === undefined || opts.k === 'auto') {
-    ctx.progress({ phase: 'choosing k', done: 0, total: 0 });
-    const auto = chooseK(vectors, { seed, onProgress: (done, total) => ctx.progress({ done, total }) });
-    k = auto.k;
-    autoScores = auto.scores;
-  } else {
-    if (!Number.isInteger(opts.k) || opts.k < 1) throw new Error(`k must be a positive integer or 'auto', got ${opts.k}`);
-    k = Math.min(opts.k, ids.length);
-  }
-  await ctx.checkpoint();
-  const restarts = opts.restarts ?? 4;
-  ctx.progress({ phase: `k-means (k = ${k})`, done: 0, total: restarts + 1 });
-  const km = sphericalKMeans(vectors, k, { restarts, seed, sampleSize: FIT_SAMPLE, onProgress: (done, total) => ctx.progress({ done, total }) });
+  const restarts = opts.restarts ?? 3;
+  ctx.progress({ phase: 'loading embeddings' });
+  const task: AnalysisTask = { kind: 'kmeans', dbFile: catalog.paths.db, modelId: model.id, dim: model.dim, k: opts.k ?? 'auto', restarts, seed, fitSample: FIT_SAMPLE };
+  const out = await runTask(task, ctx, opts.inWorker ?? true);
+  if (out.kind !== 'kmeans') throw new Error('unexpected analysis result');
+  const km: KMeansTaskResult = out.result;
+  const { ids, k } = km;
+  const autoScores = km.scores ?? undefined;
   await ctx.checkpoint();
   // number clusters by size, largest first; drop empty ones
   const sizes = new Int32Array(k);
@@ -99,13 +96,13 @@ export async function runClustering(catalog: Catalog, opts: ClusterRunOptions = 
     name: `Cluster ${number.get(c)!}`,
     size: sizes[c]!,
     cohesion: simSums[c]! / sizes[c]!,
-    centroid: km.centroids.data.slice(c * model.dim, (c + 1) * model.dim),
+    centroid: km.centroids.slice(c * model.dim, (c + 1) * model.dim),
   }));
   const members: MemberRow[] = ids.map((imageId, i) => ({ imageId, cluster: number.get(km.assignments[i]!)!, similarity: km.similarities[i]! }));
   ctx.progress({ phase: 'saving' });
   const params = {
     k: opts.k ?? 'auto',
-    criterion: autoScores ? 'mean silhouette (cosine), sample of 1500' : null,
+    criterion: autoScores ? 'mean silhouette (cosine), sample of 1000' : null,
     silhouette: autoScores ?? null,
     restarts,
     seed,
@@ -186,23 +183,22 @@ export interface ProjectionResult {
   seconds: number;
 }
 
-/** The 2-D map of every embedded photo: kNN graph (k = 15) from the index, UMAP-style layout. */
-export async function runProjection(catalog: Catalog, opts: { modelId?: number; seed?: number } = {}, ctx: Progress = noProgress): Promise<ProjectionResult> {
+/** The 2-D map of every embedded photo: kNN graph (k = GRAPH_K) from the index, UMAP-style layout. */
+export async function runProjection(catalog: Catalog, opts: { modelId?: number; seed?: number; inWorker?: boolean } = {}, ctx: Progress = noProgress): Promise<ProjectionResult> {
   const started = performance.now();
   const model = resolveModel(catalog, opts.modelId);
-  ctx.progress({ phase: 'loading embeddings' });
-  const { ids, vectors } = loadVectors(catalog, model.id, model.dim);
-  if (ids.length === 0) throw new Error(`Model ${model.id} has no embeddings yet: run embed first.`);
-  ctx.progress({ phase: 'neighbour graph', done: 0, total: ids.length });
-  const { ids: graphIds, graph } = await knnGraph(catalog, model, 15, {
+  const n = countEmbeddings(catalog.db, model.id);
+  if (n === 0) throw new Error(`Model ${model.id} has no embeddings yet: run embed first.`);
+  ctx.progress({ phase: 'neighbour graph', done: 0, total: n });
+  // the graph comes from the index on this thread (it yields between queries); the layout runs in the worker
+  const { ids, graph } = await knnGraph(catalog, model, GRAPH_K, {
     onProgress: (done, total) => ctx.progress({ done, total }),
     checkpoint: () => ctx.checkpoint(),
   });
-  // both lists are ascending image ids of the same live embeddings; guard against a change between the two reads
-  if (graphIds.length !== ids.length || graphIds.some((id, i) => id !== ids[i])) throw new Error('The embeddings changed while the map was computed; run it again.');
   await ctx.checkpoint();
-  ctx.progress({ phase: 'layout', done: 0, total: 1 });
-  const y = project(vectors, graph, { seed: opts.seed ?? 11, onProgress: (done, total) => ctx.progress({ done, total }) });
+  const out = await runTask({ kind: 'layout', dbFile: catalog.paths.db, modelId: model.id, dim: model.dim, graph, ids, seed: opts.seed ?? 11 }, ctx, opts.inWorker ?? true);
+  if (out.kind !== 'layout') throw new Error('unexpected analysis result');
+  const y = out.xy;
   ctx.progress({ phase: 'saving' });
   saveProjection(catalog.db, model.id, ids.map((imageId, i) => ({ imageId, x: y[2 * i]!, y: y[2 * i + 1]! })));
   return { model: model.id, points: ids.length, seconds: (performance.now() - started) / 1000 };

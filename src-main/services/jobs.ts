@@ -145,9 +145,11 @@ export class Jobs extends EventEmitter<{ progress: [JobDTO] }> {
 
   private update(e: JobEntry, u: { phase?: string; done?: number; total?: number; counts?: Record<string, number> }): void {
     const d = e.dto;
+    let phaseChanged = false;
     if (u.phase !== undefined && u.phase !== d.phase) {
       d.phase = u.phase;
       e.samples = [];
+      phaseChanged = true;
     }
     if (u.total !== undefined) d.total = u.total;
     if (u.counts) d.counts = { ...d.counts, ...u.counts };
@@ -162,7 +164,7 @@ export class Jobs extends EventEmitter<{ progress: [JobDTO] }> {
       d.etaSeconds = d.rate > 0 && d.total > 0 ? Math.max(0, (d.total - d.done) / d.rate) : null;
     }
     const now = Date.now();
-    if (now - e.lastEmit >= EMIT_EVERY_MS || (d.total > 0 && d.done >= d.total)) this.emitNow(e);
+    if (phaseChanged || now - e.lastEmit >= EMIT_EVERY_MS || (d.total > 0 && d.done >= d.total)) this.emitNow(e);
   }
 
   private emitNow(e: JobEntry): void {

@@ -1,6 +1,5 @@
-import { existsSync } from 'node:fs';
 import type { DinoNet, NetConfig } from '../dino/net';
-import { readSafetensors, writeSafetensors, type NamedArray } from '../dino/safetensors';
+import { writeSafetensors, type NamedArray } from '../dino/safetensors';
 import { initVitParams, newVariable, type Params, type VitConfig } from '../dino/vit';
 import { Rng } from '../dino/rng';
 
@@ -57,13 +56,4 @@ export function infoOf(net: DinoNet): ModelFileInfo {
     depth: net.config.vit.depth,
     hasHead: [...net.params.keys()].some((k) => k.startsWith('head.')),
   };
-}
-
-/** Loads an app model file (needs an initialised tfjs backend). */
-export function loadModelFile(path: string): DinoNet {
-  if (!existsSync(path)) throw new Error(`model file not found: ${path}`);
-  const content = readSafetensors(path);
-  if (content.metadata.format !== MODEL_FORMAT) throw new Error(`${path} is not a Dino Explorer model file`);
-  const config = JSON.parse(content.metadata.net!) as NetConfig;
-  return netFromTensors(config, content.tensors);
 }

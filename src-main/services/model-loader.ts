@@ -1,10 +1,43 @@
+import type { HeadConfig } from '../dino/head';
 import { createNet, type DinoNet, type NetConfig } from '../dino/net';
 import { Rng } from '../dino/rng';
-import { loadModelFile } from './model-files';
+import { readSafetensors } from '../dino/safetensors';
+import { loadDinoWeights } from '../dino/weights/load';
+import { headConfigFromArch, vitConfigFromArch } from '../dino/weights/model-config';
+import type { TensorMap } from '../dino/weights/tensor-map';
+import { MODEL_FORMAT, netFromTensors } from './model-files';
+
+export interface LoadedTensors {
+  config: NetConfig;
+  tensors: TensorMap;
+  hasHead: boolean;
+}
+
+// A head config for backbone-only weights: never run (embedding uses the backbone), but the net
+// type wants one; fine-tuning replaces it with a freshly initialised head of the preset's shape.
+const NO_HEAD = (inDim: number): HeadConfig => ({ inDim, outDim: 0, hiddenDim: 0, bottleneckDim: 0, nlayers: 0, normLastLayer: true });
 
 /**
- * Any weights the app accepts -> a DinoNet (needs an initialised tfjs backend): the app's own model
- * files, and (through dino/weights) official .pth checkpoints, .safetensors and Hugging Face layouts.
+ * Any weights file the app accepts, as official-name tensors plus the network config: the app's own
+ * model files (config in their metadata), and through dino/weights the official .pth checkpoints
+ * (backbone or full), .safetensors and Hugging Face layouts (config inferred from the shapes).
+ * Plain data: no tfjs needed.
+ */
+export function readWeights(file: string): LoadedTensors {
+  const w = loadDinoWeights(file, { shapesOnly: true });
+  if (w.meta.metadata?.format === MODEL_FORMAT) {
+    const content = readSafetensors(file);
+    const config = JSON.parse(content.metadata.net!) as NetConfig;
+    return { config, tensors: content.tensors, hasHead: [...content.tensors.keys()].some((k) => k.startsWith('head.')) };
+  }
+  const full = loadDinoWeights(file);
+  const vit = vitConfigFromArch(full.arch);
+  const head = headConfigFromArch(full.arch, full.meta.normLastLayer ?? true);
+  return { config: { vit, head: head ?? NO_HEAD(vit.embedDim) }, tensors: full.tensors, hasHead: head !== undefined };
+}
+
+/**
+ * Any weights the app accepts -> a DinoNet (needs an initialised tfjs backend).
  * `random:{"net": NetConfig, "seed": N}` builds the architecture at random initialisation (the
  * `random` baseline of eval).
  */
@@ -13,5 +46,6 @@ export async function loadNet(spec: string): Promise<DinoNet> {
     const { net, seed } = JSON.parse(spec.slice('random:'.length)) as { net: NetConfig; seed: number };
     return createNet(net, new Rng(seed ^ 0x5eed));
   }
-  return loadModelFile(spec);
+  const w = readWeights(spec);
+  return netFromTensors(w.config, w.tensors);
 }

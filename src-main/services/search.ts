@@ -10,6 +10,7 @@ import {
   embeddingsFingerprint,
   getEmbedding,
   getEmbeddings,
+  loadAllEmbeddings,
   modelInfo,
   modelsWithEmbeddings,
 } from '../db/repos/embeddings';
@@ -51,6 +52,7 @@ export function resolveModel(catalog: Catalog, modelId?: number): ModelRef {
 interface IndexState {
   index: VectorIndex;
   fingerprint: string;
+  saveTimer: NodeJS.Timeout | null;
   graphs: Map<number, { fingerprint: string; ids: number[]; graph: KnnGraph }>;
 }
 
@@ -81,15 +83,44 @@ export function getIndex(catalog: Catalog, model: ModelRef, onRebuild?: (r: Ensu
   const entries = embeddingEntries(catalog.db, model.id).map((e) => ({ id: e.imageId, version: e.version }));
   if (cached) {
     const counts = syncIndex(cached.index, entries, source(catalog, model.id));
-    if (counts.added + counts.updated + counts.removed > 0) saveIndex(cached.index, indexFile(catalog, model.id));
+    if (counts.added + counts.updated + counts.removed > 0) scheduleSave(catalog, model.id, cached);
     cached.fingerprint = fingerprint;
     cached.graphs.clear();
     return cached.index;
   }
   const r = ensureIndex({ file: indexFile(catalog, model.id), dim: model.dim, entries, source: source(catalog, model.id) });
   if (r.rebuilt) onRebuild?.(r);
-  perModel.set(model.id, { index: r.index, fingerprint, graphs: new Map() });
+  perModel.set(model.id, { index: r.index, fingerprint, saveTimer: null, graphs: new Map() });
   return r.index;
+}
+
+/**
+ * Writes a synced index to disk a little later, once: while the embed job adds photos batch by
+ * batch, every search would otherwise rewrite a file of up to 150 MB. Losing an unsaved sync costs
+ * nothing but a quick incremental sync at the next start (the saved ids say what is missing).
+ */
+const SAVE_DELAY_MS = 5_000;
+function scheduleSave(catalog: Catalog, modelId: number, state: IndexState): void {
+  if (state.saveTimer) return;
+  state.saveTimer = setTimeout(() => {
+    state.saveTimer = null;
+    try {
+      saveIndex(state.index, indexFile(catalog, modelId));
+    } catch {
+      // the catalog may have been closed or moved; the next start syncs from the table again
+    }
+  }, SAVE_DELAY_MS);
+  state.saveTimer.unref();
+}
+
+/** Saves every index with unsaved changes now (call before closing a catalog). */
+export function flushIndexes(catalog: Catalog): void {
+  for (const [modelId, state] of states.get(catalog) ?? []) {
+    if (!state.saveTimer) continue;
+    clearTimeout(state.saveTimer);
+    state.saveTimer = null;
+    saveIndex(state.index, indexFile(catalog, modelId));
+  }
 }
 
 /** Checks (and if needed rebuilds) the index of every model with embeddings: call at start-up. */
@@ -101,6 +132,7 @@ export function ensureIndexes(catalog: Catalog, log?: (m: string) => void): void
 
 /** Forgets the in-memory index of a catalog (tests; the catalog closing). */
 export function dropIndexes(catalog: Catalog): void {
+  for (const state of states.get(catalog)?.values() ?? []) if (state.saveTimer) clearTimeout(state.saveTimer);
   states.delete(catalog);
 }
 
@@ -173,6 +205,9 @@ function searchVector(catalog: Catalog, model: ModelRef, query: Float32Array, k:
   return toNeighbours(catalog, hits.slice(0, k));
 }
 
+/** One neighbour count for the map, duplicates and outliers, so one cached graph serves all three. */
+export const GRAPH_K = 10;
+
 /**
  * The k-nearest-neighbour graph of every embedded photo of the model, from the HNSW index (one query
  * per photo; a photo is never its own neighbour). Rows follow `ids` (ascending image id). Cached
@@ -188,8 +223,10 @@ export async function knnGraph(
   const state = states.get(catalog)!.get(model.id)!;
   const cached = state.graphs.get(k);
   if (cached && cached.fingerprint === state.fingerprint) return cached;
-  const ids = [...index.versions.keys()].sort((a, b) => a - b);
-  const graph: KnnGraph = await buildKnnGraph(index, ids, k, opts);
+  // the vectors from the table rather than from hnswlib (whose getPoint is slow); same ids, same order
+  const { ids, data } = loadAllEmbeddings(catalog.db, model.id, model.dim);
+  if (ids.length !== index.size || ids.some((id) => !index.has(id))) throw new Error('The embeddings changed while the neighbour graph was computed; try again.');
+  const graph: KnnGraph = await buildKnnGraph(index, ids, k, { ...opts, vectors: data });
   const result = { fingerprint: state.fingerprint, ids, graph };
   state.graphs.set(k, result);
   return result;
@@ -212,7 +249,7 @@ export async function findDuplicates(catalog: Catalog, opts: { threshold?: numbe
     if (opts.modelId !== undefined) throw e;
   }
   if (model) {
-    const { ids, graph } = await knnGraph(catalog, model, 10);
+    const { ids, graph } = await knnGraph(catalog, model, GRAPH_K);
     for (const g of nearDuplicateGroups(graph, threshold)) groups.push(g.map((p) => ids[p]!));
   }
   // join overlapping groups (an exact copy is also a near copy)
@@ -241,7 +278,7 @@ export async function findDuplicates(catalog: Catalog, opts: { threshold?: numbe
  */
 export async function findOutliers(catalog: Catalog, opts: { n?: number; k?: number; modelId?: number } = {}): Promise<{ id: number; path: string; score: number }[]> {
   const model = resolveModel(catalog, opts.modelId);
-  const { ids, graph } = await knnGraph(catalog, model, opts.k ?? 10);
+  const { ids, graph } = await knnGraph(catalog, model, opts.k ?? GRAPH_K);
   const scores = outlierScores(graph);
   return topOutliers(scores, opts.n ?? 50).flatMap((p) => {
     const img = getImage(catalog.db, ids[p]!);

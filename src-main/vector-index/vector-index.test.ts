@@ -2,11 +2,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { exactTopK } from '../analysis/exact-knn';
+import { exactKnnGraph, exactTopK } from '../analysis/exact-knn';
 import { sampleIndices, seededRng } from '../analysis/random';
 import { syntheticEmbeddings } from '../analysis/synthetic';
 import { row } from '../analysis/vectors';
 import { ensureIndex, type IndexEntry, type VectorSource } from './ensure';
+import { buildKnnGraph } from './knn-graph';
 import { loadIndex, saveIndex, sidecarPath } from './persist';
 import { VectorIndex } from './vector-index';
 
@@ -45,6 +46,27 @@ describe('VectorIndex', () => {
     idx.add(0, row(vectors, 0));
     expect(idx.search(row(vectors, 0), 1)[0]!.id).toBe(0);
     expect(idx.deletedIds.has(0)).toBe(false);
+  });
+
+  it('builds the kNN graph of a subset of its points, never a point as its own neighbour', async () => {
+    const { vectors } = syntheticEmbeddings({ n: 1000, dim: 24, clusters: 10, spread: 0.8, seed: 4 });
+    const idx = VectorIndex.create(24);
+    for (let i = 0; i < 1000; i++) idx.add(i + 100, row(vectors, i));
+    const ids = [...Array(1000).keys()].map((i) => i + 100);
+    const fromPoints = await buildKnnGraph(idx, ids, 8);
+    const fromVectors = await buildKnnGraph(idx, ids, 8, { vectors: vectors.data });
+    expect(Array.from(fromVectors.indices)).toEqual(Array.from(fromPoints.indices));
+    const exact = exactKnnGraph(vectors, 8);
+    let hit = 0;
+    for (let i = 0; i < 1000; i++) {
+      const want = new Set(exact.indices.subarray(i * 8, i * 8 + 8));
+      for (let a = 0; a < 8; a++) {
+        const p = fromVectors.indices[i * 8 + a]!;
+        expect(p).not.toBe(i);
+        if (want.has(p)) hit++;
+      }
+    }
+    expect(hit / 8000).toBeGreaterThan(0.98);
   });
 
   it('applies a filter', () => {

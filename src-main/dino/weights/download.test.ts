@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChecksumError, download, downloadOfficial, type DownloadProgress } from './download';
 import { findOfficial, officialUrl, OFFICIAL_CHECKPOINTS } from './official';
+import { resolveWeights } from './resolve';
 
 const tmp = mkdtempSync(join(tmpdir(), 'dino-dl-'));
 const body = Buffer.alloc(1_000_000);
@@ -160,6 +161,14 @@ describe('official checkpoints', () => {
       expect(r).toMatchObject({ path: join(models, 'dino_deitsmall16_pretrain.pth'), existing: false, size: body.length });
       expect((await downloadOfficial('dino_vits16', models)).existing).toBe(true);
       await expect(downloadOfficial('dino_resnet50', models)).rejects.toThrow(/unknown official checkpoint/);
+      // FILE|NAME: a name resolves to the catalog copy (no second download), a path to itself
+      requests.length = 0;
+      expect(await resolveWeights('dino_vits16', models)).toMatchObject({ path: join(models, 'dino_deitsmall16_pretrain.pth'), downloaded: false });
+      const full = await resolveWeights('dino_vits16_full', models, { onProgress: () => undefined }).catch((e: unknown) => e);
+      expect((full as Error).message).toMatch(/HTTP 404/); // this test server only has the backbone file
+      expect(requests.map((q) => q.path)).toEqual(['/dino_deitsmall16_pretrain/dino_deitsmall16_pretrain_full_checkpoint.pth']);
+      expect(await resolveWeights(join(models, 'dino_deitsmall16_pretrain.pth'), tmp)).toMatchObject({ downloaded: false });
+      await expect(resolveWeights('dino_vits17', models)).rejects.toThrow(/no such file, and not an official checkpoint name \(dino_vits16, /);
     } finally {
       if (prev === undefined) delete process.env.DINO_WEIGHTS_BASE_URL;
       else process.env.DINO_WEIGHTS_BASE_URL = prev;

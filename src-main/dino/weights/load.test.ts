@@ -7,10 +7,12 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { zipSync } from 'fflate';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadDinoWeights } from './load';
 import { openPth, findStateDicts, readPthTensors } from './pth-reader';
-import type { HostTensor } from './tensor-map';
+import { WeightsFormatError, type HostTensor } from './tensor-map';
+import { ZipFile } from './zip-file';
 
 const FX = join(import.meta.dirname, 'fixtures');
 const fx = (f: string) => join(FX, f);
@@ -95,6 +97,24 @@ describe('official layouts', () => {
   });
 });
 
+describe('legacy torch.save format (before PyTorch 1.6)', () => {
+  it('reads it, including a tensor at a storage offset', () => {
+    const w = loadDinoWeights(fx('legacy_vit_tiny.pth'));
+    expect(w.format).toBe('pth');
+    expect(w.arch).toMatchObject({ embedDim: 16, depth: 1, patchSize: 4, imgSize: 8 });
+    for (const [k, c] of Object.entries(manifest.models.legacy!.tensors)) expectMatches(k, w.tensors.get(k), c);
+  });
+
+  it('says when it is cut', () => {
+    const bytes = readFileSync(fx('legacy_vit_tiny.pth'));
+    for (const keep of [0.9, 0.3, 0.01]) {
+      const p = join(tmp, `legacy-cut-${keep}.pth`);
+      writeFileSync(p, bytes.subarray(0, Math.floor(bytes.length * keep)));
+      expect(() => loadDinoWeights(p), `cut at ${keep}`).toThrow(/truncated/);
+    }
+  });
+});
+
 describe('Hugging Face layouts', () => {
   const p8 = manifest.models.p8!.tensors;
   const depth1 = Object.keys(p8).filter((k) => !k.startsWith('head.') && !/^blocks\.[1-9]/.test(k));
@@ -134,6 +154,49 @@ describe('refusals', () => {
       writeFileSync(p, bytes.subarray(0, Math.floor(bytes.length * keep)));
       expect(() => loadDinoWeights(p), `${file} cut at ${keep}`).toThrow(/truncated/);
     }
+  });
+
+  it('a damaged storage fails its CRC-32 check; a re-zipped (deflated) checkpoint still reads', () => {
+    const src = fx('vit_p8_pretrain.pth');
+    const zip = ZipFile.open(src);
+    const files: Record<string, Uint8Array> = {};
+    for (const name of zip.entries.keys()) files[name] = zip.read(name);
+    const e = zip.entries.get('vit_p8_pretrain/data/3')!;
+    zip.close();
+    const deflated = join(tmp, 'deflated.pth');
+    writeFileSync(deflated, zipSync(files, { level: 6 }));
+    const a = loadDinoWeights(src).tensors;
+    const b = loadDinoWeights(deflated).tensors;
+    for (const [k, t] of a) expect([...b.get(k)!.data], k).toEqual([...t.data]);
+    const bytes = Buffer.from(readFileSync(src));
+    const at = e.localHeaderOffset + 30 + bytes.readUInt16LE(e.localHeaderOffset + 26) + bytes.readUInt16LE(e.localHeaderOffset + 28) + 10;
+    bytes[at]! ^= 0x40;
+    const damaged = join(tmp, 'damaged.pth');
+    writeFileSync(damaged, bytes);
+    expect(() => loadDinoWeights(damaged)).toThrow(/vit_p8_pretrain\/data\/3 is corrupt \(CRC-32 mismatch\)/);
+  });
+
+  it('randomly damaged files fail with a WeightsFormatError, never another kind of error', () => {
+    let seed = 7;
+    const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    let refused = 0;
+    for (const file of ['vit_p8_hf_pytorch_model.bin', 'legacy_vit_tiny.pth', 'vit_p8_hf.safetensors']) {
+      const orig = readFileSync(fx(file));
+      for (let n = 0; n < 60; n++) {
+        const b = Buffer.from(orig);
+        // most damage where the structure is: pickle, headers, zip directory
+        for (let j = 0; j < 3; j++) b[rnd() < 0.5 ? Math.floor(rnd() * 4000) : b.length - 1 - Math.floor(rnd() * 3000)] = Math.floor(rnd() * 256);
+        const p = join(tmp, `fuzz-${file}`);
+        writeFileSync(p, b);
+        try {
+          loadDinoWeights(p);
+        } catch (err) {
+          expect(err, `${file} #${n}: ${(err as Error).message}`).toBeInstanceOf(WeightsFormatError);
+          refused++;
+        }
+      }
+    }
+    expect(refused).toBeGreaterThan(60);
   });
 
   it('random bytes and an empty file are not mistaken for weights', () => {

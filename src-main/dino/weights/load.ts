@@ -1,7 +1,8 @@
 // One entry point for every weights file the app accepts: the official `.pth` files (backbone-only
 // `*_pretrain.pth` and the training `*_full_checkpoint.pth`), Hugging Face `pytorch_model.bin` /
-// `.safetensors` (ViTModel names), and the app's own exports. The format is told by the bytes,
-// not the extension; names become the official ones; the architecture is inferred and checked.
+// `.safetensors` (ViTModel names), and the app's own exports; torch.save's zip format and its
+// pre-1.6 legacy format. The format is told by the bytes, not the extension; names become the
+// official ones; the architecture is inferred and checked.
 
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
@@ -10,7 +11,7 @@ import { concatRows, hfNamePlan, isHfVitLayout } from './hf-names';
 import { inspectVit, type ViTArchInfo } from './inspect';
 import { PyObject, type PyValue } from './pickle';
 import { findStateDicts, openPth, type PthFile, type TorchTensorRef } from './pth-reader';
-import { WeightsFormatError, describeKeys, type HostTensor, type TensorMap } from './tensor-map';
+import { WeightsFormatError, type HostTensor, type TensorMap } from './tensor-map';
 
 export type WeightsFormat = 'pth' | 'safetensors';
 export type WeightsLayout = 'official' | 'full-checkpoint' | 'hf';
@@ -193,13 +194,10 @@ function plainData(v: PyValue, depth = 0): unknown {
 export function loadDinoWeights(path: string, opts: LoadOptions = {}): LoadedWeights {
   const label = basename(path);
   const { kind, size, head } = sniff(path);
-  if (kind === 'legacy-torch') {
-    throw new WeightsFormatError(`${label}: a PyTorch checkpoint in the pre-1.6 (non-zip) format, which is not supported; re-save it with torch.save in PyTorch >= 1.6`);
-  }
   if (kind === 'unknown') {
     throw new WeightsFormatError(`${label}: not a PyTorch checkpoint (.pth/.bin zip) or a .safetensors file (${size} bytes starting ${head.subarray(0, 8).toString('hex')})`);
   }
-  const src = kind === 'zip' ? pthSource(path, label, opts.part) : safetensorsSource(path, label, size);
+  const src = kind === 'safetensors' ? safetensorsSource(path, label, size) : pthSource(path, label, opts.part);
   try {
     const keys = [...src.shapes.keys()];
     const hf = isHfVitLayout(keys);
@@ -236,9 +234,14 @@ export function loadDinoWeights(path: string, opts: LoadOptions = {}): LoadedWei
     const tensors: TensorMap = new Map();
     if (!opts.shapesOnly) {
       for (const [name, from] of plan) {
-        const parts = from.map((k) => src.load(k));
-        const t = parts.length === 1 ? parts[0]! : concatRows(parts);
-        tensors.set(name, t);
+        let parts: HostTensor[];
+        try {
+          parts = from.map((k) => src.load(k));
+        } catch (err) {
+          if (err instanceof WeightsFormatError) throw err;
+          throw new WeightsFormatError(`${label}: corrupt tensor data for ${from.join(', ')} (${(err as Error).message})`);
+        }
+        tensors.set(name, parts.length === 1 ? parts[0]! : concatRows(parts));
       }
       const g = tensors.get('head.last_layer.weight_g');
       if (g) meta.normLastLayer = g.data.every((x) => Math.abs(x - 1) < 1e-6);
@@ -254,4 +257,3 @@ export function backboneOf(tensors: TensorMap): TensorMap {
   return new Map([...tensors].filter(([k]) => !k.startsWith('head.')));
 }
 
-export { describeKeys };

@@ -67,6 +67,16 @@ function asKey(k: PyValue, label: string): PyKey {
 
 /** Runs the pickle in `bytes` from `start`; returns the value at STOP and where the pickle ended. */
 export function unpickle(bytes: Uint8Array, opts: UnpickleOptions, start = 0): { value: PyValue; end: number } {
+  try {
+    return run(bytes, opts, start);
+  } catch (err) {
+    if (err instanceof WeightsFormatError) throw err;
+    // anything else (a malformed number literal, a bad UTF-8 string...) is a corrupt pickle too
+    throw new WeightsFormatError(`${opts.label ?? 'pickle'}: corrupt pickle (${(err as Error).message})`);
+  }
+}
+
+function run(bytes: Uint8Array, opts: UnpickleOptions, start: number): { value: PyValue; end: number } {
   const label = opts.label ?? 'pickle';
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const stack: StackItem[] = [];

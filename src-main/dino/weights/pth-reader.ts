@@ -1,9 +1,13 @@
-// Reads PyTorch checkpoints written by torch.save (zip format, PyTorch >= 1.6): `<archive>/data.pkl`
+// Reads PyTorch checkpoints written by torch.save. The zip format (PyTorch >= 1.6): `<archive>/data.pkl`
 // is a pickle of the saved object whose tensors point at raw storages `<archive>/data/<key>`;
-// `<archive>/byteorder` says how those are laid out ("little" when absent).
+// `<archive>/byteorder` says how those are laid out ("little" when absent). The legacy format
+// (before 1.6, or _use_new_zipfile_serialization=False): pickles of a magic number, the protocol
+// version and system info, then the object, then the list of storage keys, then each storage as an
+// int64 element count followed by its bytes.
 // Tensors stay references (storage, offset, shape, stride) until asked for, so a multi-gigabyte
 // full checkpoint costs only the tensors actually used. Every value read becomes float32.
 
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { ZipFile } from './zip-file';
 import { PyObject, unpickle, type PyGlobal, type PyKey, type PyValue } from './pickle';
 import { WeightsFormatError, bf16ToFloat32, halfToFloat32, numel, type HostTensor, type TensorMap } from './tensor-map';
@@ -26,6 +30,9 @@ export class TorchStorage {
     readonly key: string,
     readonly dtype: TorchDtype,
     readonly numel: number,
+    /** where the bytes live: the storage record holding them, and the first element (legacy views) */
+    readonly base = key,
+    readonly start = 0,
   ) {}
 }
 
@@ -149,6 +156,24 @@ export interface PthFile {
 
 /** Opens a torch.save zip checkpoint; throws WeightsFormatError for anything else. */
 export function openPth(path: string, label = path): PthFile {
+  try {
+    return openAnyPth(path, label);
+  } catch (err) {
+    // a damaged file can put lengths and offsets anywhere: whatever breaks, report it as damage
+    if (err instanceof WeightsFormatError || (err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'EACCES') throw err;
+    throw new WeightsFormatError(`${label}: corrupt PyTorch checkpoint (${(err as Error).message})`);
+  }
+}
+
+function openAnyPth(path: string, label: string): PthFile {
+  const head = Buffer.alloc(4);
+  const fd = openSync(path, 'r');
+  try {
+    readSync(fd, head, 0, 4, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (head[0] === 0x80 && head[2] === 0x8a && head[3] === 0x0a) return openLegacyPth(path, label);
   const zip = ZipFile.open(path, label);
   try {
     const names = [...zip.entries.keys()];
@@ -189,10 +214,10 @@ export function openPth(path: string, label = path): PthFile {
       root: value,
       label,
       load(ref) {
-        let bytes = cache.get(ref.storage.key);
+        let bytes = cache.get(ref.storage.base);
         if (!bytes) {
-          bytes = zip.read(`${prefix}data/${ref.storage.key}`);
-          cache.set(ref.storage.key, bytes);
+          bytes = zip.read(`${prefix}data/${ref.storage.base}`);
+          cache.set(ref.storage.base, bytes);
         }
         return { shape: [...ref.shape], data: stridedToFloat32(bytes, ref, bo === 'big') };
       },
@@ -205,6 +230,73 @@ export function openPth(path: string, label = path): PthFile {
     zip.close();
     throw err;
   }
+}
+
+const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
+
+function openLegacyPth(path: string, label: string): PthFile {
+  // legacy files carry no index: read the whole file (they predate multi-gigabyte checkpoints)
+  const bytes = readFileSync(path);
+  const globals = torchGlobals();
+  let pos = 0;
+  const next = (persistentLoad?: (pid: PyValue) => PyValue): PyValue => {
+    const r = unpickle(bytes, { globals, label, ...(persistentLoad ? { persistentLoad } : {}) }, pos);
+    pos = r.end;
+    return r.value;
+  };
+  if (next() !== LEGACY_MAGIC) throw new WeightsFormatError(`${label}: not a PyTorch checkpoint (a pickle without torch's magic number)`);
+  const version = next();
+  if (version !== 1001) throw new WeightsFormatError(`${label}: legacy PyTorch format version ${String(version)} is not supported`);
+  const sysInfo = next();
+  const little = sysInfo instanceof Map ? sysInfo.get('little_endian') !== false : true;
+  const roots = new Map<string, { dtype: TorchDtype; numel: number }>();
+  const storages = new Map<string, TorchStorage>();
+  const persistentLoad = (pid: PyValue): PyValue => {
+    // ('storage', storage_type, root_key, location, numel, view_metadata)
+    if (!Array.isArray(pid) || pid[0] !== 'storage' || typeof pid[2] !== 'string' || typeof pid[4] !== 'number') {
+      throw new WeightsFormatError(`${label}: unknown persistent record in the pickle`);
+    }
+    const type = pid[1] as (PyGlobal & { storageDtype?: TorchDtype }) | null;
+    const dtype = type?.storageDtype;
+    if (!dtype) throw new WeightsFormatError(`${label}: storage of unknown type ${type?.qualname ?? String(type)}`);
+    const root = pid[2];
+    roots.set(root, { dtype, numel: Math.max(pid[4], roots.get(root)?.numel ?? 0) });
+    const view = pid[5];
+    if (Array.isArray(view) && typeof view[0] === 'string' && typeof view[1] === 'number' && typeof view[2] === 'number') {
+      // an old-style storage view: (view_key, offset, size) into the root storage
+      const s = storages.get(view[0]) ?? new TorchStorage(view[0], dtype, view[2], root, view[1]);
+      storages.set(view[0], s);
+      return s;
+    }
+    const s = storages.get(root) ?? new TorchStorage(root, dtype, pid[4]);
+    storages.set(root, s);
+    return s;
+  };
+  const root = next(persistentLoad);
+  const keys = next();
+  if (!Array.isArray(keys) || !keys.every((k) => typeof k === 'string')) throw new WeightsFormatError(`${label}: malformed storage list`);
+  const starts = new Map<string, number>();
+  for (const key of keys as string[]) {
+    const info = roots.get(key);
+    if (!info) throw new WeightsFormatError(`${label}: storage ${key} is listed but never used`);
+    const dtype = info.dtype;
+    if (pos + 8 > bytes.length) throw new WeightsFormatError(`${label}: the file is truncated (storage ${key} missing)`);
+    const n = Number(little ? bytes.readBigInt64LE(pos) : bytes.readBigInt64BE(pos));
+    if (!Number.isSafeInteger(n) || n < info.numel) throw new WeightsFormatError(`${label}: corrupt storage header for ${key}`);
+    starts.set(key, pos + 8);
+    pos += 8 + n * ITEM_SIZE[dtype];
+    if (pos > bytes.length) throw new WeightsFormatError(`${label}: the file is truncated (storage ${key} ends at byte ${pos}, file has ${bytes.length})`);
+  }
+  for (const s of storages.values()) if (!starts.has(s.base)) throw new WeightsFormatError(`${label}: the file lacks storage ${s.base}`);
+  return {
+    root,
+    label,
+    load: (ref) => ({
+      shape: [...ref.shape],
+      data: stridedToFloat32(bytes.subarray(starts.get(ref.storage.base)! + ref.storage.start * ITEM_SIZE[ref.dtype]), ref, !little),
+    }),
+    close: () => undefined,
+  };
 }
 
 /** All elements of a storage as float32 (a copy; swaps bytes first when the file is big-endian). */

@@ -5,12 +5,14 @@
 // re-zipped by a tool) are inflated with fflate. Zip64 is handled for files past 4 GiB.
 
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { crc32 } from 'node:zlib';
 import { inflateSync } from 'fflate';
 import { WeightsFormatError } from './tensor-map';
 
 export interface ZipEntry {
   name: string;
   method: number; // 0 stored, 8 deflate
+  crc: number;
   compressedSize: number;
   size: number;
   localHeaderOffset: number;
@@ -59,19 +61,24 @@ export class ZipFile {
     return buf;
   }
 
-  /** The whole uncompressed content of an entry. */
+  /** The whole uncompressed content of an entry, checked against its CRC-32 (a damaged file fails here). */
   read(name: string): Uint8Array {
     const e = this.entries.get(name);
     if (!e) throw new WeightsFormatError(`${this.label}: the archive has no entry ${name}`);
     const start = this.dataOffset(e);
     const raw = this.readAt(start, e.compressedSize);
-    if (e.method === 0) return raw;
-    if (e.method === 8) {
-      const out = inflateSync(raw);
+    let out: Uint8Array;
+    if (e.method === 0) out = raw;
+    else if (e.method === 8) {
+      try {
+        out = inflateSync(raw);
+      } catch (err) {
+        throw new WeightsFormatError(`${this.label}: entry ${name} is corrupt (${(err as Error).message})`);
+      }
       if (out.length !== e.size) throw new WeightsFormatError(`${this.label}: entry ${name} inflates to ${out.length} bytes, expected ${e.size}`);
-      return out;
-    }
-    throw new WeightsFormatError(`${this.label}: entry ${name} uses zip compression method ${e.method}, which is not supported`);
+    } else throw new WeightsFormatError(`${this.label}: entry ${name} uses zip compression method ${e.method}, which is not supported`);
+    if (crc32(out) !== e.crc) throw new WeightsFormatError(`${this.label}: entry ${name} is corrupt (CRC-32 mismatch): the file was damaged`);
+    return out;
   }
 
   private dataOffset(e: ZipEntry): number {
@@ -120,6 +127,7 @@ export class ZipFile {
     for (let i = 0; i < count; i++) {
       if (p + 46 > cd.length || cd.readUInt32LE(p) !== SIG_CENTRAL) throw new WeightsFormatError(`${this.label}: corrupt zip directory`);
       const method = cd.readUInt16LE(p + 10);
+      const crc = cd.readUInt32LE(p + 16);
       let compressedSize = cd.readUInt32LE(p + 20);
       let size = cd.readUInt32LE(p + 24);
       const nameLen = cd.readUInt16LE(p + 28);
@@ -147,7 +155,7 @@ export class ZipFile {
         }
         x += 4 + len;
       }
-      this.entries.set(name, { name, method, compressedSize, size, localHeaderOffset });
+      this.entries.set(name, { name, method, crc, compressedSize, size, localHeaderOffset });
       p = xEnd + commentLen;
     }
   }

@@ -14,6 +14,8 @@ export class LibraryState {
   loaded = $state(false);
   error = $state<string | null>(null);
   private readonly pages = new SvelteMap<number, ImageDTO[]>();
+  // bookkeeping only, never rendered: a plain Set on purpose
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
   private readonly inFlight = new Set<number>();
   /** bumped on every refresh: answers to requests from an older generation are dropped */
   private generation = 0;

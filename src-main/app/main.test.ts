@@ -1,0 +1,124 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { INVOKE_CHANNELS } from '../../src-shared/api';
+
+// main.ts against a recording stand-in for Electron's main-process modules (the real package is never
+// loaded in tests): checks the window's security settings and the IPC and protocol wiring.
+type Handler = (event: unknown, args: unknown) => Promise<unknown>;
+const rec = vi.hoisted(() => ({
+  windows: [] as { options: Record<string, unknown>; url?: string }[],
+  ipc: new Map<string, Handler>(),
+  protocols: new Map<string, (req: Request) => Promise<Response>>(),
+  privileged: [] as unknown[],
+  headers: [] as ((d: unknown, done: (r: { responseHeaders: Record<string, string[]> }) => void) => void)[],
+  before: [] as ((d: { url: string }, done: (r: { cancel: boolean }) => void) => void)[],
+  appEvents: new Map<string, ((...a: unknown[]) => void)[]>(),
+  ready: null as null | Promise<void>,
+}));
+
+vi.mock('electron', () => {
+  class BrowserWindow {
+    webContents = { send: vi.fn() };
+    constructor(options: Record<string, unknown>) {
+      rec.windows.push({ options });
+    }
+    once(): void {}
+    on(): void {}
+    isDestroyed(): boolean {
+      return false;
+    }
+    async loadURL(url: string): Promise<void> {
+      rec.windows.at(-1)!.url = url;
+    }
+    static getAllWindows(): unknown[] {
+      return rec.windows;
+    }
+  }
+  let resolveReady!: () => void;
+  rec.ready = new Promise<void>((r) => (resolveReady = r));
+  return {
+    app: {
+      isPackaged: false,
+      whenReady: () => {
+        resolveReady();
+        return Promise.resolve();
+      },
+      on: (e: string, l: (...a: unknown[]) => void) => rec.appEvents.set(e, [...(rec.appEvents.get(e) ?? []), l]),
+      quit: vi.fn(),
+      exit: vi.fn(),
+    },
+    BrowserWindow,
+    dialog: { showOpenDialog: vi.fn(async () => ({ canceled: true, filePaths: [] })), showErrorBox: vi.fn() },
+    ipcMain: { handle: (c: string, h: Handler) => rec.ipc.set(c, h) },
+    Menu: { buildFromTemplate: (t: unknown) => t, setApplicationMenu: vi.fn() },
+    protocol: {
+      registerSchemesAsPrivileged: (s: unknown[]) => rec.privileged.push(...s),
+      handle: (scheme: string, h: (req: Request) => Promise<Response>) => rec.protocols.set(scheme, h),
+    },
+    session: {
+      defaultSession: {
+        setPermissionRequestHandler: vi.fn(),
+        setPermissionCheckHandler: vi.fn(),
+        webRequest: {
+          onBeforeRequest: (l: (typeof rec.before)[number]) => rec.before.push(l),
+          onHeadersReceived: (l: (typeof rec.headers)[number]) => rec.headers.push(l),
+        },
+      },
+    },
+  };
+});
+
+describe('electron main', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dino-app-'));
+  const argv = process.argv;
+
+  beforeAll(async () => {
+    process.argv = [argv[0]!, 'out/main/index.js', `--catalog=${join(dir, 'catalog')}`];
+    await import('./main');
+    await rec.ready;
+    await vi.waitFor(() => expect(rec.windows[0]?.url).toBeDefined());
+  });
+
+  afterAll(async () => {
+    process.argv = argv;
+    for (const l of rec.appEvents.get('before-quit') ?? []) l({ preventDefault: () => undefined });
+    await new Promise((r) => setTimeout(r, 50));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('opens a sandboxed, context-isolated window without node integration, on app://', () => {
+    const prefs = rec.windows[0]!.options.webPreferences as Record<string, unknown>;
+    expect(prefs.contextIsolation).toBe(true);
+    expect(prefs.sandbox).toBe(true);
+    expect(prefs.nodeIntegration).toBe(false);
+    expect(String(prefs.preload)).toMatch(/out[/\\]preload[/\\]index\.cjs$/);
+    expect(rec.windows[0]!.url).toBe('app://dino/index.html');
+  });
+
+  it('answers every invoke channel over IPC, only for its own page', async () => {
+    expect([...rec.ipc.keys()].sort()).toEqual([...INVOKE_CHANNELS].sort());
+    const own = { senderFrame: { url: 'app://dino/index.html' } };
+    await expect(rec.ipc.get('jobs:list')!(own, {})).resolves.toEqual({ result: [] });
+    const bad = await rec.ipc.get('jobs:cancel')!(own, { jobId: 5 });
+    expect(bad).toMatchObject({ error: expect.stringMatching(/bad request/) });
+    const foreign = { senderFrame: { url: 'https://evil.example/' } };
+    await expect(rec.ipc.get('jobs:list')!(foreign, {})).resolves.toMatchObject({ error: expect.stringMatching(/refused/) });
+  });
+
+  it('serves photos by id only and blocks remote content', async () => {
+    const photo = rec.protocols.get('dino-photo')!;
+    expect((await photo(new Request('dino-photo://photo/999/thumb'))).status).toBe(404);
+    expect((await photo(new Request('dino-photo://photo/..%2f..%2fetc%2fpasswd/full'))).status).toBe(404);
+    const app = rec.protocols.get('app')!;
+    expect((await app(new Request('app://dino/../../package.json'))).status).toBe(404);
+    const decide = (url: string) => new Promise<boolean>((ok) => rec.before[0]!({ url }, (r) => ok(r.cancel)));
+    expect(await decide('https://example.com/tracker.js')).toBe(true);
+    expect(await decide('app://dino/index.html')).toBe(false);
+    const csp = await new Promise<string>((ok) => rec.headers[0]!({ responseHeaders: {} }, (r) => ok(r.responseHeaders['Content-Security-Policy']![0]!)));
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).toContain('dino-photo:');
+    expect(csp).not.toContain('unsafe');
+  });
+});

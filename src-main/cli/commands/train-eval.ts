@@ -1,0 +1,72 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { openCatalog } from '../../services/catalog';
+import { configOfModel, labelledSet, modelFeatures, pixelFeatures, randomFeatures, scoreFeatures } from '../../services/evaluator';
+import { startImport } from '../../services/importer';
+import { resolveConfig, train } from '../../services/trainer';
+import { intOpt, numberOpt, stringOpt, UsageError, type Command } from '../command';
+
+export const command: Command = {
+  name: 'train-eval',
+  summary: 'train (or fine-tune) on a labelled folder for a time budget, printing k-NN accuracy along the way',
+  usage: 'train-eval --data DIR --minutes M [--preset P] [--from FILE|NAME] [--epochs N] [--points N]',
+  options: {
+    data: { type: 'string' },
+    minutes: { type: 'string' },
+    preset: { type: 'string' },
+    from: { type: 'string' },
+    epochs: { type: 'string' },
+    points: { type: 'string' },
+  },
+  async run(ctx) {
+    const data = stringOpt(ctx, 'data');
+    const minutes = numberOpt(ctx, 'minutes');
+    if (!data || minutes === undefined || minutes <= 0) throw new UsageError('--data DIR and --minutes M are required');
+    const dataDir = resolve(data);
+    if (!statSync(dataDir, { throwIfNoEntry: false })?.isDirectory()) throw new Error(`Folder not found: ${dataDir}`);
+    const points = intOpt(ctx, 'points', 1) ?? 3;
+    const own = ctx.values.catalog === undefined;
+    const tempDir = own ? mkdtempSync(join(tmpdir(), 'dino-train-eval-')) : undefined;
+    const catalog = tempDir ? openCatalog(tempDir) : ctx.catalog();
+    const t0 = Date.now();
+    try {
+      await startImport(catalog, [dataDir]).promise;
+      const set = labelledSet(catalog, dataDir);
+      const { preset, config } = resolveConfig({ preset: stringOpt(ctx, 'preset'), epochs: intOpt(ctx, 'epochs', 1) });
+      const pixels = scoreFeatures(await pixelFeatures(set), set.labels);
+      const random = scoreFeatures(await randomFeatures(catalog, configOfModel(catalog, undefined), set), set.labels);
+      ctx.log(`train-eval: pixels k-NN20 ${pixels.knn['20']!.toFixed(3)}, random init ${random.knn['20']!.toFixed(3)}`);
+      const curve: { minutes: number; knn20: number; knn10: number; steps: number; loss: number | null }[] = [];
+      let trainedMinutes = 0;
+      let steps = 0;
+      let totalSteps = 0;
+      for (let p = 0; p < points; p++) {
+        const r = await train(catalog, {
+          preset,
+          overrides: { epochs: config.epochs },
+          from: p === 0 ? stringOpt(ctx, 'from') : undefined,
+          resume: p > 0,
+          embed: false,
+          maxMinutes: minutes / points,
+        });
+        trainedMinutes += (r.seconds - 0) / 60;
+        steps = r.steps;
+        totalSteps = r.totalSteps;
+        const s = scoreFeatures(await modelFeatures(catalog, r.model, set), set.labels);
+        curve.push({ minutes: Number(trainedMinutes.toFixed(2)), knn20: s.knn['20']!, knn10: s.knn['10']!, steps: r.steps, loss: r.finalLoss });
+        ctx.log(`train-eval: ${trainedMinutes.toFixed(1)} min, step ${r.steps}/${r.totalSteps}, k-NN20 ${s.knn['20']!.toFixed(3)}`);
+        if (!r.stoppedEarly) break;
+      }
+      return {
+        data: dataDir, preset, n: set.ids.length, classes: set.classes.length, curve,
+        random: random.knn['20'], pixels: pixels.knn['20'], steps, totalSteps, seconds: (Date.now() - t0) / 1000,
+      };
+    } finally {
+      if (tempDir) {
+        await catalog.close();
+        rmSync(tempDir, { recursive: true, force: true });
+      }
+    }
+  },
+};
