@@ -72,7 +72,7 @@ workerMain<TrainWorkerData, TrainWorkerEvent, TrainWorkerResult>(async (side) =>
   }
 
   // a new order every epoch, reproducible from (seed, epoch) so a resumed run sees the same stream
-  const source = (epoch: number): AsyncIterable<SourceImage> => {
+  const source = (epoch: number, skip: number): AsyncIterable<SourceImage> => {
     const order = images.map((_, i) => i);
     const rng = new Rng((d.config.seed * 7919 + epoch * 104729 + 1) >>> 0);
     for (let i = order.length - 1; i > 0; i--) {
@@ -80,7 +80,7 @@ workerMain<TrainWorkerData, TrainWorkerEvent, TrainWorkerResult>(async (side) =>
       [order[i], order[j]] = [order[j]!, order[i]!];
     }
     return (async function* () {
-      for (const i of order) yield images[i]!;
+      for (const i of order.slice(skip)) yield images[i]!;
     })();
   };
 

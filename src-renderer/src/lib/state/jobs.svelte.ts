@@ -39,6 +39,27 @@ export class JobsState {
     }
   }
 
+  async pause(jobId: string): Promise<void> {
+    try {
+      await this.api.invoke('jobs:pause', { jobId });
+    } catch (e) {
+      this.error = `Could not pause the job: ${errorMessage(e)}`;
+    }
+  }
+
+  async resume(jobId: string): Promise<void> {
+    try {
+      await this.api.invoke('jobs:resume', { jobId });
+    } catch (e) {
+      this.error = `Could not resume the job: ${errorMessage(e)}`;
+    }
+  }
+
+  /** the newest job of a kind, live or not */
+  latestOf(kind: JobDTO['kind']): JobDTO | undefined {
+    return latest(this.jobs.filter((j) => j.kind === kind));
+  }
+
   dismiss(jobId: string): void {
     this.jobs = this.jobs.filter((j) => j.id !== jobId || isLive(j));
   }

@@ -1,5 +1,5 @@
 import { SvelteMap } from 'svelte/reactivity';
-import type { DinoApi, ImageDTO } from '../../../../src-shared/api';
+import type { DinoApi, ImageDTO, Page } from '../../../../src-shared/api';
 import { errorMessage } from '../format';
 
 export const PAGE_SIZE = 240;
@@ -21,7 +21,12 @@ export class LibraryState {
   private generation = 0;
   private recent: number[] = [];
 
-  constructor(private readonly api: DinoApi) {}
+  /** where pages come from: the whole library by default, or any paged list (a cluster's members) */
+  private readonly fetcher: (offset: number, limit: number) => Promise<Page<ImageDTO>>;
+
+  constructor(api: DinoApi, fetcher?: (offset: number, limit: number) => Promise<Page<ImageDTO>>) {
+    this.fetcher = fetcher ?? ((offset, limit) => api.invoke('library:images', { offset, limit }));
+  }
 
   imageAt(index: number): ImageDTO | undefined {
     return this.pages.get(Math.floor(index / PAGE_SIZE))?.[index % PAGE_SIZE];
@@ -32,7 +37,7 @@ export class LibraryState {
     const gen = ++this.generation;
     this.inFlight.clear();
     try {
-      const first = await this.api.invoke('library:images', { offset: 0, limit: PAGE_SIZE });
+      const first = await this.fetcher(0, PAGE_SIZE);
       if (gen !== this.generation) return;
       const kept = [...this.pages.keys()].filter((p) => p !== 0);
       this.pages.clear();
@@ -70,7 +75,7 @@ export class LibraryState {
   private async fetchPage(page: number, gen: number): Promise<void> {
     this.inFlight.add(page);
     try {
-      const res = await this.api.invoke('library:images', { offset: page * PAGE_SIZE, limit: PAGE_SIZE });
+      const res = await this.fetcher(page * PAGE_SIZE, PAGE_SIZE);
       if (gen !== this.generation) return;
       this.pages.set(page, res.items);
       this.total = res.total;
