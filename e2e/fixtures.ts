@@ -50,10 +50,18 @@ async function stop(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-export const test = base.extend<{ app: AppHandle }>({
-  app: async ({ browser }, use, testInfo) => {
+/**
+ * Prepares the fresh catalog from the CLI before the app opens it (see e2e/cli.ts); none by default.
+ * An object, not a bare function: Playwright would take a function option for a fixture.
+ */
+export type CatalogSetup = { prepare: (catalogDir: string) => Promise<void> } | null;
+
+export const test = base.extend<{ app: AppHandle; catalogSetup: CatalogSetup }>({
+  catalogSetup: [null, { option: true }],
+  app: async ({ browser, catalogSetup }, use, testInfo) => {
     const catalogDir = mkdtempSync(join(tmpdir(), 'dino-e2e-catalog-'));
     try {
+      if (catalogSetup) await catalogSetup.prepare(catalogDir);
       if (useElectron()) {
         const electron = await _electron.launch({
           executablePath: electronBinary() ?? undefined,

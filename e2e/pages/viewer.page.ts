@@ -13,8 +13,16 @@ export class ViewerPage {
   readonly image: Locator;
   readonly name: Locator;
   readonly dimensions: Locator;
+  readonly neighbours: Locator;
+  readonly neighbourScores: Locator;
+  readonly attentionToggle: Locator;
+  readonly attention: Locator;
 
   constructor(readonly page: Page) {
+    this.neighbours = page.getByTestId('neighbour');
+    this.neighbourScores = page.getByTestId('neighbour-score');
+    this.attentionToggle = page.getByTestId('attention-toggle');
+    this.attention = page.getByTestId('attention-overlay');
     this.root = page.getByTestId('viewer');
     this.image = page.getByTestId('viewer-image');
     this.name = page.getByTestId('viewer-name');
@@ -29,6 +37,11 @@ export class ViewerPage {
   async loadedSize(): Promise<{ width: number; height: number }> {
     await expect.poll(() => this.image.evaluate((i) => (i as unknown as Img).naturalWidth)).toBeGreaterThan(0);
     return this.image.evaluate((i) => ({ width: (i as unknown as Img).naturalWidth, height: (i as unknown as Img).naturalHeight }));
+  }
+
+  /** How many neighbour thumbnails have decoded. */
+  async decodedNeighbours(): Promise<number> {
+    return this.neighbours.locator('img').evaluateAll((imgs) => imgs.filter((i) => (i as unknown as Img).complete && (i as unknown as Img).naturalWidth > 0).length);
   }
 
   async next(): Promise<void> {

@@ -56,3 +56,15 @@ export function numberOpt(ctx: CliContext, name: string): number | undefined {
   if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got ${s}`);
   return n;
 }
+
+/** `--set key=value` (repeatable) as typed overrides: numbers and booleans parsed, the rest strings. */
+export function setOverrides(ctx: CliContext): Record<string, unknown> {
+  const overrides: Record<string, unknown> = {};
+  for (const kv of (ctx.values.set as string[] | undefined) ?? []) {
+    const eq = kv.indexOf('=');
+    if (eq < 1) throw new UsageError(`--set takes key=value, got ${kv}`);
+    const raw = kv.slice(eq + 1);
+    overrides[kv.slice(0, eq)] = raw === 'true' ? true : raw === 'false' ? false : raw === 'null' ? null : Number.isNaN(Number(raw)) ? raw : Number(raw);
+  }
+  return overrides;
+}

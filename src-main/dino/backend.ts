@@ -9,6 +9,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { installNativeKernels } from './native-kernels';
+import { installWasmKernels } from './wasm-kernels';
 
 export type BackendChoice = 'tensorflow' | 'wasm' | 'cpu';
 
@@ -62,7 +64,14 @@ async function initWasm(): Promise<BackendInfo | null> {
     }
     if (!(await tf.setBackend('wasm'))) return null;
     const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
-    return { name: 'wasm', description: `wasm (tfjs-backend-wasm${simd ? ', SIMD' : ''}, 1 thread)` };
+    const base = `wasm (tfjs-backend-wasm${simd ? ', SIMD' : ''}, 1 thread)`;
+    installWasmKernels();
+    // matMul / erf / exp in OpenBLAS through the optional addon (native/blas, npm run build:native);
+    // DINO_NATIVE=0 keeps wasm's own kernels
+    const native = process.env.DINO_NATIVE === '0' ? null : installNativeKernels();
+    if (!native) return { name: 'wasm', description: base };
+    const version = /OpenBLAS [\d.]+/.exec(native.config)?.[0] ?? 'OpenBLAS';
+    return { name: 'wasm', description: `${base} + native BLAS (${version}, ${native.threads} threads)` };
   } catch {
     return null;
   }

@@ -7,6 +7,7 @@
  * breaks the outer pass): the formulas are written out. Same function as blockForward in vit.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { matMulWT, weightGrad } from './ops';
 import type { Params, VitConfig } from './vit';
 
 const SUFFIXES = [
@@ -46,13 +47,7 @@ function lnBackward(dy: tf.Tensor2D, xhat: tf.Tensor, rstd: tf.Tensor, w: tf.Ten
 }
 
 function linear(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
-  return tf.add(tf.matMul(x, tf.transpose(w)), b) as tf.Tensor2D;
-}
-
-/** dW in torch layout [out, in] = dy^T x, transposing the narrower operand (see ops.ts) */
-function weightGrad(dy: tf.Tensor2D, x: tf.Tensor2D): tf.Tensor {
-  if (dy.shape[1] <= x.shape[1]) return tf.matMul(tf.transpose(dy), x);
-  return tf.transpose(tf.matMul(tf.transpose(x), dy));
+  return tf.add(matMulWT(x, w), b) as tf.Tensor2D;
 }
 
 /** x [B*T, D] -> block(x), differentiable with respect to x and the block's 12 parameters. */
@@ -90,10 +85,12 @@ export function blockRecompute(
     const x1 = tf.add(xin, mk ? tf.mul(a, mk[0]) : a) as tf.Tensor2D;
     const ln2 = lnForward(x1, n2w, n2b);
     const u = linear(ln2.y, fc1W, fc1B);
-    const g = tf.mul(tf.mul(u, 0.5), tf.add(tf.erf(tf.mul(u, Math.SQRT1_2)), 1)) as tf.Tensor2D;
+    // exact GELU = u Phi(u); Phi is kept for the backward (erf is the costliest elementwise op)
+    const cdf = tf.mul(tf.add(tf.erf(tf.mul(u, Math.SQRT1_2)), 1), 0.5);
+    const g = tf.mul(u, cdf) as tf.Tensor2D;
     const m = linear(g, fc2W, fc2B);
     const out = tf.add(x1, mk ? tf.mul(m, mk[1]) : m) as tf.Tensor2D;
-    return { ln1, q, k, v, attn, merged, ln2, u, g, out };
+    return { ln1, q, k, v, attn, merged, ln2, u, cdf, g, out };
   };
 
   const op = tf.customGrad((...args: unknown[]) => {
@@ -117,9 +114,8 @@ export function blockRecompute(
           const dFc2B = tf.sum(dm, 0);
           const dg = tf.matMul(dm, fc2W!);
           // d gelu(u)/du = Phi(u) + u phi(u)
-          const cdf = tf.mul(tf.add(tf.erf(tf.mul(f.u, Math.SQRT1_2)), 1), 0.5);
           const pdf = tf.mul(tf.exp(tf.mul(tf.square(f.u), -0.5)), 1 / Math.sqrt(2 * Math.PI));
-          const du = tf.mul(dg, tf.add(cdf, tf.mul(f.u, pdf))) as tf.Tensor2D;
+          const du = tf.mul(dg, tf.add(f.cdf, tf.mul(f.u, pdf))) as tf.Tensor2D;
           const dFc1W = weightGrad(du, f.ln2.y);
           const dFc1B = tf.sum(du, 0);
           const dh2 = tf.matMul(du, fc1W!) as tf.Tensor2D;

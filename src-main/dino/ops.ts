@@ -5,22 +5,30 @@
  * falls back to a scalar loop ~10x slower).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { transposeFlagsFast } from './native-kernels';
 
 /**
  * dW = dy^T x in torch layout [out, in]. Transposing an activation costs as much as a small matMul on
  * wasm, so transpose the narrower one: dy [N, out] when out <= in, else x [N, in] (then the small
  * weight-sized result).
  */
-function weightGrad(dy: tf.Tensor2D, x: tf.Tensor2D): tf.Tensor2D {
+export function weightGrad(dy: tf.Tensor2D, x: tf.Tensor2D): tf.Tensor2D {
+  // native BLAS reads the transposed operand in place
+  if (transposeFlagsFast()) return tf.matMul(dy, x, true, false);
   if (dy.shape[1] <= x.shape[1]) return tf.matMul(tf.transpose(dy), x);
   return tf.transpose(tf.matMul(tf.transpose(x), dy));
+}
+
+/** x W^T: a transpose flag on the native path, else an explicit transpose of the (small) weight. */
+export function matMulWT(x: tf.Tensor2D, w: tf.Tensor): tf.Tensor2D {
+  return (transposeFlagsFast() ? tf.matMul(x, w as tf.Tensor2D, false, true) : tf.matMul(x, tf.transpose(w))) as tf.Tensor2D;
 }
 
 /** x [N, in] times a torch-layout weight [out, in], plus bias [out]: y = x W^T + b. */
 const denseBias = tf.customGrad((...args: unknown[]) => {
   const [x, w, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
   save([x, w]);
-  const value = tf.add(tf.matMul(x, tf.transpose(w)), b) as tf.Tensor2D;
+  const value = tf.add(matMulWT(x, w), b) as tf.Tensor2D;
   return {
     value,
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
@@ -34,7 +42,7 @@ const denseBias = tf.customGrad((...args: unknown[]) => {
 const denseNoBias = tf.customGrad((...args: unknown[]) => {
   const [x, w, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
   save([x, w]);
-  const value = tf.matMul(x, tf.transpose(w)) as tf.Tensor2D;
+  const value = matMulWT(x, w);
   return {
     value,
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {

@@ -166,6 +166,35 @@ export const PRESETS: Preset[] = [
     target: 'gpu',
     config: { ...OFFICIAL_VIT_S16 },
   },
+  {
+    // Fine-tuning keeps the pretrained features: a small lr, a slow teacher (momentum near 1) and a
+    // few epochs move them towards the user's photos without forgetting. The architecture and, when
+    // the checkpoint has one, the head come from the weights (`train --from`).
+    name: 'finetune-cpu',
+    description: 'fine-tune official weights on CPU: 112 px globals, 4 local crops of 48 px, batch 16, 3 epochs, lr 5e-5',
+    target: 'cpu',
+    config: {
+      ...OFFICIAL_VIT_S16,
+      dropPathRate: 0,
+      globalSize: 112,
+      localSize: 48,
+      nLocal: 4,
+      outDim: 4096,
+      batchSize: 16,
+      epochs: 3,
+      lr: 5e-5,
+      minLr: 1e-6,
+      warmupEpochs: 0,
+      warmupTeacherTempEpochs: 0,
+      momentumTeacher: 0.999,
+    },
+  },
+  {
+    name: 'finetune-gpu',
+    description: 'fine-tune official weights on a GPU: 224 px, 10 local crops of 96 px, batch 64, 10 epochs, lr 5e-5',
+    target: 'gpu',
+    config: { ...OFFICIAL_VIT_S16, epochs: 10, lr: 5e-5, minLr: 1e-6, warmupEpochs: 1, warmupTeacherTempEpochs: 0, momentumTeacher: 0.999 },
+  },
 ];
 
 export function getPreset(name: string): Preset {

@@ -65,6 +65,8 @@ export interface TrainOptions {
   maxSteps?: number | undefined;
   /** polled before each step: true stops the run early (e.g. a time budget), with a checkpoint */
   stopWhen?: (() => boolean) | undefined;
+  /** a fresh run's start (fine-tuning): sets student and teacher from pretrained weights */
+  init?: ((state: DinoState) => void) | undefined;
 }
 
 export interface TrainResult {
@@ -161,6 +163,7 @@ export async function trainDino(
   const totalSteps = config.epochs * itersPerEpoch;
   const state = createTrainState(config);
   if (opts.resume) restoreState(state, opts.resume);
+  else opts.init?.(state);
   const rng = new Rng(0);
   rng.state = rngState;
   const crops = multiCropConfig(config);

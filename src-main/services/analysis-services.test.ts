@@ -16,7 +16,7 @@ import { openCatalog } from './catalog';
 import { clusterMembersPage, listClusteringDTOs, mapPoints, mergeClustersRecomputed, renameClusterChecked, runClustering, runProjection } from './clusters';
 import { runExport } from './exporter';
 import { makeAnalysisCatalog, type Fixture } from './analysis-fixture';
-import { dropIndexes, findDuplicates, findOutliers, indexFile, searchByVector, searchSimilar } from './search';
+import { dropIndexes, findDuplicates, findOutliers, indexFile, knnGraph, searchByVector, searchSimilar } from './search';
 
 const dir = mkdtempSync(join(tmpdir(), 'analysis-svc-'));
 let fx: Fixture;
@@ -95,6 +95,15 @@ describe('search service', () => {
     const got = searchSimilar(fx.catalog, query, { k: 8, cluster: 2 });
     expect(got.length).toBe(8);
     for (const g of got) expect(members.has(g.id)).toBe(true);
+  });
+
+  it('computes the same neighbour graph on two threads as on one', async () => {
+    const model = { id: fx.modelId, dim: 32, name: 'test model' };
+    const one = await knnGraph(fx.catalog, model, 7, { parallel: false });
+    dropIndexes(fx.catalog);
+    const two = await knnGraph(fx.catalog, model, 7, { parallel: true });
+    expect(two.ids).toEqual(one.ids);
+    expect(Array.from(two.graph.indices)).toEqual(Array.from(one.graph.indices));
   });
 
   it('finds exact and near duplicates, and outliers', async () => {

@@ -20,6 +20,8 @@ export interface Catalog {
   readonly db: Db;
   readonly jobs: Jobs;
   readonly events: EventBus;
+  /** work to finish before the database closes (e.g. writing pending index files) */
+  beforeClose(hook: () => void): void;
   close(): Promise<void>;
 }
 
@@ -56,13 +58,16 @@ export function openCatalog(dir: string): Catalog {
   const events = new EventBus();
   jobs.on('progress', (job) => events.emit('job:progress', job));
   let closed = false;
+  const hooks = new Set<() => void>();
   return {
     paths, db, jobs, events,
+    beforeClose: (hook) => hooks.add(hook),
     async close() {
       if (closed) return;
       closed = true;
       jobs.cancelAll();
       await jobs.settle();
+      for (const h of hooks) h();
       db.close();
     },
   };

@@ -19,10 +19,9 @@ import {
 } from '../db/repos/clusters';
 import { countEmbeddings, getEmbeddings } from '../db/repos/embeddings';
 import { getImage, toImageDTO } from '../db/repos/images';
-import { runAnalysisTask, type AnalysisEvent, type AnalysisResult, type AnalysisTask, type KMeansTaskResult } from './analysis-tasks';
+import { runTask, type Progress } from './analysis-runner';
+import type { AnalysisTask, KMeansTaskResult } from './analysis-tasks';
 import type { Catalog } from './catalog';
-import type { JobContext } from './jobs';
-import { runInWorker } from './worker-host';
 import { GRAPH_K, knnGraph, resolveModel } from './search';
 
 // Clustering runs and the 2-D map: load a model's embeddings, run the analysis, store the result.
@@ -49,18 +48,7 @@ export interface ClusterRunResult {
   seconds: number;
 }
 
-type Progress = Pick<JobContext, 'progress' | 'checkpoint'> & Partial<JobContext>;
 const noProgress: Progress = { progress: () => undefined, checkpoint: async () => undefined };
-
-const analysisWorker = new URL('./workers/analysis-worker.ts', import.meta.url);
-
-/** Runs an analysis task in a worker thread (default) or here, reporting its progress to the job. */
-async function runTask(task: AnalysisTask, ctx: Progress, inWorker: boolean): Promise<AnalysisResult> {
-  const onEvent = (e: AnalysisEvent): void => ctx.progress({ phase: e.phase, done: e.done, total: e.total });
-  if (!inWorker) return runAnalysisTask(task, onEvent, () => ctx.signal?.aborted ?? false);
-  const job = ctx.signal && ctx.onPauseChange && ctx.id ? (ctx as JobContext) : undefined;
-  return runInWorker<AnalysisTask, AnalysisEvent, AnalysisResult>(analysisWorker, task, job, onEvent);
-}
 
 /**
  * Spherical k-means over every embedded photo of the model, k given or chosen by the mean
@@ -194,6 +182,7 @@ export async function runProjection(catalog: Catalog, opts: { modelId?: number; 
   const { ids, graph } = await knnGraph(catalog, model, GRAPH_K, {
     onProgress: (done, total) => ctx.progress({ done, total }),
     checkpoint: () => ctx.checkpoint(),
+    job: ctx,
   });
   await ctx.checkpoint();
   const out = await runTask({ kind: 'layout', dbFile: catalog.paths.db, modelId: model.id, dim: model.dim, graph, ids, seed: opts.seed ?? 11 }, ctx, opts.inWorker ?? true);

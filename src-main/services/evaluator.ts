@@ -6,7 +6,9 @@ import { getEmbeddings } from '../db/repos/embeddings';
 import { getModel } from '../db/repos/models';
 import { prepared } from '../db/repos/statements';
 import { netConfigs } from '../dino/model';
-import { getPreset, type DinoConfig } from '../dino/presets';
+import type { NetConfig } from '../dino/net';
+import { defaultPresetName, getPreset, type DinoConfig } from '../dino/presets';
+import { probeBackend } from './backend-probe';
 import { encodeLabels, labelOf } from '../evaluation/labels';
 import { tinyImageFeature } from '../evaluation/pixels';
 import { decodeRgb } from '../library/decode';
@@ -72,17 +74,17 @@ export async function modelFeatures(catalog: Catalog, modelId: number, set: Labe
   return fromRows(set.ids.map((id) => byId.get(id)!));
 }
 
-/** The DINO config a model was trained with, or the default CPU preset's for imported ones. */
-export function configOfModel(catalog: Catalog, modelId: number | undefined): DinoConfig {
+/** The network of a model (trained: from its config; imported: inferred), or the default preset's. */
+export function netOfModel(catalog: Catalog, modelId: number | undefined): NetConfig {
   const m = modelId === undefined ? undefined : getModel(catalog.db, modelId);
-  if (m?.source === 'trained') return JSON.parse(m.config) as DinoConfig;
-  return getPreset('cpu-tiny').config;
+  if (m?.source === 'trained') return netConfigs(JSON.parse(m.config) as DinoConfig).teacher;
+  if (m?.source === 'imported') return (JSON.parse(m.config) as { net: NetConfig }).net;
+  return netConfigs(getPreset(defaultPresetName(probeBackend().description)).config).teacher;
 }
 
 /** The `random` baseline: the same ViT at random initialisation (fixed seed), same eval transform. */
-export async function randomFeatures(catalog: Catalog, config: DinoConfig, set: LabelledSet, job?: JobContext): Promise<Vectors> {
-  const { teacher } = netConfigs(config);
-  const spec = `random:${JSON.stringify({ net: teacher, seed: config.seed })}`;
+export async function randomFeatures(net: NetConfig, set: LabelledSet, job?: JobContext, seed = 0): Promise<Vectors> {
+  const spec = `random:${JSON.stringify({ net, seed })}`;
   const vectors = await embedItems(spec, set.ids.map((id, i) => ({ id, path: set.paths[i]! })), job);
   return fromRows(set.ids.map((id) => vectors.get(id)!));
 }

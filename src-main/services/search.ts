@@ -18,7 +18,10 @@ import { getImage } from '../db/repos/images';
 import { getSetting } from '../db/repos/settings';
 import { prepared } from '../db/repos/statements';
 import { buildKnnGraph, ensureIndex, saveIndex, syncIndex, type EnsureResult, type VectorIndex, type VectorSource } from '../vector-index';
+import { runTask } from './analysis-runner';
+import type { AnalysisTask } from './analysis-tasks';
 import type { Catalog } from './catalog';
+import type { JobContext } from './jobs';
 
 // Similarity search, near-duplicates and outliers over one model's embeddings. The HNSW index is a
 // cache of the embeddings table: before every use it is checked against a cheap fingerprint of the
@@ -76,7 +79,10 @@ function source(catalog: Catalog, modelId: number): VectorSource {
  */
 export function getIndex(catalog: Catalog, model: ModelRef, onRebuild?: (r: EnsureResult) => void): VectorIndex {
   let perModel = states.get(catalog);
-  if (!perModel) states.set(catalog, (perModel = new Map()));
+  if (!perModel) {
+    states.set(catalog, (perModel = new Map()));
+    catalog.beforeClose(() => flushIndexes(catalog));
+  }
   const fingerprint = embeddingsFingerprint(catalog.db, model.id);
   const cached = perModel.get(model.id);
   if (cached && cached.fingerprint === fingerprint) return cached.index;
@@ -205,6 +211,9 @@ function searchVector(catalog: Catalog, model: ModelRef, query: Float32Array, k:
   return toNeighbours(catalog, hits.slice(0, k));
 }
 
+/** From this many photos on, the graph is computed by two threads (below, a worker costs more than it saves). */
+const PARALLEL_GRAPH_FROM = 20_000;
+
 /** One neighbour count for the map, duplicates and outliers, so one cached graph serves all three. */
 export const GRAPH_K = 10;
 
@@ -217,7 +226,7 @@ export async function knnGraph(
   catalog: Catalog,
   model: ModelRef,
   k: number,
-  opts: { onProgress?(done: number, total: number): void; checkpoint?(): Promise<void> } = {},
+  opts: { onProgress?(done: number, total: number): void; checkpoint?(): Promise<void>; /** two threads; default from PARALLEL_GRAPH_FROM photos */ parallel?: boolean; job?: Partial<JobContext> } = {},
 ): Promise<{ ids: number[]; graph: KnnGraph }> {
   const index = getIndex(catalog, model);
   const state = states.get(catalog)!.get(model.id)!;
@@ -226,7 +235,23 @@ export async function knnGraph(
   // the vectors from the table rather than from hnswlib (whose getPoint is slow); same ids, same order
   const { ids, data } = loadAllEmbeddings(catalog.db, model.id, model.dim);
   if (ids.length !== index.size || ids.some((id) => !index.has(id))) throw new Error('The embeddings changed while the neighbour graph was computed; try again.');
-  const graph: KnnGraph = await buildKnnGraph(index, ids, k, { ...opts, vectors: data });
+  const n = ids.length;
+  let graph: KnnGraph;
+  if ((opts.parallel ?? n >= PARALLEL_GRAPH_FROM) && n >= 2) {
+    // Two threads: a worker takes the second half from the index file (saved first, so it matches),
+    // this thread the first half (yielding between queries).
+    flushIndexes(catalog);
+    const half = Math.floor(n / 2);
+    const task: AnalysisTask = { kind: 'graph', dbFile: catalog.paths.db, modelId: model.id, dim: model.dim, indexFile: indexFile(catalog, model.id), ids, k, start: half, end: n };
+    const [mine, theirs] = await Promise.all([
+      buildKnnGraph(index, ids, k, { ...opts, vectors: data, range: [0, half] }),
+      runTask(task, { progress: () => undefined, checkpoint: opts.checkpoint ?? (async () => undefined), ...opts.job }, true),
+    ]);
+    if (theirs.kind !== 'graph') throw new Error('unexpected analysis result');
+    mine.indices.set(theirs.indices, half * k);
+    mine.similarities.set(theirs.similarities, half * k);
+    graph = mine;
+  } else graph = await buildKnnGraph(index, ids, k, { ...opts, vectors: data });
   const result = { fingerprint: state.fingerprint, ids, graph };
   state.graphs.set(k, result);
   return result;

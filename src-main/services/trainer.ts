@@ -11,6 +11,9 @@ import type { Catalog } from './catalog';
 import { embedCatalog, type EmbedResult } from './embedder';
 import { CancelledError, type JobContext } from './jobs';
 import { runInWorker } from './worker-host';
+import { loadDinoWeights } from '../dino/weights/load';
+import type { ViTArchInfo } from '../dino/weights/inspect';
+import { resolveWeights } from '../dino/weights/resolve';
 import type { TrainWorkerData, TrainWorkerEvent, TrainWorkerResult } from './workers/train-worker';
 
 const trainWorker = new URL('./workers/train-worker.ts', import.meta.url);
@@ -45,11 +48,33 @@ export interface TrainResult {
   embedding?: EmbedResult;
 }
 
-export function resolveConfig(opts: Pick<TrainOptions, 'preset' | 'epochs' | 'overrides'>): { preset: string; config: DinoConfig } {
-  const preset = opts.preset ?? defaultPresetName(probeBackend().description);
+export function resolveConfig(
+  opts: Pick<TrainOptions, 'preset' | 'epochs' | 'overrides'>,
+  pretrained?: ViTArchInfo,
+): { preset: string; config: DinoConfig } {
+  const gpu = probeBackend().gpu;
+  const preset = opts.preset ?? (pretrained ? (gpu ? 'finetune-gpu' : 'finetune-cpu') : defaultPresetName(probeBackend().description));
   const base = getPreset(preset).config;
-  const config = withOverrides(base, { ...opts.overrides, ...(opts.epochs !== undefined ? { epochs: opts.epochs } : {}) });
+  const config = withOverrides(base, {
+    ...(pretrained ? architectureOf(pretrained) : {}),
+    ...opts.overrides,
+    ...(opts.epochs !== undefined ? { epochs: opts.epochs } : {}),
+  });
   return { preset, config };
+}
+
+/** The config fields fine-tuning takes from the pretrained weights: the network must match them. */
+function architectureOf(a: ViTArchInfo): Partial<DinoConfig> {
+  if (a.arch === 'custom') {
+    throw new Error(`Fine-tuning needs a ViT-Tiny, -Small or -Base (these weights are ${a.embedDim} wide and ${a.depth} deep); embed with them instead (models add).`);
+  }
+  return {
+    arch: a.arch,
+    patchSize: a.patchSize,
+    depth: null,
+    imgSize: a.imgSize,
+    ...(a.head ? { outDim: a.head.outDim, hiddenDim: a.head.hiddenDim, bottleneckDim: a.head.bottleneckDim, nlayers: a.head.nlayers } : {}),
+  };
 }
 
 function okImages(catalog: Catalog): { id: number; path: string }[] {
@@ -61,6 +86,7 @@ export async function train(catalog: Catalog, opts: TrainOptions, job?: JobConte
   let runId: number;
   let preset: string;
   let config: DinoConfig;
+  let initFrom: string | undefined;
   const previous = opts.resume ? lastUnfinishedRun(catalog.db) : undefined;
   if (opts.resume && !previous) throw new Error('There is no unfinished training run to resume in this catalog.');
   if (previous) {
@@ -69,8 +95,14 @@ export async function train(catalog: Catalog, opts: TrainOptions, job?: JobConte
     config = JSON.parse(previous.config) as DinoConfig;
     updateRun(catalog.db, runId, { state: 'running' });
   } else {
-    ({ preset, config } = resolveConfig(opts));
-    runId = createRun(catalog.db, preset, config);
+    let pretrained: ViTArchInfo | undefined;
+    if (opts.from) {
+      job?.progress({ phase: 'loading pretrained weights' });
+      initFrom = (await resolveWeights(opts.from, catalog.paths.models, { signal: job?.signal })).path;
+      pretrained = loadDinoWeights(initFrom, { shapesOnly: true }).arch;
+    }
+    ({ preset, config } = resolveConfig(opts, pretrained));
+    runId = createRun(catalog.db, preset, { ...config, initFrom: initFrom ?? null });
   }
   const items = okImages(catalog);
   if (items.length === 0) throw new Error('The catalog has no photos: import a folder first.');
@@ -84,6 +116,7 @@ export async function train(catalog: Catalog, opts: TrainOptions, job?: JobConte
       {
         config, items, stateFile, modelFile,
         resume: Boolean(previous),
+        initFrom,
         checkpointEveryMs: opts.checkpointEveryMs ?? 5 * 60_000,
         maxSteps: opts.maxSteps,
         maxMs: opts.maxMinutes === undefined ? undefined : opts.maxMinutes * 60_000,

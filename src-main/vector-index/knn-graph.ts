@@ -22,6 +22,8 @@ export async function buildKnnGraph(
     ef?: number;
     /** the vectors of `ids`, row i = ids[i]: hnswlib's getPoint costs ~80 us per call (a JS array built value by value) */
     vectors?: Float32Array;
+    /** compute only rows [start, end) (the other rows stay -1): to split the work across threads */
+    range?: [number, number];
     onProgress?(done: number, total: number): void;
     checkpoint?(): Promise<void>;
   } = {},
@@ -34,10 +36,11 @@ export async function buildKnnGraph(
   const saved = index.hnsw.getEf();
   index.hnsw.setEf(opts.ef ?? Math.max(k + 8, 32));
   const want = Math.min(k + 1, index.size);
+  const [start, end] = opts.range ?? [0, n];
   try {
-    for (let i = 0; i < n; i++) {
-      if (i % 500 === 0) {
-        opts.onProgress?.(i, n);
+    for (let i = start; i < end; i++) {
+      if ((i - start) % 500 === 0) {
+        opts.onProgress?.(i - start, end - start);
         await opts.checkpoint?.();
         await new Promise((r) => setImmediate(r));
       }
@@ -55,6 +58,6 @@ export async function buildKnnGraph(
   } finally {
     index.hnsw.setEf(saved);
   }
-  opts.onProgress?.(n, n);
+  opts.onProgress?.(end - start, end - start);
   return graph;
 }

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { openCatalog, type Catalog } from '../../services/catalog';
-import { configOfModel, labelledSet, modelFeatures, pixelFeatures, randomFeatures, scoreFeatures, type QualityScores } from '../../services/evaluator';
+import { netOfModel, labelledSet, modelFeatures, pixelFeatures, randomFeatures, scoreFeatures, type QualityScores } from '../../services/evaluator';
 import { startImport } from '../../services/importer';
 import { resolveModelId } from '../../services/models';
 import { stringOpt, UsageError, type CliContext, type Command } from '../command';
@@ -57,11 +57,11 @@ async function evaluate(ctx: CliContext, catalog: Catalog, dataDir: string, mode
     modelId = added.model;
     main = String(modelId);
   }
-  const config = configOfModel(catalog, modelId);
+  const net = netOfModel(catalog, modelId);
   const scores = async (which: string): Promise<QualityScores> => {
     ctx.log(`eval: features ${which} for ${set.ids.length} photos`);
     const v =
-      which === 'pixels' ? await pixelFeatures(set) : which === 'random' ? await randomFeatures(catalog, config, set) : await modelFeatures(catalog, Number(which), set);
+      which === 'pixels' ? await pixelFeatures(set) : which === 'random' ? await randomFeatures(net, set) : await modelFeatures(catalog, Number(which), set);
     return scoreFeatures(v, set.labels);
   };
   const result = await scores(main);

@@ -1,16 +1,17 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { netConfigs } from '../../dino/model';
 import { openCatalog } from '../../services/catalog';
-import { configOfModel, labelledSet, modelFeatures, pixelFeatures, randomFeatures, scoreFeatures } from '../../services/evaluator';
+import { labelledSet, modelFeatures, pixelFeatures, randomFeatures, scoreFeatures } from '../../services/evaluator';
 import { startImport } from '../../services/importer';
 import { resolveConfig, train } from '../../services/trainer';
-import { intOpt, numberOpt, stringOpt, UsageError, type Command } from '../command';
+import { intOpt, numberOpt, setOverrides, stringOpt, UsageError, type Command } from '../command';
 
 export const command: Command = {
   name: 'train-eval',
   summary: 'train (or fine-tune) on a labelled folder for a time budget, printing k-NN accuracy along the way',
-  usage: 'train-eval --data DIR --minutes M [--preset P] [--from FILE|NAME] [--epochs N] [--points N]',
+  usage: 'train-eval --data DIR --minutes M [--preset P] [--from FILE|NAME] [--epochs N] [--points N] [--set key=value ...]',
   options: {
     data: { type: 'string' },
     minutes: { type: 'string' },
@@ -18,6 +19,7 @@ export const command: Command = {
     from: { type: 'string' },
     epochs: { type: 'string' },
     points: { type: 'string' },
+    set: { type: 'string', multiple: true },
   },
   async run(ctx) {
     const data = stringOpt(ctx, 'data');
@@ -33,9 +35,10 @@ export const command: Command = {
     try {
       await startImport(catalog, [dataDir]).promise;
       const set = labelledSet(catalog, dataDir);
-      const { preset, config } = resolveConfig({ preset: stringOpt(ctx, 'preset'), epochs: intOpt(ctx, 'epochs', 1) });
+      const overrides = setOverrides(ctx);
+      const { preset, config } = resolveConfig({ preset: stringOpt(ctx, 'preset'), epochs: intOpt(ctx, 'epochs', 1), overrides });
       const pixels = scoreFeatures(await pixelFeatures(set), set.labels);
-      const random = scoreFeatures(await randomFeatures(catalog, configOfModel(catalog, undefined), set), set.labels);
+      const random = scoreFeatures(await randomFeatures(netConfigs(config).teacher, set, undefined, config.seed), set.labels);
       ctx.log(`train-eval: pixels k-NN20 ${pixels.knn['20']!.toFixed(3)}, random init ${random.knn['20']!.toFixed(3)}`);
       const curve: { minutes: number; knn20: number; knn10: number; steps: number; loss: number | null }[] = [];
       let trainedMinutes = 0;
@@ -44,7 +47,7 @@ export const command: Command = {
       for (let p = 0; p < points; p++) {
         const r = await train(catalog, {
           preset,
-          overrides: { epochs: config.epochs },
+          overrides: { ...overrides, epochs: config.epochs },
           from: p === 0 ? stringOpt(ctx, 'from') : undefined,
           resume: p > 0,
           embed: false,

@@ -1,6 +1,6 @@
 import { PRESETS } from '../../dino/presets';
 import { startTraining } from '../../services/trainer';
-import { intOpt, numberOpt, stringOpt, UsageError, type Command } from '../command';
+import { intOpt, numberOpt, setOverrides, stringOpt, type Command } from '../command';
 
 export const command: Command = {
   name: 'train',
@@ -18,13 +18,7 @@ export const command: Command = {
     'checkpoint-seconds': { type: 'string' },
   },
   async run(ctx) {
-    const overrides: Record<string, unknown> = {};
-    for (const kv of (ctx.values.set as string[] | undefined) ?? []) {
-      const eq = kv.indexOf('=');
-      if (eq < 1) throw new UsageError(`--set takes key=value, got ${kv}`);
-      const raw = kv.slice(eq + 1);
-      overrides[kv.slice(0, eq)] = raw === 'true' ? true : raw === 'false' ? false : Number.isNaN(Number(raw)) ? raw : Number(raw);
-    }
+    const overrides = setOverrides(ctx);
     const catalog = ctx.catalog();
     const checkpointSeconds = numberOpt(ctx, 'checkpoint-seconds');
     const { promise } = startTraining(catalog, {

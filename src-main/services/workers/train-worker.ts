@@ -1,4 +1,7 @@
 import { existsSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs-core';
+import type { DinoState } from '../../dino/step';
+import { readWeights } from '../model-loader';
 import { initBackend } from '../../dino/backend';
 import type { DinoConfig } from '../../dino/presets';
 import { Rng } from '../../dino/rng';
@@ -16,6 +19,8 @@ export interface TrainWorkerData {
   /** the teacher as an app model file, written at the end */
   modelFile: string;
   resume: boolean;
+  /** fine-tuning: pretrained weights for student and teacher (head too when the file has one) */
+  initFrom?: string;
   checkpointEveryMs: number;
   maxSteps?: number;
   /** a time budget: stop (and checkpoint) after this many ms of training */
@@ -41,6 +46,22 @@ export interface TrainWorkerResult {
 /** Photos are decoded once at a working size (enough for the largest random crop) and kept in memory. */
 export function workingSide(config: DinoConfig): number {
   return Math.max(2 * config.globalSize, 128);
+}
+
+/** Copies pretrained tensors into student and teacher; a head the file lacks keeps its fresh init. */
+function initFromWeights(state: DinoState, file: string): void {
+  const w = readWeights(file);
+  for (const net of [state.student, state.teacher]) {
+    for (const [name, v] of net.params) {
+      const t = w.tensors.get(name);
+      if (!t) {
+        if (name.startsWith('head.')) continue;
+        throw new Error(`the pretrained weights have no ${name}`);
+      }
+      if (t.shape.join(',') !== v.shape.join(',')) throw new Error(`${name}: pretrained shape [${t.shape}] differs from the model's [${v.shape}]`);
+      tf.tidy(() => v.assign(tf.tensor(t.data, v.shape)));
+    }
+  }
 }
 
 workerMain<TrainWorkerData, TrainWorkerEvent, TrainWorkerResult>(async (side) => {
@@ -116,6 +137,7 @@ workerMain<TrainWorkerData, TrainWorkerEvent, TrainWorkerResult>(async (side) =>
       checkpointEveryMs: d.checkpointEveryMs,
       resume,
       maxSteps: d.maxSteps,
+      init: d.initFrom ? (state) => initFromWeights(state, d.initFrom!) : undefined,
       stopWhen: d.maxMs === undefined ? undefined : () => (budgetHit ||= Date.now() - started >= d.maxMs!),
     },
   );

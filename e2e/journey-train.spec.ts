@@ -1,0 +1,74 @@
+import { expect, test } from './fixtures';
+import { cli, SAMPLES, saveScreenshot } from './cli';
+import { LibraryPage } from './pages/library.page';
+import { TrainingPage } from './pages/training.page';
+import { canvasInk } from './screenshot-check';
+
+// Journey 1 of issue 7: from the empty state, import the samples and train a model with embeddings.
+test('journey 1: import the sample photos, train the smallest preset, see the model', async ({ app }, testInfo) => {
+  test.setTimeout(150_000);
+  const page = app.page;
+  const library = new LibraryPage(app);
+  await expect(library.firstRun).toBeVisible();
+  await expect(page.getByTestId('status-model')).toContainText('none yet');
+  await library.useSamples();
+  await library.waitForImportDone();
+
+  // the training panel explains every preset and what it would cost, before anything starts
+  // the library points to the next step of the journey
+  const training = new TrainingPage(page);
+  await page.getByTestId('next-train').getByRole('button', { name: 'Open Training' }).click();
+  await expect(training.view).toBeVisible();
+  await expect(page.getByTestId('training-backend')).toContainText(/wasm|tensorflow|cpu/i);
+  await expect(training.preset('cpu-micro')).toBeVisible();
+  await expect(training.preset('cpu-micro')).toContainText('vit_tiny');
+  await expect(training.preset('cpu-micro').getByTestId('preset-estimate')).toHaveText(/not measured yet|per epoch for your 36 photos/);
+  await expect(page.getByTestId('charts-empty')).toBeVisible();
+
+  await training.train('cpu-micro', 1);
+  await expect(training.job).toBeVisible();
+  // the loss chart draws the live train:metric events
+  await expect(training.lossChart).toHaveAttribute('data-points', /^[1-9]\d*$/, { timeout: 90_000 });
+  await expect(page.getByTestId('train-loss')).toHaveText(/^\d+\.\d{4}$/);
+  await expect(training.job).toHaveAttribute('data-state', 'done', { timeout: 90_000 });
+  await expect(training.done).toBeVisible();
+
+  // a trained model with embeddings is now the current model, in the status bar everywhere
+  await expect(page.getByTestId('status-model')).toContainText(/\(36 embedded\)/, { timeout: 20_000 });
+  await expect(page.getByTestId('status-model')).not.toContainText('none yet');
+
+  for (const chart of [training.lossChart, training.entropyChart]) {
+    const ink = await canvasInk(chart);
+    testInfo.annotations.push({ type: 'chart ink', description: JSON.stringify(ink) });
+    expect(ink.painted, 'the chart is drawn').toBeGreaterThan(0.005);
+    expect(ink.colours, 'axes, labels and the curve in several colours').toBeGreaterThan(3);
+  }
+  await saveScreenshot(page, (n) => testInfo.outputPath(n), 'training');
+
+  // the jobs tray lists training (and its embedding) as finished
+  await page.getByTestId('jobs-button').click();
+  await expect(page.getByTestId('jobs-tray').getByTestId('job-train').first()).toHaveAttribute('data-state', 'done');
+});
+
+test.describe('a long run', () => {
+  test.use({ catalogSetup: { prepare: async (dir) => void cli(dir, 'import', SAMPLES) } });
+
+  test('training can be paused, resumed and stopped from the panel', async ({ app }) => {
+    const page = app.page;
+    const training = new TrainingPage(page);
+    await training.open();
+    await training.train('cpu-micro', 200);
+    await expect(page.getByTestId('train-pause')).toBeVisible();
+    // the first step reaches the chart, then pause holds the job between steps
+    await expect(training.lossChart).toHaveAttribute('data-points', /^[1-9]\d*$/, { timeout: 60_000 });
+    await page.getByTestId('train-pause').click();
+    await expect(training.job).toHaveAttribute('data-state', 'paused');
+    await expect(training.job.getByTestId('job-phase')).toBeVisible();
+    await page.getByTestId('train-resume').click();
+    await expect(training.job).toHaveAttribute('data-state', 'running');
+    await page.getByTestId('train-stop').click();
+    await expect(training.job).toHaveAttribute('data-state', /cancelled|done/, { timeout: 60_000 });
+    // stopped early, the panel is ready for the next run
+    await expect(training.start).toBeEnabled();
+  });
+});

@@ -1,0 +1,136 @@
+/**
+ * The native kernels (native/blas addon over OpenBLAS) against wasm's own kernels: every matMul
+ * layout the engine uses (2-D, batched, transpose flags, a broadcast weight), erf, exp, gradients
+ * through the replaced kernels, the backend description, and no leaked tensors. Skipped, saying so,
+ * where the addon is not built; the PyTorch fixtures run on this path in fixtures.test.ts.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { activeBackend, initBackend } from './backend';
+import { installNativeKernels, loadNativeBlas, nativeKernelsActive, transposeFlagsFast, uninstallNativeKernels } from './native-kernels';
+
+const native = loadNativeBlas();
+const why = 'native BLAS addon not built or no OpenBLAS found (npm run build:native): native kernels untested';
+
+function maxRel(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let d = 0;
+  let s = 0;
+  for (let i = 0; i < a.length; i++) {
+    d = Math.max(d, Math.abs(a[i]! - b[i]!));
+    s = Math.max(s, Math.abs(b[i]!));
+  }
+  return d / (s || 1);
+}
+
+/** Runs f on wasm's own kernels and on the native ones; returns both results' data and shapes. */
+function bothPaths(f: () => tf.Tensor | tf.Tensor[]) {
+  const run = () =>
+    tf.tidy(() => {
+      const r = f();
+      return (Array.isArray(r) ? r : [r]).map((t) => ({ shape: t.shape, data: t.dataSync().slice() }));
+    });
+  uninstallNativeKernels();
+  const wasm = run();
+  installNativeKernels();
+  const nat = run();
+  return { wasm, nat };
+}
+
+describe.skipIf(!native)('native kernels (OpenBLAS via native/blas)', () => {
+  beforeAll(async () => {
+    delete process.env.DINO_NATIVE;
+    await initBackend('wasm');
+  });
+  afterAll(() => {
+    installNativeKernels();
+  });
+
+  it('are active by default on wasm and say so', () => {
+    expect(nativeKernelsActive()).not.toBeNull();
+    expect(activeBackend()!.description).toMatch(/native BLAS \(OpenBLAS/);
+    expect(transposeFlagsFast()).toBe(true);
+  });
+
+  it.each([
+    [[5, 7], [7, 3], false, false],
+    [[7, 5], [7, 3], true, false],
+    [[5, 7], [3, 7], false, true],
+    [[7, 5], [3, 7], true, true],
+    [[6, 37, 16], [6, 37, 16], false, true],
+    [[6, 37, 37], [6, 37, 16], false, false],
+    [[6, 37, 37], [6, 37, 16], true, false],
+    [[4, 5, 7], [7, 3], false, false],
+    [[5, 7], [2, 3, 7, 3], false, false],
+    [[2, 3, 5, 7], [2, 3, 7, 4], false, false],
+    [[2, 1, 5, 7], [1, 3, 7, 4], false, false],
+  ] as [number[], number[], boolean, boolean][])('matMul %j x %j (transpose %s, %s) equals wasm', (sa, sb, ta, tb) => {
+    const before = tf.memory().numTensors;
+    const { wasm, nat } = bothPaths(() => {
+      const a = tf.randomNormal(sa, 0, 1, 'float32', 1);
+      const b = tf.randomNormal(sb, 0, 1, 'float32', 2);
+      return tf.matMul(a, b, ta, tb);
+    });
+    expect(nat[0]!.shape).toEqual(wasm[0]!.shape);
+    expect(maxRel(nat[0]!.data, wasm[0]!.data)).toBeLessThan(1e-5);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('gives zeros for an empty inner dimension', () => {
+    installNativeKernels();
+    const c = tf.tidy(() => tf.matMul(tf.ones([3, 0]), tf.ones([0, 4])).dataSync().slice());
+    expect([...c]).toEqual(new Array(12).fill(0));
+  });
+
+  it('rejects mismatched inner dimensions', () => {
+    installNativeKernels();
+    expect(() => tf.tidy(() => tf.matMul(tf.ones([2, 3]), tf.ones([4, 2])))).toThrow(/inner shapes/);
+  });
+
+  it('computes erf and exp (and the exact GELU) like wasm', () => {
+    const { wasm, nat } = bothPaths(() => {
+      // more than 65536 elements: the native side splits the work over threads
+      const x = tf.linspace(-7, 7, 70_001);
+      return [tf.erf(x), tf.exp(tf.neg(tf.square(x))), tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1))];
+    });
+    for (let i = 0; i < 3; i++) {
+      let d = 0;
+      for (let j = 0; j < wasm[i]!.data.length; j++) d = Math.max(d, Math.abs(nat[i]!.data[j]! - wasm[i]!.data[j]!));
+      expect(d).toBeLessThan(2e-6);
+    }
+  });
+
+  it.each([
+    [[37, 50], [0], false],
+    [[37, 50], 0, true],
+    [[4, 9, 6], [0, 1], false],
+    [[4, 9, 6], [1, 0], true],
+    [[4, 9, 6], [1], false],
+    [[37, 50], [-1], false],
+    [[37, 50], [0, 1], false],
+  ] as [number[], number | number[], boolean][])('sums %j over axes %j (keepDims %s) like wasm', (shape, axis, keepDims) => {
+    const { wasm, nat } = bothPaths(() => tf.sum(tf.randomNormal(shape, 0, 1, 'float32', 7), axis, keepDims));
+    expect(nat[0]!.shape).toEqual(wasm[0]!.shape);
+    expect(maxRel(nat[0]!.data, wasm[0]!.data)).toBeLessThan(1e-5);
+  });
+
+  it('gives the same gradients through transposed and batched matMuls', () => {
+    const { wasm, nat } = bothPaths(() => {
+      const a = tf.randomNormal([4, 9, 6], 0, 1, 'float32', 4);
+      const b = tf.randomNormal([4, 9, 6], 0, 1, 'float32', 5);
+      const w = tf.randomNormal([8, 6], 0, 1, 'float32', 6);
+      const f = (x: tf.Tensor, y: tf.Tensor, z: tf.Tensor) =>
+        tf.sum(tf.mul(tf.matMul(tf.softmax(tf.matMul(x, y, false, true)), y), tf.slice(tf.reshape(tf.matMul(tf.reshape(x, [36, 6]), z, false, true), [4, 9, 8]), [0, 0, 0], [4, 9, 6])));
+      return tf.grads(f)([a, b, w]);
+    });
+    for (let i = 0; i < 3; i++) expect(maxRel(nat[i]!.data, wasm[i]!.data)).toBeLessThan(1e-5);
+  });
+});
+
+describe.skipIf(Boolean(native))('native kernels unavailable', () => {
+  it(`runs on wasm alone: ${why}`, async () => {
+    await initBackend('wasm');
+    expect(installNativeKernels()).toBeNull();
+    expect(activeBackend()!.description).not.toMatch(/native BLAS/);
+  });
+});

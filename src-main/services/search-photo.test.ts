@@ -1,0 +1,60 @@
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { prepared } from '../db/repos/statements';
+import { openCatalog, type Catalog } from './catalog';
+import { embedCatalog, embedOutsideImage } from './embedder';
+import { startImport } from './importer';
+import { findDuplicates, searchByVector } from './search';
+import { addModel } from './weights';
+
+// Search with a photo from outside the catalog, through the real embedder (a small random ViT in the
+// official layout, so the test needs no training), and near-duplicates of a resized copy.
+const repoRoot = resolve(import.meta.dirname, '..', '..');
+const weights = join(repoRoot, 'src-main/dino/weights/fixtures/vit_p16_full_checkpoint.pth');
+const samples = join(repoRoot, 'resources/sample-photos/caltech-101');
+
+describe('search with a photo', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dino-search-photo-'));
+  const photos = join(dir, 'photos');
+  let catalog: Catalog;
+  let model: number;
+  const original = join(photos, 'llama', 'image_0001.jpg');
+
+  beforeAll(async () => {
+    cpSync(samples, photos, { recursive: true });
+    // a resized copy (2/3 size, re-encoded) of one photo, beside the original
+    await sharp(original).resize({ width: 150 }).jpeg({ quality: 80 }).toFile(join(photos, 'llama', 'copy-small.jpg'));
+    catalog = openCatalog(join(dir, 'catalog'));
+    await startImport(catalog, [photos]).promise;
+    model = (await addModel(catalog, weights)).model;
+    await embedCatalog(catalog, model);
+  }, 300_000);
+
+  afterAll(async () => {
+    await catalog.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('finds the byte-identical catalog photo first, with similarity 1', async () => {
+    const outside = join(dir, 'query.jpg');
+    cpSync(original, outside);
+    const vector = await embedOutsideImage(catalog, model, outside);
+    const results = searchByVector(catalog, vector, { k: 5, modelId: model });
+    expect(results[0]!.path).toBe(original);
+    expect(results[0]!.similarity).toBeCloseTo(1, 5);
+    expect(results[1]!.similarity).toBeLessThan(results[0]!.similarity);
+  }, 120_000);
+
+  it('groups a resized copy with its original as near-duplicates', async () => {
+    // this random-weight model puts unrelated photos up to ~0.95 apart, the copy at ~0.9998
+    const groups = await findDuplicates(catalog, { modelId: model, threshold: 0.99 });
+    const ids = prepared(catalog.db, 'SELECT id, path FROM images').all() as { id: number; path: string }[];
+    const idOf = (p: string) => ids.find((r) => r.path === p)!.id;
+    const pair = groups.find((g) => g.some((x) => x.id === idOf(original)));
+    expect(pair?.map((x) => x.id).sort((a, b) => a - b)).toEqual([idOf(original), idOf(join(photos, 'llama', 'copy-small.jpg'))].sort((a, b) => a - b));
+    expect(groups).toHaveLength(1);
+  }, 120_000);
+});

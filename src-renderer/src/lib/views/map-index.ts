@@ -1,0 +1,101 @@
+import type { MapPointDTO } from '../../../../src-shared/api';
+
+/** The map's points in unit space [0,1]², bucketed on a uniform grid so hover is a few cell lookups. */
+export class MapIndex {
+  readonly xs: Float32Array;
+  readonly ys: Float32Array;
+  private readonly cells: Int32Array;
+  private readonly starts: Int32Array;
+
+  constructor(
+    readonly points: readonly MapPointDTO[],
+    readonly size = 128,
+  ) {
+    const n = points.length;
+    this.xs = new Float32Array(n);
+    this.ys = new Float32Array(n);
+    let x0 = Infinity;
+    let x1 = -Infinity;
+    let y0 = Infinity;
+    let y1 = -Infinity;
+    for (const p of points) {
+      x0 = Math.min(x0, p.x);
+      x1 = Math.max(x1, p.x);
+      y0 = Math.min(y0, p.y);
+      y1 = Math.max(y1, p.y);
+    }
+    // one scale for both axes keeps the projection's shape; a margin keeps points off the edge
+    const span = Math.max(x1 - x0, y1 - y0) || 1;
+    const ox = (1 - (x1 - x0) / span) / 2;
+    const oy = (1 - (y1 - y0) / span) / 2;
+    for (let i = 0; i < n; i++) {
+      const p = points[i]!;
+      this.xs[i] = 0.04 + 0.92 * (ox + (p.x - x0) / span);
+      this.ys[i] = 0.04 + 0.92 * (oy + (p.y - y0) / span);
+    }
+    // counting sort of the points by cell: starts[c]..starts[c+1] index into cells
+    const count = new Int32Array(size * size + 1);
+    const cellOf = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const c = this.cell(this.xs[i]!, this.ys[i]!);
+      cellOf[i] = c;
+      count[c + 1]!++;
+    }
+    for (let c = 0; c < size * size; c++) count[c + 1]! += count[c]!;
+    this.starts = count.slice();
+    const fill = count.slice();
+    this.cells = new Int32Array(n);
+    for (let i = 0; i < n; i++) this.cells[fill[cellOf[i]!]!++] = i;
+  }
+
+  private cell(x: number, y: number): number {
+    const cx = Math.min(this.size - 1, Math.max(0, Math.floor(x * this.size)));
+    const cy = Math.min(this.size - 1, Math.max(0, Math.floor(y * this.size)));
+    return cy * this.size + cx;
+  }
+
+  /** The point nearest (x, y) within radius r (unit space), or -1. */
+  nearest(x: number, y: number, r: number): number {
+    const s = this.size;
+    const c0 = Math.max(0, Math.floor((x - r) * s));
+    const c1 = Math.min(s - 1, Math.floor((x + r) * s));
+    const r0 = Math.max(0, Math.floor((y - r) * s));
+    const r1 = Math.min(s - 1, Math.floor((y + r) * s));
+    let best = -1;
+    let bestD = r * r;
+    for (let cy = r0; cy <= r1; cy++) {
+      for (let cx = c0; cx <= c1; cx++) {
+        const c = cy * s + cx;
+        for (let k = this.starts[c]!; k < this.starts[c + 1]!; k++) {
+          const i = this.cells[k]!;
+          const dx = this.xs[i]! - x;
+          const dy = this.ys[i]! - y;
+          const d = dx * dx + dy * dy;
+          if (d <= bestD) {
+            bestD = d;
+            best = i;
+          }
+        }
+      }
+    }
+    return best;
+  }
+
+  /** Indices of the points inside a unit-space box. */
+  inBox(x0: number, y0: number, x1: number, y1: number): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < this.xs.length; i++) {
+      const x = this.xs[i]!;
+      const y = this.ys[i]!;
+      if (x >= x0 && x <= x1 && y >= y0 && y <= y1) out.push(i);
+    }
+    return out;
+  }
+}
+
+/** A stable colour per cluster id (golden-angle hues), grey for none. */
+export function clusterColour(cluster: number | null, dark: boolean): string {
+  if (cluster === null) return dark ? '#6b7280' : '#9ca3af';
+  const hue = (cluster * 137.508) % 360;
+  return `hsl(${hue.toFixed(0)} 70% ${dark ? 62 : 45}%)`;
+}
