@@ -89,6 +89,16 @@ test('journey 3: find clusters, rename one, open it, export two, see them on the
     await page.mouse.up();
     await page.keyboard.up('Shift');
     await expect(page.getByTestId('map-selection')).toHaveText('36 selected');
+
+    // merge two clusters: one card fewer, the sizes add up
+    await clusters.open();
+    await clusters.card(2).getByTestId('cluster-check').check();
+    await clusters.card(3).getByTestId('cluster-check').check();
+    await page.getByTestId('cluster-merge').click();
+    await expect(clusters.cards).toHaveCount(3);
+    const merged = (await clusters.cards.getByTestId('cluster-size').allTextContents()).map((t) => Number(t.replace(/\D/g, '')));
+    expect(merged.reduce((a, b) => a + b, 0)).toBe(36);
+    expect(merged).toContain(sizes[2]! + sizes[3]!);
   } finally {
     rmSync(exportDir, { recursive: true, force: true });
   }

@@ -64,6 +64,8 @@ describe.skipIf(!native)('native kernels (OpenBLAS via native/blas)', () => {
     [[5, 7], [2, 3, 7, 3], false, false],
     [[2, 3, 5, 7], [2, 3, 7, 4], false, false],
     [[2, 1, 5, 7], [1, 3, 7, 4], false, false],
+    [[1, 1, 5, 7], [3, 7, 4], false, false],
+    [[3, 5, 7], [1, 1, 4, 7], false, true],
   ] as [number[], number[], boolean, boolean][])('matMul %j x %j (transpose %s, %s) equals wasm', (sa, sb, ta, tb) => {
     const before = tf.memory().numTensors;
     const { wasm, nat } = bothPaths(() => {

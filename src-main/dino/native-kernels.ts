@@ -115,7 +115,8 @@ function makeKernel(native: NativeBlas, original: tf.KernelConfig): tf.KernelFun
         `Error in matMul: inner shapes (${k}) and (${kb}) of Tensors with shapes ${a.shape} and ${b.shape} and transposeA=${transposeA} and transposeB=${transposeB} must match.`,
       );
     }
-    const outer = (batchA >= batchB ? a.shape : b.shape).slice(0, -2);
+    // e.g. [1, 1, m, k] x [3, k, n] -> [1, 3, m, n], as tfjs broadcasts
+    const outer = tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
     const batch = Math.max(batchA, batchB);
     // the output first: allocating can grow wasm's memory and detach earlier heap views
     const out = backend.makeOutput([...outer, m, n], 'float32');

@@ -99,3 +99,52 @@ export function clusterColour(cluster: number | null, dark: boolean): string {
   const hue = (cluster * 137.508) % 360;
   return `hsl(${hue.toFixed(0)} 70% ${dark ? 62 : 45}%)`;
 }
+
+/** The same colour as [r, g, b] bytes, for drawing straight into pixels. */
+export function clusterRgb(cluster: number | null, dark: boolean): [number, number, number] {
+  if (cluster === null) return dark ? [0x6b, 0x72, 0x80] : [0x9c, 0xa3, 0xaf];
+  return hslToRgb((cluster * 137.508) % 360, 0.7, dark ? 0.62 : 0.45);
+}
+
+function hslToRgb(h: number, s: number, l: number): [number, number, number] {
+  const a = s * Math.min(l, 1 - l);
+  const f = (n: number) => {
+    const k = (n + h / 30) % 12;
+    return Math.round(255 * (l - a * Math.max(-1, Math.min(k - 3, 9 - k, 1))));
+  };
+  return [f(0), f(8), f(4)];
+}
+
+/**
+ * Paints every point as a filled disc of radius r straight into an RGBA pixel buffer: at 100k points
+ * this takes milliseconds, where canvas arcs take a second.
+ */
+export function paintPoints(index: MapIndex, size: number, r: number, rgbOf: (cluster: number | null) => [number, number, number]): ImageData {
+  const img = new ImageData(size, size);
+  const px = new Uint32Array(img.data.buffer);
+  const ri = Math.max(1, Math.round(r));
+  const offsets: [number, number][] = [];
+  for (let dy = -ri; dy <= ri; dy++) for (let dx = -ri; dx <= ri; dx++) if (dx * dx + dy * dy <= r * r + 0.5) offsets.push([dx, dy]);
+  // little-endian RGBA as one 32-bit word per pixel; one word per cluster, computed once
+  const words = new Map<number | null, number>();
+  const word = (c: number | null) => {
+    let w = words.get(c);
+    if (w === undefined) {
+      const [R, G, B] = rgbOf(c);
+      w = ((0xff << 24) | (B << 16) | (G << 8) | R) >>> 0;
+      words.set(c, w);
+    }
+    return w;
+  };
+  for (let i = 0; i < index.xs.length; i++) {
+    const w = word(index.points[i]!.cluster);
+    const x = Math.round(index.xs[i]! * size);
+    const y = Math.round(index.ys[i]! * size);
+    for (const [dx, dy] of offsets) {
+      const X = x + dx;
+      const Y = y + dy;
+      if (X >= 0 && X < size && Y >= 0 && Y < size) px[Y * size + X] = w;
+    }
+  }
+  return img;
+}
