@@ -54,10 +54,6 @@ test.describe('a long run', () => {
   test.use({ catalogSetup: { prepare: async (dir) => void cli(dir, 'import', SAMPLES) } });
 
   test('training can be paused, resumed and stopped from the panel', async ({ app }) => {
-    // The train worker never sees the cancel/pause messages while it trains: its checkpoint() only
-    // awaits microtasks, so the port's message events wait until the run ends (a Stop takes the 120 s
-    // killAfterMs). Enable this test once src-main/services/worker-side.ts yields to the event loop.
-    test.fixme(true, 'train worker ignores cancel/pause until killAfterMs (worker-side checkpoint never yields)');
     const page = app.page;
     const training = new TrainingPage(page);
     await training.open();

@@ -34,6 +34,8 @@ export function workerMain<TData, TEvent, TResult>(body: (side: WorkerSide<TData
       return paused;
     },
     async checkpoint() {
+      // a training step is synchronous: yield one macrotask so a pending cancel or pause message is read
+      await new Promise((r) => setImmediate(r));
       while (paused && !cancelled) await new Promise<void>((r) => (wake = r));
       if (cancelled) throw new Error('cancelled');
     },
