@@ -141,6 +141,12 @@ export interface MapPointDTO {
   cluster: number | null;
 }
 
+export interface OfficialWeightsDTO {
+  name: string;
+  arch: string;
+  description: string;
+}
+
 export interface SettingsDTO {
   backend: 'auto' | 'gpu' | 'cpu';
   thumbSize: number;
@@ -164,6 +170,9 @@ export interface InvokeChannels {
   'jobs:resume': { args: { jobId: string }; result: { ok: boolean } };
   'models:list': { args: Record<string, never>; result: ModelDTO[] };
   'models:setActive': { args: { id: number }; result: { ok: boolean } };
+  /** official weights by name (downloaded into the catalog) or a weights file, registered as a model and embedded */
+  'models:add': { args: { source: string }; result: { jobId: string } };
+  'models:official': { args: Record<string, never>; result: OfficialWeightsDTO[] };
   'train:presets': { args: Record<string, never>; result: PresetDTO[] };
   'train:start': {
     args: { preset?: string; epochs?: number; from?: string; resume?: boolean };
@@ -219,6 +228,8 @@ export const INVOKE_CHANNELS = [
   'jobs:resume',
   'models:list',
   'models:setActive',
+  'models:add',
+  'models:official',
   'train:presets',
   'train:start',
   'train:metrics',

@@ -6,7 +6,9 @@ import { setSetting } from '../db/repos/settings';
 import { prepared } from '../db/repos/statements';
 import { lastRun, listMetrics } from '../db/repos/training';
 import type { Catalog } from '../services/catalog';
-import { attentionOf, embedOutsideBytes, startEmbed } from '../services/embedder';
+import { attentionOf, embedCatalog, embedOutsideBytes, startEmbed } from '../services/embedder';
+import { OFFICIAL_CHECKPOINTS } from '../dino/weights/official';
+import { addModel } from '../services/weights';
 import { modelDTOs, resolveModelId } from '../services/models';
 import { searchByVector } from '../services/search';
 import { startTraining } from '../services/trainer';
@@ -64,6 +66,25 @@ export const trainApi: ApiModule = (catalog) => ({
       setSetting(catalog.db, 'activeModel', id);
       return { ok: true };
     },
+  },
+  'models:official': {
+    check: noArgs,
+    handle: () =>
+      OFFICIAL_CHECKPOINTS.map((c) => ({
+        name: c.name,
+        arch: `${c.arch}/${c.patchSize}`,
+        description: `${c.kind === 'backbone' ? 'backbone' : 'full checkpoint (student, teacher, head: best for fine-tuning)'}; ImageNet k-NN ${c.knn} %`,
+      })),
+  },
+  'models:add': {
+    check: v.object({ source: v.string({ min: 1, max: 4096 }) }),
+    handle: ({ source }) => ({
+      jobId: catalog.jobs.start('download', async (job) => {
+        const added = await addModel(catalog, source, job);
+        const embedded = await embedCatalog(catalog, added.model, job);
+        return { ...added, embedded: embedded.embedded };
+      }).id,
+    }),
   },
   'search:byImage': {
     check: v.object({ dataBase64: v.string({ min: 1, max: 70_000_000 }), k: v.optional(v.int({ min: 1, max: 1000 })) }),

@@ -14,7 +14,7 @@ describe('KernelProfiler', () => {
     const kernelBefore = tf.getKernel(tf.BatchMatMul, 'wasm');
     const prof = new KernelProfiler('wasm');
     prof.start();
-    const w = tf.variable(tf.randomNormal([16, 8], 0, 1, 'float32', 1));
+    const w = tf.tidy(() => tf.variable(tf.randomNormal([16, 8], 0, 1, 'float32', 1)));
     const x = tf.randomNormal([32, 16], 0, 1, 'float32', 2);
     const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(tf.matMul(x, w))), [w]);
     prof.phase('optimizer', () => tf.tidy(() => w.assign(tf.sub(w, tf.mul(grads[w.name]!, 0.1)))));

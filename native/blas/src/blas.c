@@ -19,6 +19,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* CBLAS enums (values fixed by the CBLAS standard), declared here so no cblas.h is needed */
@@ -81,6 +82,13 @@ static napi_value js_init(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   napi_value result;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  /*
+   * OpenBLAS's idle threads spin for 2^28 cycles after each call by default; between matMuls the JS
+   * thread runs wasm's elementwise kernels and the spinning thread takes the other core from it (and
+   * from everything else on a 2-core machine). Let them sleep almost at once (read at library load;
+   * a value the user set wins).
+   */
+  setenv("OPENBLAS_THREAD_TIMEOUT", "4", 0);
   if (!lib && argc >= 1) {
     uint32_t len = 0;
     bool is_array = false;
