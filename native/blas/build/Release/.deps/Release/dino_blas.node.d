@@ -1,1 +1,0 @@
-cmd_Release/dino_blas.node := ln -f "Release/obj.target/dino_blas.node" "Release/dino_blas.node" 2>/dev/null || (rm -rf "Release/dino_blas.node" && cp -af "Release/obj.target/dino_blas.node" "Release/dino_blas.node")

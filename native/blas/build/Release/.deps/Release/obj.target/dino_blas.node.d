@@ -1,1 +1,0 @@
-cmd_Release/obj.target/dino_blas.node := g++ -o Release/obj.target/dino_blas.node -shared -pthread -rdynamic -m64  -Wl,-soname=dino_blas.node -Wl,--start-group Release/obj.target/dino_blas/src/blas.o -Wl,--end-group -ldl -lpthread -lm
