@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { loadNativeBlas } from '../../native/blas/index.js';
 
 const require = createRequire(import.meta.url);
 
@@ -9,6 +10,18 @@ function installed(pkg: string): boolean {
   } catch {
     return false;
   }
+}
+
+let native: string | undefined;
+
+/** ' + native BLAS (...)' when the optional addon is built and finds OpenBLAS (checked once). */
+function nativeBlas(): string {
+  if (process.env.DINO_NATIVE === '0') return '';
+  if (native === undefined) {
+    const blas = loadNativeBlas();
+    native = blas ? ` + native BLAS (${blas.library})` : '';
+  }
+  return native;
 }
 
 /**
@@ -23,5 +36,5 @@ export function probeBackend(): { name: 'tensorflow' | 'wasm' | 'cpu'; descripti
     if (installed('@tensorflow/tfjs-node-gpu')) return { name: 'tensorflow', description: 'tensorflow (tfjs-node-gpu, CUDA)', gpu: true };
     if (installed('@tensorflow/tfjs-node')) return { name: 'tensorflow', description: 'tensorflow (tfjs-node, native CPU)', gpu: false };
   }
-  return { name: 'wasm', description: 'wasm (tfjs-backend-wasm, SIMD, 1 thread)', gpu: false };
+  return { name: 'wasm', description: `wasm (tfjs-backend-wasm, SIMD, 1 thread)${nativeBlas()}`, gpu: false };
 }
