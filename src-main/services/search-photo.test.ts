@@ -5,7 +5,8 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prepared } from '../db/repos/statements';
 import { openCatalog, type Catalog } from './catalog';
-import { embedCatalog, embedOutsideImage } from './embedder';
+import { attentionOf, embedCatalog, embedOutsideImage } from './embedder';
+import { writeAttentionPngs } from './attention-png';
 import { startImport } from './importer';
 import { findDuplicates, searchByVector } from './search';
 import { addModel } from './weights';
@@ -46,6 +47,21 @@ describe('search with a photo', () => {
     expect(results[0]!.path).toBe(original);
     expect(results[0]!.similarity).toBeCloseTo(1, 5);
     expect(results[1]!.similarity).toBeLessThan(results[0]!.similarity);
+  }, 120_000);
+
+  it('draws the last block attention of a photo as one PNG per head and their mean', async () => {
+    const id = (prepared(catalog.db, 'SELECT id FROM images WHERE path = ?').get(original) as { id: number }).id;
+    const a = await attentionOf(catalog, model, id, original);
+    expect(a.heads).toHaveLength(3);
+    expect(a.heads[0]).toHaveLength(a.grid * a.grid);
+    // softmax rows: each head's attention over [CLS] and the patches sums to 1, so over patches to <= 1
+    for (const h of a.heads) expect(h.reduce((s, x) => s + x, 0)).toBeLessThanOrEqual(1 + 1e-5);
+    const files = await writeAttentionPngs(original, a.heads, a.grid, join(dir, 'attention'));
+    expect(files.map((f) => f.split('/').pop())).toEqual(['head-1.png', 'head-2.png', 'head-3.png', 'mean.png']);
+    const meta = await sharp(original).metadata();
+    const png = await sharp(files[3]!).stats();
+    expect((await sharp(files[3]!).metadata()).width).toBe(meta.width);
+    expect(png.channels.reduce((s, c) => s + c.stdev, 0)).toBeGreaterThan(1);
   }, 120_000);
 
   it('groups a resized copy with its original as near-duplicates', async () => {

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { getImage } from '../../db/repos/images';
 import type { Catalog } from '../../services/catalog';
 import { resolveModel, searchByVector, searchSimilar } from '../../services/search';
 import { intOpt, stringOpt, UsageError, type Command } from '../command';
@@ -16,8 +17,15 @@ async function loadEmbedder(): Promise<EmbedOutside> {
 export const command: Command = {
   name: 'search',
   summary: 'the photos most similar to a catalog photo (--id) or to a photo file (--image)',
-  usage: 'search (--id N | --image FILE) [-k K] [--model ID] [--cluster C] [--catalog DIR] [--json]',
-  options: { id: { type: 'string' }, image: { type: 'string' }, k: { type: 'string', short: 'k' }, model: { type: 'string' }, cluster: { type: 'string' } },
+  usage: 'search (--id N | --image FILE) [-k K] [--model ID] [--cluster C] [--attention DIR] [--catalog DIR] [--json]',
+  options: {
+    id: { type: 'string' },
+    image: { type: 'string' },
+    k: { type: 'string', short: 'k' },
+    model: { type: 'string' },
+    cluster: { type: 'string' },
+    attention: { type: 'string' },
+  },
   async run(ctx) {
     const id = intOpt(ctx, 'id', 1);
     const image = stringOpt(ctx, 'image');
@@ -26,7 +34,19 @@ export const command: Command = {
     const modelId = intOpt(ctx, 'model', 1);
     const cluster = intOpt(ctx, 'cluster', 0);
     const catalog = ctx.catalog();
-    if (id !== undefined) return { model: resolveModel(catalog, modelId).id, results: searchSimilar(catalog, id, { k, modelId, cluster }) };
+    const attentionDir = stringOpt(ctx, 'attention');
+    if (id !== undefined) {
+      const model = resolveModel(catalog, modelId).id;
+      const results = searchSimilar(catalog, id, { k, modelId, cluster });
+      if (!attentionDir) return { model, results };
+      // the query photo's last-block attention, one PNG per head and their mean
+      const img = getImage(catalog.db, id)!;
+      const { attentionOf } = await import('../../services/embedder');
+      const { writeAttentionPngs } = await import('../../services/attention-png');
+      const a = await attentionOf(catalog, model, id, img.path);
+      return { model, results, attention: await writeAttentionPngs(img.path, a.heads, a.grid, resolve(attentionDir)) };
+    }
+    if (attentionDir) throw new UsageError('--attention goes with --id');
     const file = resolve(image!);
     if (!existsSync(file)) throw new UsageError(`no such file: ${file}`);
     const model = resolveModel(catalog, modelId);
