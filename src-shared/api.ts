@@ -32,6 +32,8 @@ export type JobState = 'running' | 'paused' | 'done' | 'failed' | 'cancelled';
 
 export interface JobDTO {
   id: string;
+  /** rises with every change: a client keeps the highest it saw (events and jobs:list can cross) */
+  version: number;
   kind: JobKind;
   state: JobState;
   phase: string;

@@ -24,6 +24,9 @@ describe('Jobs', () => {
     expect(final.result).toBe(42);
     expect(final.counts.found).toBe(3);
     expect(seen.at(-1)!.state).toBe('done');
+    // every event is newer than the one before, so a client can drop stale snapshots
+    for (let i = 1; i < seen.length; i++) expect(seen[i]!.version).toBeGreaterThan(seen[i - 1]!.version);
+    expect(jobs.get(id)!.version).toBe(seen.at(-1)!.version);
   });
 
   it('cancels a job waiting at a checkpoint and marks it cancelled', async () => {

@@ -43,7 +43,7 @@ export class Jobs extends EventEmitter<{ progress: [JobDTO] }> {
     const controller = new AbortController();
     const entry: JobEntry = {
       dto: {
-        id, kind, state: 'running', phase: 'starting', done: 0, total: 0, rate: 0, etaSeconds: null,
+        id, version: 0, kind, state: 'running', phase: 'starting', done: 0, total: 0, rate: 0, etaSeconds: null,
         startedAt: Date.now(), counts: {}, error: null,
       },
       controller, paused: false, resumeWaiters: [], pauseListeners: new Set(), samples: [], lastEmit: 0,
@@ -169,6 +169,7 @@ export class Jobs extends EventEmitter<{ progress: [JobDTO] }> {
 
   private emitNow(e: JobEntry): void {
     e.lastEmit = Date.now();
+    e.dto.version++;
     this.emit('progress', { ...e.dto });
   }
 }

@@ -17,8 +17,10 @@ export class JobsState {
 
   apply(job: JobDTO): void {
     const i = this.jobs.findIndex((j) => j.id === job.id);
-    if (i >= 0) this.jobs[i] = job;
-    else this.jobs.push(job);
+    // a jobs:list answer can arrive after a newer job:progress event: never go back in time
+    if (i >= 0) {
+      if (job.version >= this.jobs[i]!.version) this.jobs[i] = job;
+    } else this.jobs.push(job);
   }
 
   async load(): Promise<void> {
