@@ -81,6 +81,21 @@ export class MapIndex {
     return best;
   }
 
+  /** Calls `fn` for every point in the grid cells that overlap a unit-space box (a superset of the box). */
+  visit(x0: number, y0: number, x1: number, y1: number, fn: (i: number) => void): void {
+    const s = this.size;
+    const c0 = Math.max(0, Math.floor(x0 * s));
+    const c1 = Math.min(s - 1, Math.floor(x1 * s));
+    const r0 = Math.max(0, Math.floor(y0 * s));
+    const r1 = Math.min(s - 1, Math.floor(y1 * s));
+    for (let cy = r0; cy <= r1; cy++) {
+      // the cells of one grid row are contiguous in `cells`: one run per row
+      const from = this.starts[cy * s + c0]!;
+      const to = this.starts[cy * s + c1 + 1]!;
+      for (let k = from; k < to; k++) fn(this.cells[k]!);
+    }
+  }
+
   /** Indices of the points inside a unit-space box. */
   inBox(x0: number, y0: number, x1: number, y1: number): number[] {
     const out: number[] = [];
@@ -115,36 +130,69 @@ function hslToRgb(h: number, s: number, l: number): [number, number, number] {
   return [f(0), f(8), f(4)];
 }
 
-/**
- * Paints every point as a filled disc of radius r straight into an RGBA pixel buffer: at 100k points
- * this takes milliseconds, where canvas arcs take a second.
- */
-export function paintPoints(index: MapIndex, size: number, r: number, rgbOf: (cluster: number | null) => [number, number, number]): ImageData {
-  const img = new ImageData(size, size);
-  const px = new Uint32Array(img.data.buffer);
-  const ri = Math.max(1, Math.round(r));
-  const offsets: [number, number][] = [];
-  for (let dy = -ri; dy <= ri; dy++) for (let dx = -ri; dx <= ri; dx++) if (dx * dx + dy * dy <= r * r + 0.5) offsets.push([dx, dy]);
-  // little-endian RGBA as one 32-bit word per pixel; one word per cluster, computed once
-  const words = new Map<number | null, number>();
-  const word = (c: number | null) => {
-    let w = words.get(c);
+/** Where unit space lands in a pixel buffer: pixel = unit * scale + offset. */
+export interface PixelTransform {
+  scale: number;
+  x: number;
+  y: number;
+}
+
+/** Each point's colour as a little-endian RGBA word, for paintPoints: computed once per point set and theme. */
+export function pointWords(index: MapIndex, rgbOf: (cluster: number | null) => [number, number, number]): Uint32Array {
+  const byCluster = new Map<number | null, number>();
+  const out = new Uint32Array(index.xs.length);
+  for (let i = 0; i < out.length; i++) {
+    const c = index.points[i]!.cluster;
+    let w = byCluster.get(c);
     if (w === undefined) {
       const [R, G, B] = rgbOf(c);
       w = ((0xff << 24) | (B << 16) | (G << 8) | R) >>> 0;
-      words.set(c, w);
+      byCluster.set(c, w);
     }
-    return w;
-  };
-  for (let i = 0; i < index.xs.length; i++) {
-    const w = word(index.points[i]!.cluster);
-    const x = Math.round(index.xs[i]! * size);
-    const y = Math.round(index.ys[i]! * size);
-    for (const [dx, dy] of offsets) {
-      const X = x + dx;
-      const Y = y + dy;
-      if (X >= 0 && X < size && Y >= 0 && Y < size) px[Y * size + X] = w;
+    out[i] = w;
+  }
+  return out;
+}
+
+/**
+ * Paints the points as filled discs of radius r straight into a width x height RGBA pixel buffer, at
+ * `to` (unit space to pixels), each in its colour from `words` (see pointWords): at 100k points this
+ * takes milliseconds, where canvas arcs take a second. Only the grid cells that overlap the buffer
+ * are visited, so a zoomed-in view costs only the points it shows.
+ */
+export function paintPoints(index: MapIndex, width: number, height: number, to: PixelTransform, r: number, words: Uint32Array): ImageData {
+  const img = new ImageData(width, height);
+  const px = new Uint32Array(img.data.buffer);
+  const ri = Math.max(1, Math.round(r));
+  const dxs: number[] = [];
+  const dys: number[] = [];
+  for (let dy = -ri; dy <= ri; dy++) {
+    for (let dx = -ri; dx <= ri; dx++) {
+      if (dx * dx + dy * dy > r * r + 0.5) continue;
+      dxs.push(dx);
+      dys.push(dy);
     }
   }
+  // the disc as offsets into the pixel array: a point clear of the edges is one write per pixel
+  const offs = Int32Array.from(dxs, (dx, k) => dys[k]! * width + dx);
+  const n = offs.length;
+  const { xs, ys } = index;
+  const margin = (ri + 1) / to.scale;
+  index.visit(-to.x / to.scale - margin, -to.y / to.scale - margin, (width - to.x) / to.scale + margin, (height - to.y) / to.scale + margin, (i) => {
+    const x = Math.round(xs[i]! * to.scale + to.x);
+    const y = Math.round(ys[i]! * to.scale + to.y);
+    const w = words[i]!;
+    if (x >= ri && y >= ri && x < width - ri && y < height - ri) {
+      const at = y * width + x;
+      for (let k = 0; k < n; k++) px[at + offs[k]!] = w;
+      return;
+    }
+    if (x < -ri || y < -ri || x >= width + ri || y >= height + ri) return;
+    for (let k = 0; k < n; k++) {
+      const X = x + dxs[k]!;
+      const Y = y + dys[k]!;
+      if (X >= 0 && X < width && Y >= 0 && Y < height) px[Y * width + X] = w;
+    }
+  });
   return img;
 }
