@@ -6,8 +6,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { buildSchedules } from './schedules';
 import type { DinoConfig } from './presets';
 import { Rng } from './rng';
-import { dinoStep, disposeState } from './step';
-import { createTrainState } from './trainer';
+import { dinoStepAccumulated, disposeState } from './step';
+import { createTrainState, normalizeConfig } from './trainer';
 
 export interface StepTiming {
   msPerStep: number;
@@ -26,23 +26,37 @@ function randomCrops(n: number, size: number, rng: Rng): tf.Tensor4D {
   return tf.tensor4d(a, [n, size, size, 3]);
 }
 
-/** Runs `warmup` untimed then `steps` timed iterations (median reported). */
-export function measureTrainStep(config: DinoConfig, steps = 3, warmup = 1): StepTiming {
+/**
+ * Runs `warmup` untimed then `steps` timed iterations (median reported). With accumSteps > 1 an
+ * iteration is accumSteps micro-batches (the same synthetic crops each time) and one optimizer step.
+ */
+export function measureTrainStep(configIn: DinoConfig, steps = 3, warmup = 1): StepTiming {
+  const config = normalizeConfig(configIn);
   const state = createTrainState(config);
   const rng = new Rng(1);
   const b = config.batchSize;
-  const globals = randomCrops(2 * b, config.globalSize, rng);
-  const locals = config.nLocal > 0 ? randomCrops(config.nLocal * b, config.localSize, rng) : undefined;
+  const mb = b / config.accumSteps;
+  const globals = randomCrops(2 * mb, config.globalSize, rng);
+  const locals = config.nLocal > 0 ? randomCrops(config.nLocal * mb, config.localSize, rng) : undefined;
+  const micro = Array.from({ length: config.accumSteps }, () => ({ globals, locals }));
   const sched = buildSchedules({ ...config, epochs: 2 }, steps + warmup);
   const times: number[] = [];
   try {
     for (let i = 0; i < steps + warmup; i++) {
       const t0 = performance.now();
-      dinoStep(
+      dinoStepAccumulated(
         state,
+        micro,
         // epoch 1: past the frozen last layer, so the timed step does all the work
-        { globals, locals, epoch: 1, lr: sched.lr[i]!, wd: sched.wd[i]!, momentum: sched.momentum[i]!, teacherTemp: config.teacherTemp },
-        { nCrops: 2 + config.nLocal, studentTemp: config.studentTemp, centerMomentum: config.centerMomentum, clipGrad: config.clipGrad, freezeLastLayer: config.freezeLastLayer },
+        { epoch: 1, lr: sched.lr[i]!, wd: sched.wd[i]!, momentum: sched.momentum[i]!, teacherTemp: config.teacherTemp },
+        {
+          nCrops: 2 + config.nLocal,
+          studentTemp: config.studentTemp,
+          centerMomentum: config.centerMomentum,
+          clipGrad: config.clipGrad,
+          freezeLastLayer: config.freezeLastLayer,
+          freezeBlocks: config.freezeBlocks,
+        },
       );
       if (i >= warmup) times.push(performance.now() - t0);
     }

@@ -96,11 +96,18 @@ export function clipGradients(grads: Map<string, tf.Tensor>, clip: number): { gr
   return { grads: out, norms: stacked as tf.Tensor1D };
 }
 
-/** teacher = m * teacher + (1 - m) * student, for every parameter of the teacher (head included). */
-export function emaUpdate(teacher: Params, student: Params, momentum: number): void {
+/**
+ * teacher = m * teacher + (1 - m) * student, for every parameter of the teacher (head included).
+ * Parameters for which `frozen(name)` holds are copied instead: frozen in the student and equal in both
+ * nets, the EMA's value is the student's, and an exact copy keeps them bit-identical (in float32
+ * m t + (1 - m) t can round away from t), which lets a step share their forward pass.
+ */
+export function emaUpdate(teacher: Params, student: Params, momentum: number, frozen?: (name: string) => boolean): void {
   for (const [name, t] of teacher) {
     const s = student.get(name);
     if (!s) throw new Error(`EMA: student has no ${name}`);
-    tf.tidy(() => t.assign(tf.add(tf.mul(t, momentum), tf.mul(s, 1 - momentum))));
+    // assign shares the student's buffer (tfjs counts references): the copy costs no memory
+    if (frozen?.(name)) t.assign(s);
+    else tf.tidy(() => t.assign(tf.add(tf.mul(t, momentum), tf.mul(s, 1 - momentum))));
   }
 }

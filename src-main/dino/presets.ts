@@ -50,6 +50,14 @@ export interface DinoConfig {
   momentumTeacher: number;
   clipGrad: number;
   freezeLastLayer: number;
+  /**
+   * gradient accumulation: each batch of batchSize photos runs as accumSteps micro-batches of
+   * batchSize / accumSteps with one optimizer step, so a large batch fits in little memory; the
+   * schedules and the lr scaling still see batchSize (1 = no accumulation)
+   */
+  accumSteps: number;
+  /** fine-tuning: freeze the first N transformer blocks and the patch/[CLS]/position embeddings (0 = none) */
+  freezeBlocks: number;
   seed: number;
 }
 
@@ -97,6 +105,8 @@ export const OFFICIAL_VIT_S16: DinoConfig = {
   momentumTeacher: 0.996,
   clipGrad: 3,
   freezeLastLayer: 1,
+  accumSteps: 1,
+  freezeBlocks: 0,
   seed: 0,
 };
 

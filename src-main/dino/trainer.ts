@@ -1,7 +1,9 @@
 /**
  * The training loop of main_dino.py (train_one_epoch) over photos from an async source: per step a
  * batch of images becomes 2 global + nLocal local crops, then one DINO iteration (step.ts) with this
- * iteration's lr, weight decay, teacher momentum and the epoch's teacher temperature. Reports metrics
+ * iteration's lr, weight decay, teacher momentum and the epoch's teacher temperature. With accumSteps
+ * > 1 the batch is cut into that many micro-batches that share the iteration's one optimizer step
+ * (the crops are the same as without: the RNG is drawn image by image either way). Reports metrics
  * every step, watches for collapse, checkpoints on a timer and at the end, and resumes exactly
  * (same schedules, same RNG stream) from a checkpoint.
  */
@@ -14,7 +16,7 @@ import type { DinoConfig } from './presets';
 import { Rng } from './rng';
 import type { SafetensorsContent } from './safetensors';
 import { buildSchedules, type Schedules } from './schedules';
-import { createState, dinoStep, disposeState, type DinoState } from './step';
+import { createState, dinoStepAccumulated, disposeState, type DinoState, type MicroBatch, type StepResult } from './step';
 
 export interface SourceImage extends RgbImage {
   id: number;
@@ -90,6 +92,23 @@ export function multiCropConfig(c: DinoConfig): MultiCropConfig {
   };
 }
 
+/**
+ * Fills in fields a config saved before they existed lacks (a checkpoint's or a run's JSON) and checks
+ * the accumulation and freezing settings against the batch and the network.
+ */
+export function normalizeConfig(c: DinoConfig): DinoConfig {
+  const old = c as Partial<Pick<DinoConfig, 'accumSteps' | 'freezeBlocks'>>;
+  const out: DinoConfig = { ...c, accumSteps: old.accumSteps ?? 1, freezeBlocks: old.freezeBlocks ?? 0 };
+  if (!Number.isInteger(out.accumSteps) || out.accumSteps < 1 || out.batchSize % out.accumSteps !== 0) {
+    throw new Error(`accumSteps (${out.accumSteps}) must be a whole divisor of batchSize (${out.batchSize})`);
+  }
+  const depth = netConfigs(out).student.vit.depth;
+  if (!Number.isInteger(out.freezeBlocks) || out.freezeBlocks < 0 || out.freezeBlocks > depth) {
+    throw new Error(`freezeBlocks (${out.freezeBlocks}) must be a whole number from 0 to the depth (${depth})`);
+  }
+  return out;
+}
+
 /** A fresh student (official init) and a teacher that starts as its copy. */
 export function createTrainState(config: DinoConfig): DinoState {
   const nets = netConfigs(config);
@@ -158,7 +177,9 @@ export async function trainDino(
       opts = { ...opts, numImages: ck.progress.numImages };
     }
   }
+  config = normalizeConfig(config);
   const itersPerEpoch = Math.floor(opts.numImages / config.batchSize);
+  const microSize = config.batchSize / config.accumSteps;
   const sched: Schedules = buildSchedules(config, itersPerEpoch);
   const totalSteps = config.epochs * itersPerEpoch;
   const state = createTrainState(config);
@@ -173,6 +194,7 @@ export async function trainDino(
     centerMomentum: config.centerMomentum,
     clipGrad: config.clipGrad,
     freezeLastLayer: config.freezeLastLayer,
+    freezeBlocks: config.freezeBlocks,
   };
   const watch = new CollapseWatch(config.outDim, opts.collapseWindow ?? 20);
   const result: TrainResult = {
@@ -221,26 +243,30 @@ export async function trainDino(
           images.push(n.value);
         }
         if (exhausted) break; // drop_last: a short final batch is skipped
-        const batch = makeBatch(images, crops, rng);
+        // micro-batches in image order draw the same crops as one batch would
+        const micro: MicroBatch[] = [];
+        for (let i = 0; i < images.length; i += microSize) micro.push(makeBatch(images.slice(i, i + microSize), crops, rng));
         const t1 = performance.now();
 
         const it = result.it;
-        const r = dinoStep(
-          state,
-          {
-            globals: batch.globals,
-            locals: batch.locals,
-            epoch,
-            lr: sched.lr[it]!,
-            wd: sched.wd[it]!,
-            momentum: sched.momentum[it]!,
-            teacherTemp: sched.teacherTemp[epoch]!,
-            dropPathRng: config.dropPathRate > 0 ? rng : undefined,
-          },
-          hyper,
-        );
-        batch.globals.dispose();
-        batch.locals?.dispose();
+        let r: StepResult;
+        try {
+          r = dinoStepAccumulated(
+            state,
+            micro,
+            {
+              epoch,
+              lr: sched.lr[it]!,
+              wd: sched.wd[it]!,
+              momentum: sched.momentum[it]!,
+              teacherTemp: sched.teacherTemp[epoch]!,
+              dropPathRng: config.dropPathRate > 0 ? rng : undefined,
+            },
+            hyper,
+          );
+        } finally {
+          for (const mb of micro) tf.dispose(mb.locals ? [mb.globals, mb.locals] : [mb.globals]);
+        }
         const t2 = performance.now();
         result.it = it + 1;
         stepsThisCall++;

@@ -224,6 +224,19 @@ export interface ForwardOptions {
    * and recomputes itself in the backward pass (blockgrad.ts), so memory stays small.
    */
   recompute?: boolean;
+  /**
+   * Fine-tuning with the first N blocks frozen (patch embedding, [CLS] token and position embedding
+   * too): that prefix runs inside one custom-gradient op, where tfjs records nothing on the tape, so
+   * its intermediates are freed block by block and the backward pass stops at block N (the op's output
+   * depends on no variable being differentiated, so tfjs never calls its gradient).
+   */
+  frozenBlocks?: number;
+  /**
+   * The frozen prefix's output (vitFrozenPrefix) already computed for an input, by that input tensor:
+   * the teacher's pass over the global crops computes it once for teacher and student (their frozen
+   * parameters are equal), so the student skips it.
+   */
+  frozenTokens?: ReadonlyMap<tf.Tensor, tf.Tensor2D>;
 }
 
 function dropMasks(c: VitConfig, i: number, b: number, t: number, rng: Rng): [tf.Tensor, tf.Tensor] | undefined {
@@ -241,9 +254,9 @@ function dropMasks(c: VitConfig, i: number, b: number, t: number, rng: Rng): [tf
   return [mk(), mk()];
 }
 
-function runBlocks(c: VitConfig, params: Params, x0: tf.Tensor2D, b: number, t: number, opts: ForwardOptions, upTo: number) {
+function runBlocks(c: VitConfig, params: Params, x0: tf.Tensor2D, b: number, t: number, opts: ForwardOptions, from: number, upTo: number) {
   let x = x0;
-  for (let i = 0; i < upTo; i++) {
+  for (let i = from; i < upTo; i++) {
     const step = () => {
       const masks = opts.dropPathRng ? dropMasks(c, i, b, t, opts.dropPathRng) : undefined;
       if (opts.recompute) return blockRecompute(c, params, i, x, b, t, masks);
@@ -260,13 +273,36 @@ function runBlocks(c: VitConfig, params: Params, x0: tf.Tensor2D, b: number, t: 
   return x;
 }
 
+/**
+ * Tokens after the patch embedding and blocks [0, n), computed off the gradient tape: a custom-gradient
+ * op over the images only. Its gradient is never requested (nothing trainable feeds it); should a
+ * caller differentiate with respect to the images anyway, the frozen prefix acts as a constant.
+ */
+export function vitFrozenPrefix(c: VitConfig, params: Params, x: tf.Tensor4D, n: number, opts: ForwardOptions = {}): tf.Tensor2D {
+  const op = tf.customGrad((...args: unknown[]) => {
+    const img = args[0] as tf.Tensor4D;
+    const b = img.shape[0];
+    const tokens = prepareTokens(c, params, img);
+    const t = tokens.shape[0] / b;
+    // no tape here, so the blocks need neither recomputation nor the tape's retention: tidy each one
+    const value = runBlocks(c, params, tokens, b, t, { ...opts, recompute: false, perBlockTidy: true }, 0, n);
+    return { value, gradFunc: () => [tf.zerosLike(img)] };
+  });
+  return op(x) as tf.Tensor2D;
+}
+
 /** The backbone's output: [CLS] after the final norm, [B, D]. */
 export function vitForward(c: VitConfig, params: Params, x: tf.Tensor4D, opts: ForwardOptions = {}): tf.Tensor2D {
   return tf.tidy(() => {
     const b = x.shape[0];
-    const tokens = prepareTokens(c, params, x);
+    const frozen = opts.frozenBlocks ?? 0;
+    if (frozen < 0 || frozen > c.depth || !Number.isInteger(frozen)) throw new Error(`frozenBlocks must be an integer in [0, ${c.depth}], got ${frozen}`);
+    const given = frozen > 0 ? opts.frozenTokens?.get(x) : undefined;
+    const rows = b * (1 + Math.floor(x.shape[1] / c.patchSize) * Math.floor(x.shape[2] / c.patchSize));
+    if (given && given.shape[0] !== rows) throw new Error(`frozenTokens: ${given.shape[0]} rows for ${rows} tokens`);
+    const tokens = given ?? (frozen > 0 ? vitFrozenPrefix(c, params, x, frozen, opts) : prepareTokens(c, params, x));
     const t = tokens.shape[0] / b;
-    const out = runBlocks(c, params, tokens, b, t, opts, c.depth);
+    const out = runBlocks(c, params, tokens, b, t, opts, frozen, c.depth);
     // LayerNorm is per token, so norm(x)[:, 0] = norm(x[:, 0]): normalise the [CLS] rows only
     const cls = tf.reshape(tf.slice(tf.reshape(out, [b, t, c.embedDim]), [0, 0, 0], [b, 1, c.embedDim]), [b, c.embedDim]);
     return layerNorm(cls as tf.Tensor2D, p(params, 'norm.weight'), p(params, 'norm.bias'));
@@ -282,7 +318,7 @@ export function lastSelfAttention(c: VitConfig, params: Params, x: tf.Tensor4D):
     const b = x.shape[0];
     const tokens = prepareTokens(c, params, x);
     const t = tokens.shape[0] / b;
-    const before = runBlocks(c, params, tokens, b, t, { perBlockTidy: true }, c.depth - 1);
+    const before = runBlocks(c, params, tokens, b, t, { perBlockTidy: true }, 0, c.depth - 1);
     const { attn } = blockWithAttn(c, params, c.depth - 1, before, b, t, {}, true);
     const a = tf.reshape(attn!, [b, c.numHeads, t, t]);
     return tf.reshape(tf.slice(a, [0, 0, 0, 1], [b, c.numHeads, 1, t - 1]), [b, c.numHeads, t - 1]) as tf.Tensor3D;

@@ -71,6 +71,30 @@ describe('fine-tuning from pretrained weights (train --from)', () => {
     }
   }, 600_000);
 
+  it('passes accumSteps and freezeBlocks through: the frozen blocks come back exactly as loaded', async () => {
+    const file = join(dir, 'pretrained-frozen.pth');
+    const weights = pretrained(9);
+    exportWeights(weights, file, { format: 'pth', numHeads: 3 });
+    const catalog = openCatalog(join(dir, 'catalog3'));
+    try {
+      await startImport(catalog, [samples]).promise;
+      const r = await train(catalog, {
+        from: file,
+        overrides: { globalSize: 32, localSize: 16, nLocal: 2, batchSize: 8, accumSteps: 2, freezeBlocks: 6, outDim: 128, hiddenDim: 64, bottleneckDim: 32 },
+        maxSteps: 2,
+        embed: false,
+      });
+      expect(r.steps).toBe(2);
+      const teacher = readWeights(getModel(catalog.db, r.model)!.checkpoint);
+      for (const name of ['patch_embed.proj.weight', 'pos_embed', 'cls_token', 'blocks.0.attn.qkv.weight', 'blocks.5.mlp.fc2.weight']) {
+        expect(maxAbsDiff(teacher.tensors.get(name)!.data, weights.get(name)!.data), name).toBe(0);
+      }
+      expect(maxAbsDiff(teacher.tensors.get('blocks.6.attn.qkv.weight')!.data, weights.get('blocks.6.attn.qkv.weight')!.data)).toBeGreaterThan(0);
+    } finally {
+      await catalog.close();
+    }
+  }, 600_000);
+
   it('refuses weights whose architecture is not a ViT-Tiny, -Small or -Base, with a clear message', async () => {
     const catalog = openCatalog(join(dir, 'catalog2'));
     try {
