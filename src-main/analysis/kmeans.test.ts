@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { chooseK, candidateKs } from './auto-k';
+import { chooseK, candidateKs, cosineDistances } from './auto-k';
 import { assign, kmeansPlusPlus, lloyd, sphericalKMeans } from './kmeans';
 import { seededRng } from './random';
-import { normalizeAt } from './vectors';
+import { jsRowDots } from './row-dots';
+import { normalizeAt, subset } from './vectors';
 import { nmi } from './metrics';
 import { syntheticEmbeddings } from './synthetic';
 
@@ -57,6 +58,17 @@ describe('spherical k-means', () => {
     }
     const fast = lloyd(vectors, { n: 15, dim: 24, data: seeds.data.slice() }, 200, 0);
     expect(Array.from(fast.assignments)).toEqual(Array.from(a));
+  });
+
+  it('gives the same result with a dense product for the full scans and with precomputed distances', () => {
+    const { vectors } = syntheticEmbeddings({ n: 1500, dim: 24, clusters: 9, spread: 0.9, seed: 12 });
+    const plain = sphericalKMeans(vectors, 9, { seed: 4, sampleSize: 600 });
+    const dense = sphericalKMeans(vectors, 9, { seed: 4, sampleSize: 600, dots: jsRowDots });
+    expect(Array.from(dense.assignments)).toEqual(Array.from(plain.assignments));
+    const small = subset(vectors, [...Array(500).keys()]);
+    const a = sphericalKMeans(small, 9, { seed: 4 });
+    const b = sphericalKMeans(small, 9, { seed: 4, distances: cosineDistances(small) });
+    expect(nmi(a.assignments, b.assignments)).toBeGreaterThan(0.99);
   });
 
   it('is deterministic for a seed', () => {

@@ -1,4 +1,5 @@
 import { sampleIndices, seededRng, type Rng } from './random';
+import type { RowDots } from './row-dots';
 import { dotAt, makeVectors, normalizeAt, subset, type Vectors } from './vectors';
 
 export interface KMeansOptions {
@@ -15,6 +16,10 @@ export interface KMeansOptions {
    */
   sampleSize?: number;
   refineIterations?: number;
+  /** n x n cosine distances of the points (when the caller has them): k-means++ reads rows of it */
+  distances?: Float32Array;
+  /** a dense product (BLAS) for the full assignment scans; default plain JS */
+  dots?: RowDots;
   onProgress?(done: number, total: number): void;
 }
 
@@ -128,15 +133,18 @@ function updateCentroids(v: Vectors, assignments: Int32Array, similarities: Floa
  * two seeds in one true cluster often enough (11 well-separated clusters: most runs) that restarts
  * alone did not fix it.
  */
-export function kmeansPlusPlus(v: Vectors, k: number, rng: Rng): Vectors {
+export function kmeansPlusPlus(v: Vectors, k: number, rng: Rng, distances?: Float32Array): Vectors {
   const { dim, n } = v;
   const centroids = makeVectors(k, dim);
   const trials = 2 + Math.floor(Math.log(k));
   const first = Math.floor(rng() * n);
   centroids.data.set(v.data.subarray(first * dim, (first + 1) * dim), 0);
   const dist = new Float64Array(n);
+  if (distances && distances.length !== n * n) throw new Error('distances must be n x n');
   const distTo = (point: number, out: Float64Array): void => {
-    for (let i = 0; i < n; i++) out[i] = Math.max(0, 1 - dotAt(v.data, i * dim, v.data, point * dim, dim));
+    // a row of the caller's distance matrix (auto-k has one) instead of n dot products
+    if (distances) for (let i = 0; i < n; i++) out[i] = distances[point * n + i]!;
+    else for (let i = 0; i < n; i++) out[i] = Math.max(0, 1 - dotAt(v.data, i * dim, v.data, point * dim, dim));
   };
   distTo(first, dist);
   const cand = new Float64Array(n);
@@ -226,7 +234,7 @@ function scanPoint(X: Float32Array, o: number, C: Float32Array, k: number, dim: 
  * after the first few iterations that is almost every point, so a run costs little more than two
  * full passes. Same result as plain Lloyd.
  */
-export function lloyd(v: Vectors, centroids: Vectors, maxIterations: number, tolerance: number): KMeansResult {
+export function lloyd(v: Vectors, centroids: Vectors, maxIterations: number, tolerance: number, dots?: RowDots): KMeansResult {
   const { n, dim } = v;
   const k = centroids.n;
   const X = v.data;
@@ -236,11 +244,37 @@ export function lloyd(v: Vectors, centroids: Vectors, maxIterations: number, tol
   const upper = new Float64Array(n);
   const lower = new Float64Array(n);
   const out = new Float64Array(3);
-  for (let i = 0; i < n; i++) {
-    scanPoint(X, i * dim, C, k, dim, out);
-    assignments[i] = out[0]!;
-    upper[i] = angle(out[1]!);
-    lower[i] = k > 1 ? angle(out[2]!) : Infinity;
+  if (dots) {
+    // the first scan touches every (point, centroid) pair: one dense product per block of rows
+    const rows = Math.max(1, Math.floor((4 << 20) / k));
+    const sims = new Float32Array(Math.min(n, rows) * k);
+    for (let s0 = 0; s0 < n; s0 += rows) {
+      const s1 = Math.min(n, s0 + rows);
+      dots(X.subarray(s0 * dim, s1 * dim), C, sims, s1 - s0, k, dim);
+      for (let i = s0; i < s1; i++) {
+        let best = -1;
+        let s1st = -Infinity;
+        let s2nd = -Infinity;
+        for (let c = 0; c < k; c++) {
+          const sim = sims[(i - s0) * k + c]!;
+          if (sim > s1st) {
+            s2nd = s1st;
+            s1st = sim;
+            best = c;
+          } else if (sim > s2nd) s2nd = sim;
+        }
+        assignments[i] = best;
+        upper[i] = angle(s1st);
+        lower[i] = k > 1 ? angle(s2nd) : Infinity;
+      }
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      scanPoint(X, i * dim, C, k, dim, out);
+      assignments[i] = out[0]!;
+      upper[i] = angle(out[1]!);
+      lower[i] = k > 1 ? angle(out[2]!) : Infinity;
+    }
   }
   const delta = new Float64Array(k);
   let it = 1;
@@ -299,13 +333,19 @@ export function sphericalKMeans(v: Vectors, k: number, opts: KMeansOptions = {})
   const fitOn = sampled ? subset(v, sampleIndices(v.n, opts.sampleSize!, rng)) : v;
   const totalSteps = restarts + (sampled ? 1 : 0);
   let best: KMeansResult | null = null;
+  // Greedy k-means++ costs k (2 + ln k) passes over the points it seeds from: on 10k points at k = 50
+  // that was most of a clustering's time. Seeds need only cover the groups, so each restart seeds from
+  // its own random subsample of 1000 + 40 k points (every group of >= ~2% of the photos is in it
+  // many times over); Lloyd then runs on all of `fitOn`.
+  const seedSize = 1000 + 40 * k;
   for (let r = 0; r < restarts; r++) {
-    const result = lloyd(fitOn, kmeansPlusPlus(fitOn, k, rng), maxIterations, tolerance);
+    const seedOn = fitOn.n > seedSize ? subset(fitOn, sampleIndices(fitOn.n, seedSize, rng)) : fitOn;
+    const result = lloyd(fitOn, kmeansPlusPlus(seedOn, k, rng, seedOn === v ? opts.distances : undefined), maxIterations, tolerance, opts.dots);
     if (!best || result.inertia < best.inertia) best = result;
     opts.onProgress?.(r + 1, totalSteps);
   }
   if (!sampled) return best!;
-  const full = lloyd(v, best!.centroids, Math.max(1, opts.refineIterations ?? 10), tolerance);
+  const full = lloyd(v, best!.centroids, Math.max(1, opts.refineIterations ?? 10), tolerance, opts.dots);
   opts.onProgress?.(totalSteps, totalSteps);
   return full;
 }

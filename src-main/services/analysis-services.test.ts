@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exactTopK } from '../analysis/exact-knn';
 import { nmi } from '../analysis/metrics';
-import { fromRows } from '../analysis/vectors';
+import { gaussian, seededRng } from '../analysis/random';
+import { fromRows, normalize } from '../analysis/vectors';
 import { clustersApi } from '../api/clusters';
 import { exportApi } from '../api/export';
 import { searchApi } from '../api/search';
@@ -138,6 +139,37 @@ describe('clustering, map and export services', () => {
       // representatives are the members most similar to the centroid
       const page = clusterMembersPage(fx.catalog, r.clustering, c.id, 0, 6);
       expect(page.items.map((i) => i.id)).toEqual(c.representatives);
+    }
+  });
+
+  it('density clusters: dense groups only, the rest stored as no membership', async () => {
+    // 30 scattered photos join the 600 grouped ones: they should stay out of every cluster
+    const dim = 32;
+    const rng = seededRng(77);
+    const scattered: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      const vec = new Float32Array(dim).map(() => gaussian(rng));
+      const id = Number(fx.catalog.db.prepare("INSERT INTO images (path, bytes, mtime_ms, status, hash) VALUES (?, 1, 0, 'ok', ?)").run(join(dir, `scattered-${i}.jpg`), `s${i}`).lastInsertRowid);
+      putEmbedding(fx.catalog.db, fx.modelId, { imageId: id, hash: `s${i}`, vector: normalize(vec) });
+      scattered.push(id);
+    }
+    try {
+      const r = await runClustering(fx.catalog, { method: 'density', minClusterSize: 40, inWorker: false });
+      expect(r.method).toBe('density');
+      expect(r.k).toBe(5);
+      const members = allMembers(fx.catalog.db, r.clustering);
+      expect(members.length + r.noise).toBe(630);
+      expect(r.clusters.reduce((s, c) => s + c.size, 0)).toBe(members.length);
+      const memberIds = new Set(members.map((m) => m.imageId));
+      expect(scattered.filter((id) => !memberIds.has(id)).length).toBeGreaterThanOrEqual(20);
+      expect(fx.ids.filter((id) => memberIds.has(id)).length).toBeGreaterThanOrEqual(570);
+      const truth = members.filter((m) => fx.ids.includes(m.imageId)).map((m) => fx.labels[fx.ids.indexOf(m.imageId)]!);
+      expect(nmi(truth, members.filter((m) => fx.ids.includes(m.imageId)).map((m) => m.cluster))).toBeGreaterThan(0.95);
+      expect(listClusteringDTOs(fx.catalog)[0]!.method).toBe('density');
+    } finally {
+      fx.catalog.db.prepare(`DELETE FROM embeddings WHERE image_id IN (${scattered.join(',')})`).run();
+      fx.catalog.db.prepare(`DELETE FROM cluster_members WHERE image_id IN (${scattered.join(',')})`).run();
+      fx.catalog.db.prepare(`DELETE FROM images WHERE id IN (${scattered.join(',')})`).run();
     }
   });
 

@@ -1,11 +1,15 @@
 import Database from 'better-sqlite3';
 import { chooseK } from '../analysis/auto-k';
 import type { KnnGraph } from '../analysis/exact-knn';
+import { defaultMinClusterSize, densityClusters } from '../analysis/density';
+import { ivfKnnGraph } from '../analysis/ivf-knn';
 import { sphericalKMeans } from '../analysis/kmeans';
 import { project } from '../analysis/projection';
+import { dotAt, normalizeAt, type Vectors } from '../analysis/vectors';
 import { loadAllEmbeddings } from '../db/repos/embeddings';
 import { buildKnnGraph } from '../vector-index/knn-graph';
 import { loadIndex } from '../vector-index/persist';
+import { nativeRowDots } from './analysis-blas';
 
 // Clustering and the map's layout take seconds to a minute of pure computation at 100k photos: they
 // run in workers/analysis-worker.ts, off the main thread, so Electron's UI and the web server stay
@@ -14,7 +18,18 @@ import { loadIndex } from '../vector-index/persist';
 
 export type AnalysisTask =
   | { kind: 'kmeans'; dbFile: string; modelId: number; dim: number; k: number | 'auto'; restarts: number; seed: number; fitSample: number }
+  /**
+   * the map's layout from the given kNN graph of `ids`; without one (native BLAS loaded) the worker
+   * builds a k-neighbour graph itself by blocked brute force (analysis/ivf-knn)
+   */
   | { kind: 'layout'; dbFile: string; modelId: number; dim: number; graph: KnnGraph; ids: number[]; seed: number }
+  | { kind: 'layout'; dbFile: string; modelId: number; dim: number; graph: null; k: number; seed: number }
+  /**
+   * density clusters (analysis/density) from the given kNN graph of `ids`, or (graph null, native BLAS
+   * loaded) from one the worker builds; minClusterSize null = the default for the number of photos
+   */
+  | { kind: 'density'; dbFile: string; modelId: number; dim: number; graph: KnnGraph; ids: number[]; k: number; minClusterSize: number | null }
+  | { kind: 'density'; dbFile: string; modelId: number; dim: number; graph: null; k: number; minClusterSize: number | null }
   /** rows [start, end) of the kNN graph of `ids`, from the index file the main thread just saved */
   | { kind: 'graph'; dbFile: string; modelId: number; dim: number; indexFile: string; ids: number[]; k: number; start: number; end: number };
 
@@ -28,10 +43,25 @@ export interface KMeansTaskResult {
   centroids: Float32Array;
   inertia: number;
   scores: { k: number; silhouette: number }[] | null;
+  /** how auto-k chose k (null when k was given) */
+  criterion: string | null;
+}
+
+export interface DensityTaskResult {
+  ids: number[];
+  k: number;
+  /** cluster of each photo, -1 = noise (stored as no membership) */
+  assignments: Int32Array;
+  /** similarity to its cluster's centroid (0 for noise) */
+  similarities: Float32Array;
+  centroids: Float32Array;
+  minClusterSize: number;
+  stability: number[];
 }
 
 export type AnalysisResult =
   | { kind: 'kmeans'; result: KMeansTaskResult }
+  | { kind: 'density'; result: DensityTaskResult }
   | { kind: 'layout'; ids: number[]; xy: Float32Array }
   | { kind: 'graph'; start: number; end: number; indices: Int32Array; similarities: Float32Array };
 
@@ -44,12 +74,27 @@ function load(dbFile: string, modelId: number, dim: number): { ids: number[]; da
   }
 }
 
+/** Unit mean direction of each cluster and each member's similarity to it; label -1 is skipped. */
+function centroidsOf(v: Vectors, labels: Int32Array, k: number): { centroids: Float32Array; similarities: Float32Array } {
+  const { n, dim } = v;
+  const centroids = new Float32Array(k * dim);
+  for (let i = 0; i < n; i++) {
+    const c = labels[i]!;
+    if (c < 0) continue;
+    for (let j = 0; j < dim; j++) centroids[c * dim + j]! += v.data[i * dim + j]!;
+  }
+  for (let c = 0; c < k; c++) normalizeAt(centroids, c * dim, dim);
+  const similarities = new Float32Array(n);
+  for (let i = 0; i < n; i++) if (labels[i]! >= 0) similarities[i] = dotAt(v.data, i * dim, centroids, labels[i]! * dim, dim);
+  return { centroids, similarities };
+}
+
 export async function runAnalysisTask(task: AnalysisTask, post: (e: AnalysisEvent) => void, cancelled: () => boolean): Promise<AnalysisResult> {
   const check = (): void => {
     if (cancelled()) throw new Error('cancelled');
   };
   const { ids, data } = load(task.dbFile, task.modelId, task.dim);
-  const vectors = { n: ids.length, dim: task.dim, data };
+  const vectors: Vectors = { n: ids.length, dim: task.dim, data };
   if (task.kind === 'graph') {
     if (ids.length !== task.ids.length || ids.some((id, i) => id !== task.ids[i])) throw new Error('The embeddings changed while the neighbour graph was computed; try again.');
     const loaded = loadIndex(task.indexFile, task.dim);
@@ -61,20 +106,38 @@ export async function runAnalysisTask(task: AnalysisTask, post: (e: AnalysisEven
   if (task.kind === 'kmeans') {
     let k: number;
     let scores: { k: number; silhouette: number }[] | null = null;
+    let criterion: string | null = null;
     if (task.k === 'auto') {
       const auto = chooseK(vectors, { seed: task.seed, onProgress: (done, total) => (check(), post({ phase: 'choosing k', done, total })) });
       k = auto.k;
       scores = auto.scores;
+      criterion = auto.criterion;
     } else k = Math.min(task.k, ids.length);
     const km = sphericalKMeans(vectors, k, {
       restarts: task.restarts,
       seed: task.seed,
       sampleSize: task.fitSample,
+      dots: nativeRowDots() ?? undefined,
       onProgress: (done, total) => (check(), post({ phase: `k-means (k = ${k})`, done, total })),
     });
-    return { kind: 'kmeans', result: { ids, k, assignments: km.assignments, similarities: km.similarities, centroids: km.centroids.data, inertia: km.inertia, scores } };
+    return { kind: 'kmeans', result: { ids, k, assignments: km.assignments, similarities: km.similarities, centroids: km.centroids.data, inertia: km.inertia, scores, criterion } };
   }
-  if (ids.length !== task.ids.length || ids.some((id, i) => id !== task.ids[i])) throw new Error('The embeddings changed while the map was computed; run it again.');
-  const xy = project(vectors, task.graph, { seed: task.seed, onProgress: (done, total) => (check(), post({ phase: 'layout', done, total })) });
+  let graph: KnnGraph;
+  if (task.graph === null) {
+    const dots = nativeRowDots();
+    if (!dots) throw new Error('the neighbour graph needs the native BLAS addon here');
+    graph = ivfKnnGraph(vectors, task.k, dots, { onProgress: (done, total) => post({ phase: 'neighbour graph', done, total }), between: check });
+  } else {
+    if (ids.length !== task.ids.length || ids.some((id, i) => id !== task.ids[i])) throw new Error('The embeddings changed while the graph was computed; run it again.');
+    graph = task.graph;
+  }
+  if (task.kind === 'density') {
+    post({ phase: 'density clusters', done: 0, total: 1 });
+    const minClusterSize = task.minClusterSize ?? defaultMinClusterSize(ids.length);
+    const d = densityClusters(graph, { minClusterSize });
+    const { centroids, similarities } = centroidsOf(vectors, d.labels, d.k);
+    return { kind: 'density', result: { ids, k: d.k, assignments: d.labels, similarities, centroids, minClusterSize, stability: d.stability } };
+  }
+  const xy = project(vectors, graph, { seed: task.seed, onProgress: (done, total) => (check(), post({ phase: 'layout', done, total })) });
   return { kind: 'layout', ids, xy };
 }

@@ -19,10 +19,11 @@ import {
 } from '../db/repos/clusters';
 import { countEmbeddings, getEmbeddings } from '../db/repos/embeddings';
 import { getImage, toImageDTO } from '../db/repos/images';
+import { nativeRowDots } from './analysis-blas';
 import { runTask, type Progress } from './analysis-runner';
-import type { AnalysisTask, KMeansTaskResult } from './analysis-tasks';
+import type { AnalysisTask, DensityTaskResult, KMeansTaskResult } from './analysis-tasks';
 import type { Catalog } from './catalog';
-import { GRAPH_K, knnGraph, resolveModel } from './search';
+import { GRAPH_K, knnGraph, resolveModel, type ModelRef } from './search';
 
 // Clustering runs and the 2-D map: load a model's embeddings, run the analysis, store the result.
 
@@ -32,7 +33,11 @@ export const REPRESENTATIVES = 6;
 const FIT_SAMPLE = 10_000;
 
 export interface ClusterRunOptions {
+  /** 'kmeans' (default): every photo in one of k groups; 'density': dense groups only, the rest unassigned */
+  method?: ClusterMethod;
   k?: number | 'auto';
+  /** density: the smallest group that counts as a cluster (default sqrt(n), at least 10) */
+  minClusterSize?: number;
   modelId?: number;
   restarts?: number;
   seed?: number;
@@ -40,42 +45,90 @@ export interface ClusterRunOptions {
   inWorker?: boolean;
 }
 
+export type ClusterMethod = 'kmeans' | 'density';
+
 export interface ClusterRunResult {
   clustering: number;
   model: number;
   k: number;
   clusters: { id: number; name: string; size: number; cohesion: number }[];
+  method: ClusterMethod;
+  /** photos left in no cluster (density only; 0 for k-means) */
+  noise: number;
+  /** how k was chosen (auto-k), else null */
+  criterion: string | null;
   seconds: number;
 }
 
 const noProgress: Progress = { progress: () => undefined, checkpoint: async () => undefined };
 
+/** What either method hands to storage: cluster per photo (-1 = none), similarity to its centroid. */
+interface Fit {
+  ids: number[];
+  k: number;
+  assignments: Int32Array;
+  similarities: Float32Array;
+  centroids: Float32Array;
+  method: string;
+  params: Record<string, unknown>;
+  criterion: string | null;
+}
+
+async function fitKMeans(catalog: Catalog, model: ModelRef, opts: ClusterRunOptions, ctx: Progress): Promise<Fit> {
+  const seed = opts.seed ?? 42;
+  const restarts = opts.restarts ?? 3;
+  const task: AnalysisTask = { kind: 'kmeans', dbFile: catalog.paths.db, modelId: model.id, dim: model.dim, k: opts.k ?? 'auto', restarts, seed, fitSample: FIT_SAMPLE };
+  const out = await runTask(task, ctx, opts.inWorker ?? true);
+  if (out.kind !== 'kmeans') throw new Error('unexpected analysis result');
+  const km: KMeansTaskResult = out.result;
+  const params = { k: opts.k ?? 'auto', criterion: km.criterion, silhouette: km.scores, restarts, seed, fitSample: FIT_SAMPLE, inertia: km.inertia, photos: km.ids.length };
+  return { ...km, method: 'spherical-kmeans', params, criterion: km.criterion };
+}
+
+async function fitDensity(catalog: Catalog, model: ModelRef, opts: ClusterRunOptions, ctx: Progress): Promise<Fit> {
+  const base = { dbFile: catalog.paths.db, modelId: model.id, dim: model.dim, k: GRAPH_K, minClusterSize: opts.minClusterSize ?? null };
+  let task: AnalysisTask;
+  if (nativeRowDots()) task = { kind: 'density', ...base, graph: null };
+  else {
+    ctx.progress({ phase: 'neighbour graph' });
+    const { ids, graph } = await knnGraph(catalog, model, GRAPH_K, { onProgress: (done, total) => ctx.progress({ done, total }), checkpoint: () => ctx.checkpoint(), job: ctx });
+    task = { kind: 'density', ...base, graph, ids };
+  }
+  const out = await runTask(task, ctx, opts.inWorker ?? true);
+  if (out.kind !== 'density') throw new Error('unexpected analysis result');
+  const d: DensityTaskResult = out.result;
+  const noise = d.assignments.reduce((s, c) => s + (c < 0 ? 1 : 0), 0);
+  const params = { minClusterSize: d.minClusterSize, minSamples: GRAPH_K, graphK: GRAPH_K, stability: d.stability, noise, photos: d.ids.length };
+  return { ...d, method: 'density', params, criterion: null };
+}
+
 /**
- * Spherical k-means over every embedded photo of the model, k given or chosen by the mean
- * silhouette (analysis/auto-k). Clusters are numbered 1..k by size, largest first, named
- * "Cluster N"; cohesion = mean similarity of members to the centroid.
+ * Clusters every embedded photo of the model. k-means: spherical k-means, k given or chosen by the
+ * mean silhouette (analysis/auto-k). density: HDBSCAN-like clusters on the kNN graph
+ * (analysis/density); photos in no dense group get no membership row ("noise"). Clusters are
+ * numbered 1..k by size, largest first, named "Cluster N"; cohesion = mean similarity of members to
+ * the centroid.
  */
 export async function runClustering(catalog: Catalog, opts: ClusterRunOptions = {}, ctx: Progress = noProgress): Promise<ClusterRunResult> {
   const started = performance.now();
   const model = resolveModel(catalog, opts.modelId);
   if (countEmbeddings(catalog.db, model.id) === 0) throw new Error(`Model ${model.id} has no embeddings yet: run embed first.`);
+  const method = opts.method ?? 'kmeans';
+  if (method !== 'kmeans' && method !== 'density') throw new Error(`method must be kmeans or density, got ${String(method)}`);
   if (opts.k !== undefined && opts.k !== 'auto' && (!Number.isInteger(opts.k) || opts.k < 1)) throw new Error(`k must be a positive integer or 'auto', got ${opts.k}`);
-  const seed = opts.seed ?? 42;
-  const restarts = opts.restarts ?? 3;
+  if (opts.minClusterSize !== undefined && (!Number.isInteger(opts.minClusterSize) || opts.minClusterSize < 2)) throw new Error(`the minimum cluster size must be an integer of at least 2, got ${opts.minClusterSize}`);
   ctx.progress({ phase: 'loading embeddings' });
-  const task: AnalysisTask = { kind: 'kmeans', dbFile: catalog.paths.db, modelId: model.id, dim: model.dim, k: opts.k ?? 'auto', restarts, seed, fitSample: FIT_SAMPLE };
-  const out = await runTask(task, ctx, opts.inWorker ?? true);
-  if (out.kind !== 'kmeans') throw new Error('unexpected analysis result');
-  const km: KMeansTaskResult = out.result;
-  const { ids, k } = km;
-  const autoScores = km.scores ?? undefined;
+  const fit = method === 'density' ? await fitDensity(catalog, model, opts, ctx) : await fitKMeans(catalog, model, opts, ctx);
+  const { ids, k } = fit;
   await ctx.checkpoint();
   // number clusters by size, largest first; drop empty ones
   const sizes = new Int32Array(k);
   const simSums = new Float64Array(k);
   for (let i = 0; i < ids.length; i++) {
-    sizes[km.assignments[i]!]!++;
-    simSums[km.assignments[i]!]! += km.similarities[i]!;
+    const c = fit.assignments[i]!;
+    if (c < 0) continue;
+    sizes[c]!++;
+    simSums[c]! += fit.similarities[i]!;
   }
   const order = [...Array(k).keys()].filter((c) => sizes[c]! > 0).sort((a, b) => sizes[b]! - sizes[a]! || a - b);
   const number = new Map(order.map((c, i) => [c, i + 1]));
@@ -84,26 +137,23 @@ export async function runClustering(catalog: Catalog, opts: ClusterRunOptions = 
     name: `Cluster ${number.get(c)!}`,
     size: sizes[c]!,
     cohesion: simSums[c]! / sizes[c]!,
-    centroid: km.centroids.slice(c * model.dim, (c + 1) * model.dim),
+    centroid: fit.centroids.slice(c * model.dim, (c + 1) * model.dim),
   }));
-  const members: MemberRow[] = ids.map((imageId, i) => ({ imageId, cluster: number.get(km.assignments[i]!)!, similarity: km.similarities[i]! }));
+  const members: MemberRow[] = [];
+  ids.forEach((imageId, i) => {
+    const c = fit.assignments[i]!;
+    if (c >= 0) members.push({ imageId, cluster: number.get(c)!, similarity: fit.similarities[i]! });
+  });
   ctx.progress({ phase: 'saving' });
-  const params = {
-    k: opts.k ?? 'auto',
-    criterion: autoScores ? 'mean silhouette (cosine), sample of 1000' : null,
-    silhouette: autoScores ?? null,
-    restarts,
-    seed,
-    fitSample: FIT_SAMPLE,
-    inertia: km.inertia,
-    photos: ids.length,
-  };
-  const clustering = saveClustering(catalog.db, { modelId: model.id, k: clusters.length, method: 'spherical-kmeans', params, clusters, members });
+  const clustering = saveClustering(catalog.db, { modelId: model.id, k: clusters.length, method: fit.method, params: fit.params, clusters, members });
   return {
     clustering,
     model: model.id,
     k: clusters.length,
     clusters: clusters.map((c) => ({ id: c.cluster, name: c.name, size: c.size, cohesion: c.cohesion })),
+    method,
+    noise: ids.length - members.length,
+    criterion: fit.criterion,
     seconds: (performance.now() - started) / 1000,
   };
 }
@@ -171,22 +221,33 @@ export interface ProjectionResult {
   seconds: number;
 }
 
-/** The 2-D map of every embedded photo: kNN graph (k = GRAPH_K) from the index, UMAP-style layout. */
+/**
+ * The 2-D map of every embedded photo: kNN graph (k = GRAPH_K; by blocked brute force with native
+ * BLAS, else from the index), UMAP-style layout.
+ */
 export async function runProjection(catalog: Catalog, opts: { modelId?: number; seed?: number; inWorker?: boolean } = {}, ctx: Progress = noProgress): Promise<ProjectionResult> {
   const started = performance.now();
   const model = resolveModel(catalog, opts.modelId);
   const n = countEmbeddings(catalog.db, model.id);
   if (n === 0) throw new Error(`Model ${model.id} has no embeddings yet: run embed first.`);
   ctx.progress({ phase: 'neighbour graph', done: 0, total: n });
-  // the graph comes from the index on this thread (it yields between queries); the layout runs in the worker
-  const { ids, graph } = await knnGraph(catalog, model, GRAPH_K, {
-    onProgress: (done, total) => ctx.progress({ done, total }),
-    checkpoint: () => ctx.checkpoint(),
-    job: ctx,
-  });
-  await ctx.checkpoint();
-  const out = await runTask({ kind: 'layout', dbFile: catalog.paths.db, modelId: model.id, dim: model.dim, graph, ids, seed: opts.seed ?? 11 }, ctx, opts.inWorker ?? true);
+  let task: AnalysisTask;
+  if (nativeRowDots()) {
+    // with BLAS the worker builds the graph by blocked brute force, far faster than the index's queries
+    task = { kind: 'layout', dbFile: catalog.paths.db, modelId: model.id, dim: model.dim, graph: null, k: GRAPH_K, seed: opts.seed ?? 11 };
+  } else {
+    // the graph comes from the index on this thread (it yields between queries); the layout runs in the worker
+    const { ids, graph } = await knnGraph(catalog, model, GRAPH_K, {
+      onProgress: (done, total) => ctx.progress({ done, total }),
+      checkpoint: () => ctx.checkpoint(),
+      job: ctx,
+    });
+    await ctx.checkpoint();
+    task = { kind: 'layout', dbFile: catalog.paths.db, modelId: model.id, dim: model.dim, graph, ids, seed: opts.seed ?? 11 };
+  }
+  const out = await runTask(task, ctx, opts.inWorker ?? true);
   if (out.kind !== 'layout') throw new Error('unexpected analysis result');
+  const { ids } = out;
   const y = out.xy;
   ctx.progress({ phase: 'saving' });
   saveProjection(catalog.db, model.id, ids.map((imageId, i) => ({ imageId, x: y[2 * i]!, y: y[2 * i + 1]! })));
