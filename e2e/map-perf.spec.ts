@@ -1,5 +1,6 @@
 import sharp from 'sharp';
-import type { MapPointDTO, StatusDTO } from '../src-shared/api';
+import { BINARY_RESULT_TYPE, type MapPointDTO, type StatusDTO } from '../src-shared/api';
+import { packMapPoints } from '../src-shared/map-points';
 import { expect, test } from './fixtures';
 import { frameBudget, framesDuring, report, type FrameRecord, type FrameStats } from './frame-stats';
 import { canvasInk } from './screenshot-check';
@@ -33,7 +34,9 @@ test('the map stays fluid with 100,000 points: pan, zoom, hover', async ({ app }
     body.result.activeModel = 1;
     await route.fulfill({ json: body });
   });
-  await page.route(/\/api\/map(:|%3A)points$/, (route) => route.fulfill({ json: { result: points } }));
+  // answered the way the server answers it: the points packed, as the raw body
+  const packed = Buffer.from(packMapPoints(points));
+  await page.route(/\/api\/map(:|%3A)points$/, (route) => route.fulfill({ body: packed, contentType: BINARY_RESULT_TYPE }));
   await page.route(/\/api\/cluster(:|%3A)list$/, (route) => route.fulfill({ json: { result: [] } }));
   await page.route('**/photo/*/thumb', (route) => route.fulfill({ body: thumb, contentType: 'image/png' }));
   await page.reload();

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { EVENT_CHANNELS, INVOKE_CHANNELS } from '../../src-shared/api';
+import { mapPointAt, packMapPoints, unpackMapPoints } from '../../src-shared/map-points';
 
 // The preload runs against a stand-in for Electron's renderer-side modules: the real package is never
 // loaded in tests (its entry point would look for, or download, the binary).
@@ -50,6 +51,19 @@ describe('preload', () => {
     invoke.mockClear();
     await expect(api.invoke('shell:exec', {})).rejects.toThrow(/unknown channel/);
     expect(invoke).not.toHaveBeenCalled();
+  });
+
+  it('passes a packed result (map:points) through as bytes that unpack to the points', async () => {
+    const points = [
+      { id: 5, x: 1.5, y: -2, cluster: 1 },
+      { id: 6, x: 0, y: 0.25, cluster: null },
+    ];
+    // what ipcMain.handle's envelope becomes on this side: a structured clone
+    invoke.mockResolvedValueOnce(structuredClone({ result: packMapPoints(points) }));
+    const bytes = await api.invoke('map:points', {});
+    expect(bytes).toBeInstanceOf(Uint8Array);
+    const cols = unpackMapPoints(bytes as Uint8Array);
+    expect([0, 1].map((i) => mapPointAt(cols, i))).toEqual(points);
   });
 
   it('subscribes only to known events and unsubscribes', () => {

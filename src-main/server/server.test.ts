@@ -3,6 +3,9 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { mapPointAt, packMapPoints, unpackMapPoints } from '../../src-shared/map-points';
+import type { ApiModule } from '../api/table';
+import { v } from '../api/validate';
 import { openCatalog, type Catalog } from '../services/catalog';
 import { startServer, type RunningServer } from './server';
 
@@ -21,6 +24,7 @@ interface Reply {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   body: string;
+  raw: Buffer;
 }
 
 function call(port: number, path: string, opts: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Reply> {
@@ -28,7 +32,10 @@ function call(port: number, path: string, opts: { method?: string; headers?: Rec
     const req = request({ host: '127.0.0.1', port, path, method: opts.method ?? 'GET', headers: { host: `127.0.0.1:${port}`, ...opts.headers } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => ok({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('end', () => {
+        const raw = Buffer.concat(chunks);
+        ok({ status: res.statusCode ?? 0, headers: res.headers, body: raw.toString('utf8'), raw });
+      });
     });
     req.on('error', fail);
     req.end(opts.body);
@@ -119,6 +126,35 @@ describe('web mode server', () => {
     expect((await call(port, '/api/jobs:list', { headers: auth })).status).toBe(405);
     const big = await call(port, '/api/jobs:list', { method: 'POST', headers: auth, body: JSON.stringify({ pad: 'x'.repeat(2048) }) });
     expect(big.status).toBe(413);
+  });
+
+  it('sends a packed (Uint8Array) result as the raw body, and errors still as envelopes', async () => {
+    const points = [
+      { id: 3, x: 0.5, y: -1.5, cluster: 2 },
+      { id: 9, x: 2, y: 4, cluster: null },
+    ];
+    const mapOnly: ApiModule = () => ({
+      'map:points': {
+        check: v.object({ clusteringId: v.optional(v.int({ min: 1 })) }),
+        handle: ({ clusteringId }) => {
+          if (clusteringId === 99) throw new Error('There is no clustering 99.');
+          return packMapPoints(points);
+        },
+      },
+    });
+    const packed = await startServer(catalog, { rendererDir: join(dir, 'ui'), token: server.token, modules: [mapOnly] });
+    try {
+      const ok = await call(packed.port, '/api/map:points', { method: 'POST', headers: auth, body: '{}' });
+      expect(ok.status).toBe(200);
+      expect(ok.headers['content-type']).toBe('application/octet-stream');
+      const cols = unpackMapPoints(ok.raw);
+      expect([0, 1].map((i) => mapPointAt(cols, i))).toEqual(points);
+      const failed = await call(packed.port, '/api/map:points', { method: 'POST', headers: auth, body: '{"clusteringId": 99}' });
+      expect(failed.headers['content-type']).toBe('application/json');
+      expect(JSON.parse(failed.body)).toEqual({ error: 'There is no clustering 99.' });
+    } finally {
+      await packed.close();
+    }
   });
 
   it('never serves files outside the built UI', async () => {

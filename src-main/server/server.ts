@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
+import { BINARY_RESULT_TYPE } from '../../src-shared/api';
 import { createApi, dispatch, isChannel, type ApiModule, type ApiTable } from '../api/table';
 import { apiModules } from '../api/modules';
 import type { Catalog } from '../services/catalog';
@@ -98,6 +99,11 @@ export async function startServer(catalog: Catalog, options: ServerOptions = {})
         return send(res, 400, JSON.stringify({ error: 'bad request: the body is not valid JSON' }), { 'Content-Type': 'application/json' });
       }
       const envelope = await dispatch(table, channel, args);
+      // a packed result (e.g. map:points) is the body itself: no JSON to build here or parse in the UI
+      if ('result' in envelope && envelope.result instanceof Uint8Array) {
+        const bytes = envelope.result;
+        return send(res, 200, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), { 'Content-Type': BINARY_RESULT_TYPE });
+      }
       return send(res, 200, JSON.stringify(envelope), { 'Content-Type': 'application/json' });
     }
 

@@ -2,6 +2,7 @@
 // web mode (fetch POST /api/<channel>, EventSource /events, photos by id). Both implement DinoApi
 // from src-shared, so nothing else in the UI knows which face it runs in.
 import type { ArgsOf, DinoApi, Envelope, EventChannel, EventChannels, InvokeChannel, ResultOf } from '../../../src-shared/api';
+import { BINARY_RESULT_TYPE } from '../../../src-shared/api';
 
 declare global {
   interface Window {
@@ -31,6 +32,14 @@ export class HttpApi implements DinoApi {
       });
     } catch {
       throw new Error('The Dino Explorer server is not reachable: is `dino-explorer serve` still running?');
+    }
+    // a packed result (e.g. map:points) arrives as the body itself: its bytes, no JSON parse
+    if (res.ok && (res.headers.get('content-type') ?? '').startsWith(BINARY_RESULT_TYPE)) {
+      try {
+        return new Uint8Array(await res.arrayBuffer()) as ResultOf<C>;
+      } catch {
+        throw new Error(`${channel} failed: the answer was cut off`);
+      }
     }
     let body: Envelope<ResultOf<C>>;
     try {

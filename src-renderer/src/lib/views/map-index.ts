@@ -1,57 +1,72 @@
-import type { MapPointDTO } from '../../../../src-shared/api';
+import { NO_CLUSTER, type MapPointColumns } from '../../../../src-shared/api';
+
+/** how many points one slice of MapIndex.build handles before it yields (~1 ms warm, a few cold) */
+const SLICE = 16_384;
 
 /** The map's points in unit space [0,1]², bucketed on a uniform grid so hover is a few cell lookups. */
 export class MapIndex {
-  readonly xs: Float32Array;
-  readonly ys: Float32Array;
-  private readonly cells: Int32Array;
-  private readonly starts: Int32Array;
+  private constructor(
+    readonly points: MapPointColumns,
+    readonly size: number,
+    readonly xs: Float32Array,
+    readonly ys: Float32Array,
+    private readonly cells: Int32Array,
+    private readonly starts: Int32Array,
+  ) {}
 
-  constructor(
-    readonly points: readonly MapPointDTO[],
-    readonly size = 128,
-  ) {
-    const n = points.length;
-    this.xs = new Float32Array(n);
-    this.ys = new Float32Array(n);
+  /**
+   * Indexes the points a slice at a time: the generator yields after every SLICE points, so a caller
+   * can give the main thread back between slices (at 100k points the whole build is ~5 ms warm, but
+   * tens of ms the first time, before the JIT has compiled it, and more on a loaded machine).
+   */
+  static *build(points: MapPointColumns, size = 128): Generator<void, MapIndex, void> {
+    const n = points.count;
+    const px = points.xs;
+    const py = points.ys;
     let x0 = Infinity;
     let x1 = -Infinity;
     let y0 = Infinity;
     let y1 = -Infinity;
-    for (const p of points) {
-      x0 = Math.min(x0, p.x);
-      x1 = Math.max(x1, p.x);
-      y0 = Math.min(y0, p.y);
-      y1 = Math.max(y1, p.y);
+    for (let from = 0; from < n; from += SLICE) {
+      for (let i = from, to = Math.min(n, from + SLICE); i < to; i++) {
+        const x = px[i]!;
+        const y = py[i]!;
+        if (x < x0) x0 = x;
+        if (x > x1) x1 = x;
+        if (y < y0) y0 = y;
+        if (y > y1) y1 = y;
+      }
+      yield;
     }
     // one scale for both axes keeps the projection's shape; a margin keeps points off the edge
     const span = Math.max(x1 - x0, y1 - y0) || 1;
     const ox = (1 - (x1 - x0) / span) / 2;
     const oy = (1 - (y1 - y0) / span) / 2;
-    for (let i = 0; i < n; i++) {
-      const p = points[i]!;
-      this.xs[i] = 0.04 + 0.92 * (ox + (p.x - x0) / span);
-      this.ys[i] = 0.04 + 0.92 * (oy + (p.y - y0) / span);
-    }
+    const xs = new Float32Array(n);
+    const ys = new Float32Array(n);
     // counting sort of the points by cell: starts[c]..starts[c+1] index into cells
     const count = new Int32Array(size * size + 1);
     const cellOf = new Int32Array(n);
-    for (let i = 0; i < n; i++) {
-      const c = this.cell(this.xs[i]!, this.ys[i]!);
-      cellOf[i] = c;
-      count[c + 1]!++;
+    for (let from = 0; from < n; from += SLICE) {
+      for (let i = from, to = Math.min(n, from + SLICE); i < to; i++) {
+        xs[i] = 0.04 + 0.92 * (ox + (px[i]! - x0) / span);
+        ys[i] = 0.04 + 0.92 * (oy + (py[i]! - y0) / span);
+        // the cell of the stored (float32) position, the one lookups compare against
+        const c = cellIndex(size, xs[i]!, ys[i]!);
+        cellOf[i] = c;
+        count[c + 1]!++;
+      }
+      yield;
     }
     for (let c = 0; c < size * size; c++) count[c + 1]! += count[c]!;
-    this.starts = count.slice();
-    const fill = count.slice();
-    this.cells = new Int32Array(n);
-    for (let i = 0; i < n; i++) this.cells[fill[cellOf[i]!]!++] = i;
-  }
-
-  private cell(x: number, y: number): number {
-    const cx = Math.min(this.size - 1, Math.max(0, Math.floor(x * this.size)));
-    const cy = Math.min(this.size - 1, Math.max(0, Math.floor(y * this.size)));
-    return cy * this.size + cx;
+    const starts = count.slice();
+    const fill = count;
+    const cells = new Int32Array(n);
+    for (let from = 0; from < n; from += SLICE) {
+      for (let i = from, to = Math.min(n, from + SLICE); i < to; i++) cells[fill[cellOf[i]!]!++] = i;
+      yield;
+    }
+    return new MapIndex(points, size, xs, ys, cells, starts);
   }
 
   /** The point nearest (x, y) within radius r (unit space), or -1. */
@@ -83,17 +98,28 @@ export class MapIndex {
 
   /** Calls `fn` for every point in the grid cells that overlap a unit-space box (a superset of the box). */
   visit(x0: number, y0: number, x1: number, y1: number, fn: (i: number) => void): void {
+    const [c0, c1, r0, r1] = this.cellRange(x0, y0, x1, y1);
+    this.visitCells(c0, c1, r0, r1, fn);
+  }
+
+  /** The grid columns c0..c1 and rows r0..r1 that overlap a unit-space box (empty when c0 > c1 or r0 > r1). */
+  cellRange(x0: number, y0: number, x1: number, y1: number): [c0: number, c1: number, r0: number, r1: number] {
     const s = this.size;
-    const c0 = Math.max(0, Math.floor(x0 * s));
-    const c1 = Math.min(s - 1, Math.floor(x1 * s));
-    const r0 = Math.max(0, Math.floor(y0 * s));
-    const r1 = Math.min(s - 1, Math.floor(y1 * s));
+    return [Math.max(0, Math.floor(x0 * s)), Math.min(s - 1, Math.floor(x1 * s)), Math.max(0, Math.floor(y0 * s)), Math.min(s - 1, Math.floor(y1 * s))];
+  }
+
+  /** Calls `fn` for every point in grid columns c0..c1 of rows r0..r1; returns how many that was. */
+  visitCells(c0: number, c1: number, r0: number, r1: number, fn: (i: number) => void): number {
+    const s = this.size;
+    let visited = 0;
     for (let cy = r0; cy <= r1; cy++) {
       // the cells of one grid row are contiguous in `cells`: one run per row
       const from = this.starts[cy * s + c0]!;
       const to = this.starts[cy * s + c1 + 1]!;
       for (let k = from; k < to; k++) fn(this.cells[k]!);
+      if (to > from) visited += to - from;
     }
+    return visited;
   }
 
   /** Indices of the points inside a unit-space box. */
@@ -106,6 +132,13 @@ export class MapIndex {
     }
     return out;
   }
+}
+
+/** The grid cell of a unit-space point, on a size x size grid (points outside land in the border cells). */
+function cellIndex(size: number, x: number, y: number): number {
+  const cx = Math.min(size - 1, Math.max(0, Math.floor(x * size)));
+  const cy = Math.min(size - 1, Math.max(0, Math.floor(y * size)));
+  return cy * size + cx;
 }
 
 /** A stable colour per cluster id (golden-angle hues), grey for none. */
@@ -137,30 +170,49 @@ export interface PixelTransform {
   y: number;
 }
 
-/** Each point's colour as a little-endian RGBA word, for paintPoints: computed once per point set and theme. */
-export function pointWords(index: MapIndex, rgbOf: (cluster: number | null) => [number, number, number]): Uint32Array {
-  const byCluster = new Map<number | null, number>();
-  const out = new Uint32Array(index.xs.length);
-  for (let i = 0; i < out.length; i++) {
-    const c = index.points[i]!.cluster;
-    let w = byCluster.get(c);
-    if (w === undefined) {
-      const [R, G, B] = rgbOf(c);
-      w = ((0xff << 24) | (B << 16) | (G << 8) | R) >>> 0;
-      byCluster.set(c, w);
+/**
+ * Each point's colour as a little-endian RGBA word, for paintPoints: computed once per point set and
+ * theme, a slice at a time (yields after every SLICE points).
+ */
+export function* pointWordsSteps(index: MapIndex, rgbOf: (cluster: number | null) => [number, number, number]): Generator<void, Uint32Array, void> {
+  const byCluster = new Map<number, number>();
+  const clusters = index.points.clusters;
+  const out = new Uint32Array(clusters.length);
+  // neighbours often share a cluster: the previous point's word saves most of the lookups
+  let last = NaN;
+  let lastWord = 0;
+  for (let from = 0; from < out.length; from += SLICE) {
+    for (let i = from, to = Math.min(out.length, from + SLICE); i < to; i++) {
+      const c = clusters[i]!;
+      if (c !== last) {
+        let w = byCluster.get(c);
+        if (w === undefined) {
+          const [R, G, B] = rgbOf(c === NO_CLUSTER ? null : c);
+          w = ((0xff << 24) | (B << 16) | (G << 8) | R) >>> 0;
+          byCluster.set(c, w);
+        }
+        last = c;
+        lastWord = w;
+      }
+      out[i] = lastWord;
     }
-    out[i] = w;
+    yield;
   }
   return out;
 }
 
 /**
  * Paints the points as filled discs of radius r straight into a width x height RGBA pixel buffer, at
- * `to` (unit space to pixels), each in its colour from `words` (see pointWords): at 100k points this
+ * `to` (unit space to pixels), each in its colour from `words` (see pointWordsSteps): at 100k points this
  * takes milliseconds, where canvas arcs take a second. Only the grid cells that overlap the buffer
  * are visited, so a zoomed-in view costs only the points it shows.
  */
 export function paintPoints(index: MapIndex, width: number, height: number, to: PixelTransform, r: number, words: Uint32Array): ImageData {
+  return finish(paintPointsSteps(index, width, height, to, r, words));
+}
+
+/** paintPoints a few grid rows at a time: yields after every SLICE or so points painted. */
+export function* paintPointsSteps(index: MapIndex, width: number, height: number, to: PixelTransform, r: number, words: Uint32Array): Generator<void, ImageData, void> {
   const img = new ImageData(width, height);
   const px = new Uint32Array(img.data.buffer);
   const ri = Math.max(1, Math.round(r));
@@ -178,7 +230,7 @@ export function paintPoints(index: MapIndex, width: number, height: number, to: 
   const n = offs.length;
   const { xs, ys } = index;
   const margin = (ri + 1) / to.scale;
-  index.visit(-to.x / to.scale - margin, -to.y / to.scale - margin, (width - to.x) / to.scale + margin, (height - to.y) / to.scale + margin, (i) => {
+  const plot = (i: number): void => {
     const x = Math.round(xs[i]! * to.scale + to.x);
     const y = Math.round(ys[i]! * to.scale + to.y);
     const w = words[i]!;
@@ -193,6 +245,23 @@ export function paintPoints(index: MapIndex, width: number, height: number, to: 
       const Y = y + dys[k]!;
       if (X >= 0 && X < width && Y >= 0 && Y < height) px[Y * width + X] = w;
     }
-  });
+  };
+  const [c0, c1, r0, r1] = index.cellRange(-to.x / to.scale - margin, -to.y / to.scale - margin, (width - to.x) / to.scale + margin, (height - to.y) / to.scale + margin);
+  let since = 0;
+  for (let row = r0; row <= r1; row++) {
+    since += index.visitCells(c0, c1, row, row, plot);
+    if (since >= SLICE) {
+      since = 0;
+      yield;
+    }
+  }
   return img;
+}
+
+/** Runs a sliced computation (MapIndex.build, pointWordsSteps, paintPointsSteps) to its end in one go. */
+export function finish<T>(steps: Generator<void, T, void>): T {
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
 }
