@@ -21,6 +21,7 @@ test('journey 3: find clusters, rename one, open it, export two, see them on the
     await clusters.k.fill('4');
     await clusters.run.click();
     await expect(clusters.cards).toHaveCount(4, { timeout: 60_000 });
+    await expect(clusters.summary).toContainText('k-means, k = 4');
     // each card: representative thumbnails, a name, a size; sizes add up to the library
     const sizes = (await clusters.cards.getByTestId('cluster-size').allTextContents()).map((t) => Number(t.replace(/\D/g, '')));
     expect(sizes.reduce((a, b) => a + b, 0)).toBe(36);
@@ -99,6 +100,17 @@ test('journey 3: find clusters, rename one, open it, export two, see them on the
     const merged = (await clusters.cards.getByTestId('cluster-size').allTextContents()).map((t) => Number(t.replace(/\D/g, '')));
     expect(merged.reduce((a, b) => a + b, 0)).toBe(36);
     expect(merged).toContain(sizes[2]! + sizes[3]!);
+
+    // density clusters: a minimum size instead of k; photos in no dense group are counted, not placed
+    await clusters.method.selectOption('density');
+    await expect(clusters.k).toHaveCount(0);
+    await clusters.minSize.fill('5');
+    await clusters.run.click();
+    await expect(clusters.summary.or(page.getByTestId('clusters-all-noise'))).toContainText('density, min size 5', { timeout: 60_000 });
+    await expect(clusters.noise).toHaveText(/^\d+ photos? in no cluster$/);
+    const noise = Number((await clusters.noise.textContent())!.replace(/\D/g, ''));
+    const dense = (await clusters.cards.getByTestId('cluster-size').allTextContents()).map((t) => Number(t.replace(/\D/g, '')));
+    expect(dense.reduce((a, b) => a + b, 0) + noise).toBe(36);
   } finally {
     rmSync(exportDir, { recursive: true, force: true });
   }

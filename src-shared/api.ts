@@ -131,7 +131,14 @@ export interface ClusteringDTO {
   id: number;
   modelId: number;
   k: number;
+  /** 'spherical-kmeans' or 'density' */
   method: string;
+  /** how auto-k chose k; null when k was given (or for density) */
+  criterion: string | null;
+  /** photos in no cluster (density leaves them unassigned; 0 for k-means) */
+  noise: number;
+  /** density: the smallest group counted as a cluster; null for k-means */
+  minClusterSize: number | null;
   createdAt: string;
   clusters: ClusterDTO[];
 }

@@ -17,7 +17,8 @@ import { openCatalog } from './catalog';
 import { clusterMembersPage, listClusteringDTOs, mapPoints, mergeClustersRecomputed, renameClusterChecked, runClustering, runProjection } from './clusters';
 import { runExport } from './exporter';
 import { makeAnalysisCatalog, type Fixture } from './analysis-fixture';
-import { dropIndexes, findDuplicates, findOutliers, indexFile, knnGraph, searchByVector, searchSimilar } from './search';
+import { nativeRowDots } from './analysis-blas';
+import { dropIndexes, findDuplicates, findOutliers, indexFile, knnGraph, neighbourGraph, searchByVector, searchSimilar } from './search';
 
 const dir = mkdtempSync(join(tmpdir(), 'analysis-svc-'));
 let fx: Fixture;
@@ -107,6 +108,31 @@ describe('search service', () => {
     expect(Array.from(two.graph.indices)).toEqual(Array.from(one.graph.indices));
   });
 
+  it('duplicates and outliers take the BLAS graph when the addon loads, else the index graph', async () => {
+    const model = { id: fx.modelId, dim: 32, name: 'test model' };
+    const index = await knnGraph(fx.catalog, model, 7, { parallel: false });
+    const here = await neighbourGraph(fx.catalog, model, 7, { inWorker: false });
+    expect(here.ids).toEqual(index.ids);
+    if (!nativeRowDots()) {
+      expect(here).toBe(index); // the fallback is the index's graph itself
+      return;
+    }
+    expect(here.graph).not.toBe(index.graph);
+    // 600 photos are one cell: an exact graph, which the index's (near exact at this size) matches
+    let same = 0;
+    for (let i = 0; i < here.graph.n; i++) {
+      const a = new Set(here.graph.indices.subarray(i * 7, (i + 1) * 7));
+      for (const j of index.graph.indices.subarray(i * 7, (i + 1) * 7)) if (a.has(j)) same++;
+    }
+    expect(same / (here.graph.n * 7)).toBeGreaterThan(0.99);
+    // cached until the embeddings change; the worker builds the same graph
+    expect(await neighbourGraph(fx.catalog, model, 7)).toBe(here);
+    dropIndexes(fx.catalog);
+    const inWorker = await neighbourGraph(fx.catalog, model, 7, { inWorker: true });
+    expect(inWorker.ids).toEqual(here.ids);
+    expect(Array.from(inWorker.graph.indices)).toEqual(Array.from(here.graph.indices));
+  });
+
   it('finds exact and near duplicates, and outliers', async () => {
     // photo 5 and photo 6 share a content hash; photo 7 gets photo 8's vector
     fx.catalog.db.prepare('UPDATE images SET hash = ? WHERE id IN (?, ?)').run('same', fx.ids[5], fx.ids[6]);
@@ -131,6 +157,9 @@ describe('clustering, map and export services', () => {
     expect(nmi(truth, members.map((m) => m.cluster))).toBeGreaterThan(0.95);
     const dto = listClusteringDTOs(fx.catalog)[0]!;
     expect(dto.id).toBe(r.clustering);
+    expect(dto.criterion).toBe(r.criterion);
+    expect(dto.criterion).toMatch(/silhouette/);
+    expect(dto.noise).toBe(0);
     expect(dto.clusters.map((c) => c.name)).toEqual(['Cluster 1', 'Cluster 2', 'Cluster 3', 'Cluster 4', 'Cluster 5']);
     expect(dto.clusters.reduce((s, c) => s + c.size, 0)).toBe(600);
     for (const c of dto.clusters) {
@@ -165,7 +194,11 @@ describe('clustering, map and export services', () => {
       expect(fx.ids.filter((id) => memberIds.has(id)).length).toBeGreaterThanOrEqual(570);
       const truth = members.filter((m) => fx.ids.includes(m.imageId)).map((m) => fx.labels[fx.ids.indexOf(m.imageId)]!);
       expect(nmi(truth, members.filter((m) => fx.ids.includes(m.imageId)).map((m) => m.cluster))).toBeGreaterThan(0.95);
-      expect(listClusteringDTOs(fx.catalog)[0]!.method).toBe('density');
+      const dto = listClusteringDTOs(fx.catalog)[0]!;
+      expect(dto.method).toBe('density');
+      expect(dto.noise).toBe(r.noise);
+      expect(dto.minClusterSize).toBe(40);
+      expect(dto.criterion).toBeNull();
     } finally {
       fx.catalog.db.prepare(`DELETE FROM embeddings WHERE image_id IN (${scattered.join(',')})`).run();
       fx.catalog.db.prepare(`DELETE FROM cluster_members WHERE image_id IN (${scattered.join(',')})`).run();

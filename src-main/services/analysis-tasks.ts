@@ -31,7 +31,9 @@ export type AnalysisTask =
   | { kind: 'density'; dbFile: string; modelId: number; dim: number; graph: KnnGraph; ids: number[]; k: number; minClusterSize: number | null }
   | { kind: 'density'; dbFile: string; modelId: number; dim: number; graph: null; k: number; minClusterSize: number | null }
   /** rows [start, end) of the kNN graph of `ids`, from the index file the main thread just saved */
-  | { kind: 'graph'; dbFile: string; modelId: number; dim: number; indexFile: string; ids: number[]; k: number; start: number; end: number };
+  | { kind: 'graph'; dbFile: string; modelId: number; dim: number; indexFile: string; ids: number[]; k: number; start: number; end: number }
+  /** the whole kNN graph by blocked brute force (native BLAS only; see blasKnnGraph), for duplicates and outliers */
+  | { kind: 'knn'; dbFile: string; modelId: number; dim: number; k: number };
 
 export type AnalysisEvent = { phase: string; done: number; total: number };
 
@@ -63,7 +65,8 @@ export type AnalysisResult =
   | { kind: 'kmeans'; result: KMeansTaskResult }
   | { kind: 'density'; result: DensityTaskResult }
   | { kind: 'layout'; ids: number[]; xy: Float32Array }
-  | { kind: 'graph'; start: number; end: number; indices: Int32Array; similarities: Float32Array };
+  | { kind: 'graph'; start: number; end: number; indices: Int32Array; similarities: Float32Array }
+  | { kind: 'knn'; ids: number[]; graph: KnnGraph };
 
 function load(dbFile: string, modelId: number, dim: number): { ids: number[]; data: Float32Array } {
   const db = new Database(dbFile, { readonly: true, fileMustExist: true });
@@ -87,6 +90,18 @@ function centroidsOf(v: Vectors, labels: Int32Array, k: number): { centroids: Fl
   const similarities = new Float32Array(n);
   for (let i = 0; i < n; i++) if (labels[i]! >= 0) similarities[i] = dotAt(v.data, i * dim, centroids, labels[i]! * dim, dim);
   return { centroids, similarities };
+}
+
+/**
+ * The kNN graph (k neighbours, a photo never its own) by blocked brute force inside a coarse
+ * partition (analysis/ivf-knn), with the native BLAS product: the graph of the map, the density
+ * clusters, duplicates and outliers whenever the addon loads (else they take the index's, services/search
+ * knnGraph). `check` is the cancel checkpoint, called between cells.
+ */
+export function blasKnnGraph(v: Vectors, k: number, post: (e: AnalysisEvent) => void, check: () => void): KnnGraph {
+  const dots = nativeRowDots();
+  if (!dots) throw new Error('the neighbour graph needs the native BLAS addon here');
+  return ivfKnnGraph(v, k, dots, { onProgress: (done, total) => post({ phase: 'neighbour graph', done, total }), between: check });
 }
 
 export async function runAnalysisTask(task: AnalysisTask, post: (e: AnalysisEvent) => void, cancelled: () => boolean): Promise<AnalysisResult> {
@@ -122,12 +137,10 @@ export async function runAnalysisTask(task: AnalysisTask, post: (e: AnalysisEven
     });
     return { kind: 'kmeans', result: { ids, k, assignments: km.assignments, similarities: km.similarities, centroids: km.centroids.data, inertia: km.inertia, scores, criterion } };
   }
+  if (task.kind === 'knn') return { kind: 'knn', ids, graph: blasKnnGraph(vectors, task.k, post, check) };
   let graph: KnnGraph;
-  if (task.graph === null) {
-    const dots = nativeRowDots();
-    if (!dots) throw new Error('the neighbour graph needs the native BLAS addon here');
-    graph = ivfKnnGraph(vectors, task.k, dots, { onProgress: (done, total) => post({ phase: 'neighbour graph', done, total }), between: check });
-  } else {
+  if (task.graph === null) graph = blasKnnGraph(vectors, task.k, post, check);
+  else {
     if (ids.length !== task.ids.length || ids.some((id, i) => id !== task.ids[i])) throw new Error('The embeddings changed while the graph was computed; run it again.');
     graph = task.graph;
   }

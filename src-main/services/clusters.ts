@@ -169,6 +169,9 @@ export function listClusteringDTOs(catalog: Catalog, modelId?: number): Clusteri
     modelId: c.modelId,
     k: c.k,
     method: c.method,
+    criterion: typeof c.params.criterion === 'string' ? c.params.criterion : null,
+    noise: typeof c.params.noise === 'number' ? c.params.noise : 0,
+    minClusterSize: typeof c.params.minClusterSize === 'number' ? c.params.minClusterSize : null,
     createdAt: c.createdAt,
     clusters: listClusters(catalog.db, c.id).map((k) => ({
       id: k.cluster,

@@ -18,6 +18,7 @@ import { getImage } from '../db/repos/images';
 import { getSetting } from '../db/repos/settings';
 import { prepared } from '../db/repos/statements';
 import { buildKnnGraph, ensureIndex, saveIndex, syncIndex, type EnsureResult, type VectorIndex, type VectorSource } from '../vector-index';
+import { nativeRowDots } from './analysis-blas';
 import { runTask } from './analysis-runner';
 import type { AnalysisTask } from './analysis-tasks';
 import type { Catalog } from './catalog';
@@ -140,6 +141,7 @@ export function ensureIndexes(catalog: Catalog, log?: (m: string) => void): void
 export function dropIndexes(catalog: Catalog): void {
   for (const state of states.get(catalog)?.values() ?? []) if (state.saveTimer) clearTimeout(state.saveTimer);
   states.delete(catalog);
+  blasGraphs.delete(catalog);
 }
 
 function toNeighbours(catalog: Catalog, hits: readonly { id: number; similarity: number }[]): NeighbourDTO[] {
@@ -257,6 +259,35 @@ export async function knnGraph(
   return result;
 }
 
+/** From this many photos on, the BLAS graph is built in a worker (below it takes milliseconds here). */
+const BLAS_WORKER_FROM = 5_000;
+
+/** neighbourGraph's graphs by blocked brute force, per catalog, by `${model}:${k}` */
+const blasGraphs = new WeakMap<Catalog, Map<string, { fingerprint: string; ids: number[]; graph: KnnGraph }>>();
+
+/**
+ * The kNN graph for duplicates and outliers: with the native BLAS addon the one the map and density
+ * clusters use (blocked brute force in a coarse partition, analysis-tasks blasKnnGraph: seconds at
+ * 100k photos), else the index's (knnGraph: one HNSW query per photo). Rows follow `ids` (ascending
+ * image id). Cached until the embeddings change.
+ */
+export async function neighbourGraph(catalog: Catalog, model: ModelRef, k: number, opts: { /** default from BLAS_WORKER_FROM photos */ inWorker?: boolean } = {}): Promise<{ ids: number[]; graph: KnnGraph }> {
+  if (!nativeRowDots()) return knnGraph(catalog, model, k);
+  let perCatalog = blasGraphs.get(catalog);
+  if (!perCatalog) blasGraphs.set(catalog, (perCatalog = new Map()));
+  const key = `${model.id}:${k}`;
+  // taken before the graph: embeddings written meanwhile leave the entry stale, so the next call rebuilds
+  const fingerprint = embeddingsFingerprint(catalog.db, model.id);
+  const cached = perCatalog.get(key);
+  if (cached && cached.fingerprint === fingerprint) return cached;
+  const inWorker = opts.inWorker ?? Number(fingerprint.split(':')[0]) >= BLAS_WORKER_FROM;
+  const out = await runTask({ kind: 'knn', dbFile: catalog.paths.db, modelId: model.id, dim: model.dim, k }, { progress: () => undefined, checkpoint: async () => undefined }, inWorker);
+  if (out.kind !== 'knn') throw new Error('unexpected analysis result');
+  const result = { fingerprint, ids: out.ids, graph: out.graph };
+  perCatalog.set(key, result);
+  return result;
+}
+
 /**
  * Duplicate groups: exact duplicates (same content hash, any photo present) joined with
  * near-duplicates (kNN similarity >= threshold under the model, when photos are embedded).
@@ -274,7 +305,7 @@ export async function findDuplicates(catalog: Catalog, opts: { threshold?: numbe
     if (opts.modelId !== undefined) throw e;
   }
   if (model) {
-    const { ids, graph } = await knnGraph(catalog, model, GRAPH_K);
+    const { ids, graph } = await neighbourGraph(catalog, model, GRAPH_K);
     for (const g of nearDuplicateGroups(graph, threshold)) groups.push(g.map((p) => ids[p]!));
   }
   // join overlapping groups (an exact copy is also a near copy)
@@ -303,7 +334,7 @@ export async function findDuplicates(catalog: Catalog, opts: { threshold?: numbe
  */
 export async function findOutliers(catalog: Catalog, opts: { n?: number; k?: number; modelId?: number } = {}): Promise<{ id: number; path: string; score: number }[]> {
   const model = resolveModel(catalog, opts.modelId);
-  const { ids, graph } = await knnGraph(catalog, model, opts.k ?? GRAPH_K);
+  const { ids, graph } = await neighbourGraph(catalog, model, opts.k ?? GRAPH_K);
   const scores = outlierScores(graph);
   return topOutliers(scores, opts.n ?? 50).flatMap((p) => {
     const img = getImage(catalog.db, ids[p]!);

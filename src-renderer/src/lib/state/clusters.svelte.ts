@@ -1,6 +1,14 @@
 import type { ClusteringDTO, DinoApi } from '../../../../src-shared/api';
 import { errorMessage } from '../format';
 
+export type ClusterRunArgs = { method: 'kmeans'; k: number | 'auto' } | { method: 'density'; minClusterSize?: number };
+
+/** The method of a clustering in a few words: "k-means, k = 4", "density, min size 10". */
+export function methodLabel(c: ClusteringDTO): string {
+  if (c.method === 'density') return c.minClusterSize !== null ? `density, min size ${c.minClusterSize}` : 'density';
+  return `${c.method === 'spherical-kmeans' ? 'k-means' : c.method}, k = ${c.k}${c.criterion ? ' (auto)' : ''}`;
+}
+
 /** The clusterings of the active model (cluster:list), newest first. */
 export class ClustersState {
   list = $state<ClusteringDTO[] | null>(null);
@@ -21,10 +29,11 @@ export class ClustersState {
     }
   }
 
-  async run(k: number | 'auto'): Promise<void> {
+  /** k-means (k a number or 'auto') or density (minClusterSize undefined = the default for the library) */
+  async run(opts: ClusterRunArgs): Promise<void> {
     this.actionError = null;
     try {
-      await this.api.invoke('cluster:run', { k });
+      await this.api.invoke('cluster:run', opts.method === 'density' ? { method: 'density', minClusterSize: opts.minClusterSize } : { method: 'kmeans', k: opts.k });
       this.selectedId = null;
     } catch (e) {
       this.actionError = `Could not start clustering: ${errorMessage(e)}`;
