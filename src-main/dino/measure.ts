@@ -7,7 +7,7 @@ import { buildSchedules } from './schedules';
 import type { DinoConfig } from './presets';
 import { Rng } from './rng';
 import { dinoStepAccumulated, disposeState } from './step';
-import { createTrainState, normalizeConfig } from './trainer';
+import { createTrainState, normalizeConfig, stepHyper } from './trainer';
 
 export interface StepTiming {
   msPerStep: number;
@@ -49,14 +49,7 @@ export function measureTrainStep(configIn: DinoConfig, steps = 3, warmup = 1): S
         micro,
         // epoch 1: past the frozen last layer, so the timed step does all the work
         { epoch: 1, lr: sched.lr[i]!, wd: sched.wd[i]!, momentum: sched.momentum[i]!, teacherTemp: config.teacherTemp },
-        {
-          nCrops: 2 + config.nLocal,
-          studentTemp: config.studentTemp,
-          centerMomentum: config.centerMomentum,
-          clipGrad: config.clipGrad,
-          freezeLastLayer: config.freezeLastLayer,
-          freezeBlocks: config.freezeBlocks,
-        },
+        stepHyper(config),
       );
       if (i >= warmup) times.push(performance.now() - t0);
     }

@@ -16,7 +16,7 @@ import type { DinoConfig } from './presets';
 import { Rng } from './rng';
 import type { SafetensorsContent } from './safetensors';
 import { buildSchedules, type Schedules } from './schedules';
-import { createState, dinoStepAccumulated, disposeState, type DinoState, type MicroBatch, type StepResult } from './step';
+import { createState, dinoStepAccumulated, disposeState, type DinoState, type MicroBatch, type StepHyper, type StepResult } from './step';
 
 export interface SourceImage extends RgbImage {
   id: number;
@@ -110,6 +110,18 @@ export function normalizeConfig(c: DinoConfig): DinoConfig {
 }
 
 /** A fresh student (official init) and a teacher that starts as its copy. */
+/** The per-step constants of a config, as dinoStep takes them. */
+export function stepHyper(config: DinoConfig): StepHyper {
+  return {
+    nCrops: 2 + config.nLocal,
+    studentTemp: config.studentTemp,
+    centerMomentum: config.centerMomentum,
+    clipGrad: config.clipGrad,
+    freezeLastLayer: config.freezeLastLayer,
+    freezeBlocks: config.freezeBlocks,
+  };
+}
+
 export function createTrainState(config: DinoConfig): DinoState {
   const nets = netConfigs(config);
   const student = createNet(nets.student, new Rng(config.seed ^ 0x5eed));
@@ -188,14 +200,7 @@ export async function trainDino(
   const rng = new Rng(0);
   rng.state = rngState;
   const crops = multiCropConfig(config);
-  const hyper = {
-    nCrops: 2 + config.nLocal,
-    studentTemp: config.studentTemp,
-    centerMomentum: config.centerMomentum,
-    clipGrad: config.clipGrad,
-    freezeLastLayer: config.freezeLastLayer,
-    freezeBlocks: config.freezeBlocks,
-  };
+  const hyper = stepHyper(config);
   const watch = new CollapseWatch(config.outDim, opts.collapseWindow ?? 20);
   const result: TrainResult = {
     state,
