@@ -91,7 +91,6 @@ describe.skipIf(!native)('native kernels (OpenBLAS via native/blas)', () => {
 
   it('computes erf and exp (and the exact GELU) like wasm', () => {
     const { wasm, nat } = bothPaths(() => {
-      // more than 65536 elements: the native side splits the work over threads
       const x = tf.linspace(-7, 7, 70_001);
       return [tf.erf(x), tf.exp(tf.neg(tf.square(x))), tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1))];
     });
@@ -110,10 +109,68 @@ describe.skipIf(!native)('native kernels (OpenBLAS via native/blas)', () => {
     [[4, 9, 6], [1], false],
     [[37, 50], [-1], false],
     [[37, 50], [0, 1], false],
-  ] as [number[], number | number[], boolean][])('sums %j over axes %j (keepDims %s) like wasm', (shape, axis, keepDims) => {
-    const { wasm, nat } = bothPaths(() => tf.sum(tf.randomNormal(shape, 0, 1, 'float32', 7), axis, keepDims));
-    expect(nat[0]!.shape).toEqual(wasm[0]!.shape);
-    expect(maxRel(nat[0]!.data, wasm[0]!.data)).toBeLessThan(1e-5);
+    [[37, 50], [0, 1], true],
+    [[2144, 192], -1, true],
+    [[2144, 192], 1, false],
+    [[4, 9, 6], [1, 2], false],
+    [[4, 9, 6], [2, 1], true],
+    [[4, 9, 7], -1, false],
+    [[4, 9, 5], [0, 2], false],
+    [[5, 3], [-1], true],
+    [[1000], 0, false],
+    [[3, 0], -1, false],
+  ] as [number[], number | number[], boolean][])('sums and averages %j over axes %j (keepDims %s) like wasm', (shape, axis, keepDims) => {
+    const before = tf.memory().numTensors;
+    const { wasm, nat } = bothPaths(() => {
+      const x = tf.add(tf.randomNormal(shape, 0, 1, 'float32', 7), 0.5);
+      // the largest sum (mean) of magnitudes: what any summation order's error is relative to
+      const mags = [tf.max(tf.sum(tf.abs(x), axis)), tf.max(tf.mean(tf.abs(x), axis))];
+      return [tf.sum(x, axis, keepDims), tf.mean(x, axis, keepDims), ...mags];
+    });
+    for (let i = 0; i < 2; i++) {
+      expect(nat[i]!.shape).toEqual(wasm[i]!.shape);
+      const mag = wasm[2 + i]!.data[0]!;
+      let d = 0;
+      for (let j = 0; j < wasm[i]!.data.length; j++) d = Math.max(d, Math.abs(nat[i]!.data[j]! - wasm[i]!.data[j]!));
+      expect(d / (mag || 1)).toBeLessThan(1e-6);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('computes exp within 1 ulp of wasm, also beyond float range and for NaN', () => {
+    const vals = [NaN, Infinity, -Infinity, -200, -103, -87.5, -87, 0, 1e-30, 88, 88.7, 89, 100];
+    const { wasm, nat } = bothPaths(() => tf.exp(tf.concat([tf.tensor1d(vals), tf.linspace(-90, 90, 200_001)])));
+    const ulp = (x: number) => {
+      const f = new Float32Array([x]);
+      const i = new Int32Array(f.buffer)[0]!;
+      return i < 0 ? -2147483648 - i : i;
+    };
+    let worst = 0;
+    for (let j = 0; j < wasm[0]!.data.length; j++) {
+      const w = wasm[0]!.data[j]!;
+      const v = nat[0]!.data[j]!;
+      if (Number.isNaN(w)) expect(v).toBeNaN();
+      else worst = Math.max(worst, Math.abs(ulp(v) - ulp(w)));
+    }
+    expect(worst).toBeLessThanOrEqual(1);
+  });
+
+  it('splits erf and exp of very large arrays over threads, and keeps NaN and infinities', () => {
+    const { wasm, nat } = bothPaths(() => {
+      // over 4M elements: the native side splits the work over threads
+      const x = tf.concat([tf.tensor1d([NaN, Infinity, -Infinity]), tf.tile(tf.linspace(-9, 9, 4099), [1024])]);
+      return [tf.erf(x), tf.exp(x)];
+    });
+    for (let i = 0; i < 2; i++) {
+      let d = 0;
+      for (let j = 0; j < wasm[i]!.data.length; j++) {
+        const w = wasm[i]!.data[j]!;
+        const v = nat[i]!.data[j]!;
+        if (!Number.isFinite(w)) expect(v).toBe(w);
+        else d = Math.max(d, Math.abs(v - w) / Math.max(1, Math.abs(w)));
+      }
+      expect(d).toBeLessThan(2e-6);
+    }
   });
 
   it('gives the same gradients through transposed and batched matMuls', () => {

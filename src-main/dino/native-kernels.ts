@@ -1,5 +1,6 @@
 /**
- * Native kernels for the wasm backend: `BatchMatMul` (and `Erf`, `Exp`, `Sum` over leading axes) re-registered for `wasm` so that every
+ * Native kernels for the wasm backend: `BatchMatMul` (and `Erf`, `Exp`, `Sum` over leading or
+ * trailing axes, `Mean` over trailing axes) re-registered for `wasm` so that every
  * matMul (2-D dense layers and attention's batched 3-D products, with or without transpose flags)
  * runs in the system's OpenBLAS through the optional addon in native/blas, reading and writing the
  * tensors in place in wasm's heap. wasm's own matMul reaches ~15 GFLOP/s on its fast path and ~1 on
@@ -33,6 +34,8 @@ interface NativeBlas {
   unary(op: 0 | 1, x: Float32Array, y: Float32Array): void;
   /** y[j] = sum_i x[i, j] over a row-major [rows, cols] */
   colsum(x: Float32Array, y: Float32Array, rows: number, cols: number): void;
+  /** y[i] = sum_j x[i, j] over a row-major [rows, cols], divided by cols when `mean` (absent in older builds) */
+  rowsum?(x: Float32Array, y: Float32Array, rows: number, cols: number, mean: boolean): void;
   setThreads(n: number): void;
   getThreads(): number;
   config(): string;
@@ -75,6 +78,7 @@ export function loadNativeBlas(): NativeBlas | null {
         gemm: addon.gemm,
         unary: addon.unary,
         colsum: addon.colsum,
+        rowsum: addon.rowsum,
         setThreads: addon.setThreads,
         getThreads: addon.getThreads,
         config: addon.config,
@@ -142,21 +146,33 @@ function makeUnary(native: NativeBlas, op: 0 | 1, original: tf.KernelConfig): tf
 
 /**
  * Sum over leading axes (bias and LayerNorm gradients sum a [rows, cols] gradient over its rows):
- * wasm transposes the reduced axes to the end first. Other reductions go to wasm's kernel.
+ * wasm transposes the reduced axes to the end first. Sum and Mean over trailing axes (LayerNorm's
+ * means, the loss's sums): wasm adds one element at a time; eight partial sums here. Other
+ * reductions go to wasm's kernel.
  */
-function makeSum(native: NativeBlas, original: tf.KernelConfig): tf.KernelFunc {
+function makeReduce(native: NativeBlas, mean: boolean, original: tf.KernelConfig): tf.KernelFunc {
   return (args) => {
     const { x } = args.inputs as { x: tf.TensorInfo };
     const { axis, keepDims } = args.attrs as { axis: number | number[]; keepDims: boolean };
     const rank = x.shape.length;
     const axes = (Array.isArray(axis) ? axis : [axis]).map((a) => (a < 0 ? a + rank : a)).sort((p, q) => p - q);
-    const leading = axes.length > 0 && axes.length < rank && axes.every((a, i) => a === i);
-    if (x.dtype !== 'float32' || !leading) return original.kernelFunc(args);
+    if (x.dtype !== 'float32' || axes.length === 0 || new Set(axes).size !== axes.length) return original.kernelFunc(args);
+    const leading = !mean && axes.length < rank && axes.every((a, i) => a === i);
+    const trailing = native.rowsum !== undefined && axes.every((a, i) => a === rank - axes.length + i);
+    if (!leading && !trailing) return original.kernelFunc(args);
+    const reduced = new Set(axes);
+    const outShape = keepDims ? x.shape.map((d, i) => (reduced.has(i) ? 1 : d)) : x.shape.filter((_, i) => !reduced.has(i));
     const backend = args.backend as unknown as WasmBackendLike;
-    const kept = x.shape.slice(axes.length);
-    const rows = sizeOf(x.shape.slice(0, axes.length));
-    const out = backend.makeOutput(keepDims ? [...axes.map(() => 1), ...kept] : kept, 'float32');
-    native.colsum(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(out), rows, sizeOf(kept));
+    if (leading) {
+      const kept = x.shape.slice(axes.length);
+      const out = backend.makeOutput(outShape, 'float32');
+      native.colsum(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(out), sizeOf(x.shape.slice(0, axes.length)), sizeOf(kept));
+      return out;
+    }
+    const cols = sizeOf(x.shape.slice(rank - axes.length));
+    if (cols === 0) return original.kernelFunc(args);
+    const out = backend.makeOutput(outShape, 'float32');
+    native.rowsum!(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(out), sizeOf(x.shape.slice(0, rank - axes.length)), cols, mean);
     return out;
   };
 }
@@ -174,7 +190,8 @@ export function installNativeKernels(threads?: number): NativeKernelsInfo | null
   const erf = tf.getKernel(tf.Erf, 'wasm');
   const exp = tf.getKernel(tf.Exp, 'wasm');
   const sum = tf.getKernel(tf.Sum, 'wasm');
-  if (!mm || !erf || !exp || !sum) return null;
+  const mean = tf.getKernel(tf.Mean, 'wasm');
+  if (!mm || !erf || !exp || !sum || !mean) return null;
   const n = threads ?? (Number(process.env.DINO_BLAS_THREADS) || cpus().length || 1);
   native.setThreads(n);
   const replace = (original: tf.KernelConfig, kernelFunc: tf.KernelFunc) => {
@@ -184,8 +201,9 @@ export function installNativeKernels(threads?: number): NativeKernelsInfo | null
   replace(mm, makeKernel(native, mm));
   replace(erf, makeUnary(native, 0, erf));
   replace(exp, makeUnary(native, 1, exp));
-  replace(sum, makeSum(native, sum));
-  installed = { originals: [mm, erf, exp, sum], info: { library: native.library, config: native.config(), threads: native.getThreads() } };
+  replace(sum, makeReduce(native, false, sum));
+  replace(mean, makeReduce(native, true, mean));
+  installed = { originals: [mm, erf, exp, sum, mean], info: { library: native.library, config: native.config(), threads: native.getThreads() } };
   return installed.info;
 }
 
