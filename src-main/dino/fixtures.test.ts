@@ -17,6 +17,7 @@ import { readSafetensors, type NamedArray } from './safetensors';
 import { buildSchedules } from './schedules';
 import { createState, dinoStep, disposeState } from './step';
 import { lastSelfAttention, vitForward } from './vit';
+import { maxRelErr } from './test-errors';
 
 const dir = join(import.meta.dirname, 'fixtures');
 const fx = readSafetensors(join(dir, 'dino_tiny.safetensors')).tensors;
@@ -42,17 +43,6 @@ function get(name: string): NamedArray {
   return t;
 }
 
-function relErr(ours: ArrayLike<number>, ref: ArrayLike<number>): number {
-  expect(ours.length).toBe(ref.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < ref.length; i++) {
-    diff = Math.max(diff, Math.abs(ours[i]! - ref[i]!));
-    scale = Math.max(scale, Math.abs(ref[i]!));
-  }
-  return diff / (scale || 1);
-}
-
 function l2RelErr(ours: ArrayLike<number>, ref: ArrayLike<number>): number {
   let num = 0;
   let den = 0;
@@ -72,7 +62,7 @@ function l2RelErr(ours: ArrayLike<number>, ref: ArrayLike<number>): number {
 function expectClose(ours: tf.Tensor | ArrayLike<number>, name: string, tol = 1e-4, afterStep = false): void {
   const data = ours instanceof tf.Tensor ? ours.dataSync() : ours;
   const ref = get(name).data;
-  const e = relErr(data, ref);
+  const e = maxRelErr(data, ref);
   const l2 = l2RelErr(data, ref);
   const ok = afterStep ? l2 <= tol && e <= 10 * tol : e <= tol;
   if (!ok) throw new Error(`${name}: relative error max ${e.toExponential(2)}, l2 ${l2.toExponential(2)} (tolerance ${tol})`);
@@ -184,7 +174,7 @@ describe('DINO numerics equal the PyTorch reference', () => {
     const a = gradsOf(false);
     const b = gradsOf(true);
     expect(Math.abs(a.value.dataSync()[0]! - b.value.dataSync()[0]!)).toBeLessThan(1e-5);
-    for (const v of vars) expect(relErr(b.grads[v.name]!.dataSync(), a.grads[v.name]!.dataSync())).toBeLessThan(1e-4);
+    for (const v of vars) expect(maxRelErr(b.grads[v.name]!.dataSync(), a.grads[v.name]!.dataSync())).toBeLessThan(1e-4);
     tf.dispose([g, l, targets, a.value, b.value, ...Object.values(a.grads), ...Object.values(b.grads)]);
     for (const v of student.params.values()) v.dispose();
   });
@@ -227,7 +217,7 @@ describe('DINO numerics equal the PyTorch reference', () => {
         { globals: g, locals: l, epoch, lr: sched.lr[it]!, wd: sched.wd[it]!, momentum: sched.momentum[it]!, teacherTemp: sched.teacherTemp[epoch]! },
         { nCrops: 2 + C.n_local!, studentTemp: C.student_temp!, centerMomentum: C.center_momentum!, clipGrad: C.clip_grad!, freezeLastLayer: C.freeze_last_layer! },
       );
-      expect(relErr([r.loss, r.teacherEntropy, r.kl], [ref.loss, ref.entropy, ref.kl])).toBeLessThan(1e-4);
+      expect(maxRelErr([r.loss, r.teacherEntropy, r.kl], [ref.loss, ref.entropy, ref.kl])).toBeLessThan(1e-4);
       for (const [name, v] of student.params) expectClose(v, `step${it}.student.${name}`, 1e-4, true);
       for (const [name, v] of teacher.params) expectClose(v, `step${it}.teacher.${name}`, 1e-4, true);
       expectClose(state.center, `step${it}.center`);
@@ -257,9 +247,9 @@ describe('DINO numerics equal the PyTorch reference', () => {
       p.niter!,
     );
     expect(s.lr.length).toBe(p.epochs! * p.niter!);
-    expect(relErr(s.lr, meta.schedules.lr)).toBeLessThan(1e-12);
-    expect(relErr(s.wd, meta.schedules.wd)).toBeLessThan(1e-12);
-    expect(relErr(s.momentum, meta.schedules.momentum)).toBeLessThan(1e-12);
-    expect(relErr(s.teacherTemp, meta.schedules.teacher_temp)).toBeLessThan(1e-12);
+    expect(maxRelErr(s.lr, meta.schedules.lr)).toBeLessThan(1e-12);
+    expect(maxRelErr(s.wd, meta.schedules.wd)).toBeLessThan(1e-12);
+    expect(maxRelErr(s.momentum, meta.schedules.momentum)).toBeLessThan(1e-12);
+    expect(maxRelErr(s.teacherTemp, meta.schedules.teacher_temp)).toBeLessThan(1e-12);
   });
 });

@@ -8,20 +8,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { activeBackend, initBackend } from './backend';
 import { installNativeKernels, loadNativeBlas, nativeKernelsActive, transposeFlagsFast, uninstallNativeKernels } from './native-kernels';
+import { maxRelErr } from './test-errors';
 
 const native = loadNativeBlas();
 const why = 'native BLAS addon not built or no OpenBLAS found (npm run build:native): native kernels untested';
-
-function maxRel(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let d = 0;
-  let s = 0;
-  for (let i = 0; i < a.length; i++) {
-    d = Math.max(d, Math.abs(a[i]! - b[i]!));
-    s = Math.max(s, Math.abs(b[i]!));
-  }
-  return d / (s || 1);
-}
 
 /** Runs f on wasm's own kernels and on the native ones; returns both results' data and shapes. */
 function bothPaths(f: () => tf.Tensor | tf.Tensor[]) {
@@ -74,7 +64,7 @@ describe.skipIf(!native)('native kernels (OpenBLAS via native/blas)', () => {
       return tf.matMul(a, b, ta, tb);
     });
     expect(nat[0]!.shape).toEqual(wasm[0]!.shape);
-    expect(maxRel(nat[0]!.data, wasm[0]!.data)).toBeLessThan(1e-5);
+    expect(maxRelErr(nat[0]!.data, wasm[0]!.data)).toBeLessThan(1e-5);
     expect(tf.memory().numTensors).toBe(before);
   });
 
@@ -182,7 +172,7 @@ describe.skipIf(!native)('native kernels (OpenBLAS via native/blas)', () => {
         tf.sum(tf.mul(tf.matMul(tf.softmax(tf.matMul(x, y, false, true)), y), tf.slice(tf.reshape(tf.matMul(tf.reshape(x, [36, 6]), z, false, true), [4, 9, 8]), [0, 0, 0], [4, 9, 6])));
       return tf.grads(f)([a, b, w]);
     });
-    for (let i = 0; i < 3; i++) expect(maxRel(nat[i]!.data, wasm[i]!.data)).toBeLessThan(1e-5);
+    for (let i = 0; i < 3; i++) expect(maxRelErr(nat[i]!.data, wasm[i]!.data)).toBeLessThan(1e-5);
   });
 });
 

@@ -12,6 +12,7 @@ import { cloneNet, createNet, multiCropForward, type DinoNet, type NetConfig } f
 import { posEmbedMatrixTensor } from './posembed';
 import { Rng } from './rng';
 import { createState, dinoStep, dinoStepAccumulated, disposeState, isFrozenBackboneParam, type DinoState, type MicroBatch, type StepHyper, type StepSchedule } from './step';
+import { maxRelErr } from './test-errors';
 
 const GLOBAL = 32;
 const LOCAL = 16;
@@ -67,18 +68,6 @@ function stateFrom(init: DinoNet): DinoState {
   return createState(cloneNet(init), cloneNet(init));
 }
 
-/** max |a - b| / max |b| */
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let d = 0;
-  let s = 0;
-  for (let i = 0; i < a.length; i++) {
-    d = Math.max(d, Math.abs(a[i]! - b[i]!));
-    s = Math.max(s, Math.abs(b[i]!));
-  }
-  return d / (s || 1);
-}
-
 beforeAll(async () => {
   await initBackend('wasm');
   // the interpolation matrix for the local crops is a kept, cached constant: make it before counting tensors
@@ -105,7 +94,7 @@ describe('dinoStepAccumulated', () => {
     const r2 = dinoStepAccumulated(two, micro, sched, clipHyper);
     expect(Math.abs(r2.loss - r1.loss)).toBeLessThan(1e-5 * Math.abs(r1.loss));
     expect(Math.abs(r2.teacherEntropy - r1.teacherEntropy)).toBeLessThan(1e-5 * Math.abs(r1.teacherEntropy));
-    expect(relErr(two.center.dataSync(), one.center.dataSync())).toBeLessThan(1e-6);
+    expect(maxRelErr(two.center.dataSync(), one.center.dataSync())).toBeLessThan(1e-6);
     expect([...two.optimizer.state.keys()]).toEqual([...one.optimizer.state.keys()]);
 
     // AdamW's first moment after one step is (1 - beta1) x the clipped gradient: this compares the
@@ -117,7 +106,7 @@ describe('dinoStepAccumulated', () => {
       expect(other.step).toBe(1);
       const norm = Math.hypot(...other.m.dataSync()) / (1 - two.optimizer.beta1);
       if (Math.abs(norm - clipHyper.clipGrad) < 1e-4) clipped++;
-      worst.grad = Math.max(worst.grad, relErr(other.m.dataSync(), m.m.dataSync()), relErr(other.v.dataSync(), m.v.dataSync()));
+      worst.grad = Math.max(worst.grad, maxRelErr(other.m.dataSync(), m.m.dataSync()), maxRelErr(other.v.dataSync(), m.v.dataSync()));
     }
     for (const [name, v] of one.student.params) {
       const ref = v.dataSync();
@@ -138,8 +127,8 @@ describe('dinoStepAccumulated', () => {
           well.teacherRef.push(teacherRef[i]!);
         }
       }
-      worst.student = Math.max(worst.student, relErr(well.ours, well.ref));
-      worst.teacher = Math.max(worst.teacher, relErr(well.teacherOurs, well.teacherRef));
+      worst.student = Math.max(worst.student, maxRelErr(well.ours, well.ref));
+      worst.teacher = Math.max(worst.teacher, maxRelErr(well.teacherOurs, well.teacherRef));
     }
     console.log(
       `accumulated vs one batch, worst max-relative error: clipped gradients (AdamW moments) ${worst.grad.toExponential(2)}, ` +
@@ -211,7 +200,7 @@ describe('freezeBlocks', () => {
         // the teacher's EMA of two equal values is that value: copied exactly
         expect(state.teacher.params.get(name)!.dataSync(), name).toEqual(was);
       } else if (v.trainable) {
-        expect(relErr(now, was), name).toBeGreaterThan(0);
+        expect(maxRelErr(now, was), name).toBeGreaterThan(0);
         expect(state.optimizer.state.get(name)?.step, name).toBe(2);
       }
     }
@@ -237,7 +226,7 @@ describe('freezeBlocks', () => {
     const f = gradsOf(2);
     expect(f.value.dataSync()[0]).toBeCloseTo(a.value.dataSync()[0]!, 6);
     expect(Object.keys(f.grads).sort()).toEqual(Object.keys(a.grads).sort());
-    for (const v of vars) expect(relErr(f.grads[v.name]!.dataSync(), a.grads[v.name]!.dataSync()), v.name).toBeLessThan(1e-5);
+    for (const v of vars) expect(maxRelErr(f.grads[v.name]!.dataSync(), a.grads[v.name]!.dataSync()), v.name).toBeLessThan(1e-5);
     tf.dispose([targets, a.value, f.value, ...Object.values(a.grads), ...Object.values(f.grads)]);
     disposeBatch(full);
     for (const v of net.params.values()) v.dispose();
