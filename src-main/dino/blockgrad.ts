@@ -50,7 +50,39 @@ function linear(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
   return tf.add(matMulWT(x, w), b) as tf.Tensor2D;
 }
 
-/** x [B*T, D] -> block(x), differentiable with respect to x and the block's 12 parameters. */
+/** What the backward reads from a block's forward (the `forward` below returns more). */
+interface Intermediates {
+  ln1: { xhat: tf.Tensor; rstd: tf.Tensor; y: tf.Tensor2D };
+  q: tf.Tensor3D;
+  k: tf.Tensor3D;
+  v: tf.Tensor3D;
+  attn: tf.Tensor3D;
+  merged: tf.Tensor2D;
+  ln2: { xhat: tf.Tensor; rstd: tf.Tensor; y: tf.Tensor2D };
+  u: tf.Tensor2D;
+  cdf: tf.Tensor;
+  g: tf.Tensor2D;
+}
+
+function intermediates(f: Intermediates): tf.Tensor[] {
+  return [f.ln1.xhat, f.ln1.rstd, f.ln1.y, f.q, f.k, f.v, f.attn, f.merged, f.ln2.xhat, f.ln2.rstd, f.ln2.y, f.u, f.cdf, f.g];
+}
+
+function fromIntermediates(t: tf.Tensor[]): Intermediates {
+  const [xhat1, rstd1, y1, q, k, v, attn, merged, xhat2, rstd2, y2, u, cdf, g] = t as [
+    tf.Tensor, tf.Tensor, tf.Tensor2D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor2D, tf.Tensor, tf.Tensor, tf.Tensor2D, tf.Tensor2D, tf.Tensor, tf.Tensor2D,
+  ];
+  return { ln1: { xhat: xhat1, rstd: rstd1, y: y1 }, q, k, v, attn, merged, ln2: { xhat: xhat2, rstd: rstd2, y: y2 }, u, cdf, g };
+}
+
+/** floats a block keeps per row of x with `keep` (intermediates above: 8 of width D, 3 of 4D, 2 scalars), attention aside */
+export const KEPT_FLOATS_PER_ROW_PER_DIM = 20;
+
+/**
+ * x [B*T, D] -> block(x), differentiable with respect to x and the block's 12 parameters. With `keep`
+ * the forward's intermediates are saved for the backward instead of recomputed there: a quarter less
+ * matMul work, at ~20 [B*T, D] floats per block (the caller decides when that fits; see step.ts).
+ */
 export function blockRecompute(
   c: VitConfig,
   params: Params,
@@ -59,6 +91,7 @@ export function blockRecompute(
   b: number,
   t: number,
   masks?: [tf.Tensor, tf.Tensor],
+  keep = false,
 ): tf.Tensor2D {
   const d = c.embedDim;
   const nh = c.numHeads;
@@ -97,17 +130,20 @@ export function blockRecompute(
     const save = args[args.length - 1] as tf.GradSaveFunc;
     const xin = args[0] as tf.Tensor2D;
     const p = args.slice(1, 1 + SUFFIXES.length) as tf.Tensor[];
-    // the drop-path masks are saved too: the forward scope that made them ends before the backward
-    save(masks ? [xin, masks[0], masks[1]] : [xin]);
-    const value = forward(xin, p, masks).out;
+    const fwd = forward(xin, p, masks);
+    // the drop-path masks are saved too: the forward scope that made them ends before the backward.
+    // tfjs keeps what is saved until the backward pass has run, then frees it.
+    const kept = keep ? intermediates(fwd) : [];
+    save([xin, ...(masks ?? []), ...kept]);
     return {
-      value,
+      value: fwd.out,
       gradFunc: (dyIn: tf.Tensor, saved: tf.Tensor[]) =>
         tf.tidy(() => {
           const dy = dyIn as tf.Tensor2D;
           const [n1w, , qkvW, , projW, , n2w, , fc1W, , fc2W] = ps;
-          const mk = saved.length === 3 ? ([saved[1], saved[2]] as [tf.Tensor, tf.Tensor]) : undefined;
-          const f = forward(saved[0] as tf.Tensor2D, ps, mk);
+          const nMasks = masks ? 2 : 0;
+          const mk = masks ? ([saved[1], saved[2]] as [tf.Tensor, tf.Tensor]) : undefined;
+          const f = keep ? fromIntermediates(saved.slice(1 + nMasks)) : forward(saved[0] as tf.Tensor2D, ps, mk);
           // MLP branch
           const dm = (mk ? tf.mul(dy, mk[1]) : dy) as tf.Tensor2D;
           const dFc2W = weightGrad(dm, f.g);

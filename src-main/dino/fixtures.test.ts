@@ -158,7 +158,7 @@ describe('DINO numerics equal the PyTorch reference', () => {
     for (const v of [...student.params.values(), ...teacher.params.values()]) v.dispose();
   });
 
-  it('gives the same gradients with stochastic depth with and without recomputation', () => {
+  it('gives the same gradients with stochastic depth with and without recomputation, and with kept activations', () => {
     const cfg: NetConfig = { ...netConfig, vit: { ...netConfig.vit, dropPathRate: 0.5 } };
     const student = createNet(cfg, new Rng(1));
     loadParams(student, fx, 'student.');
@@ -166,16 +166,23 @@ describe('DINO numerics equal the PyTorch reference', () => {
     const l = nhwc('crops.local');
     const targets = tf.softmax(tf.randomNormal([2 * C.batch!, C.out_dim!], 0, 1, 'float32', 3)) as tf.Tensor2D;
     const vars = [...student.params.values()].filter((v) => v.trainable);
-    const gradsOf = (recompute: boolean) =>
+    const gradsOf = (recompute: boolean, keepActivations = false) =>
       tf.variableGrads(
-        () => dinoLoss(multiCropForward(student, [g, l], { recompute, dropPathRng: new Rng(11) }), targets, 2 + C.n_local!, C.student_temp!),
+        () => dinoLoss(multiCropForward(student, [g, l], { recompute, keepActivations, dropPathRng: new Rng(11) }), targets, 2 + C.n_local!, C.student_temp!),
         vars,
       );
     const a = gradsOf(false);
     const b = gradsOf(true);
+    const before = tf.memory().numTensors;
+    const k = gradsOf(true, true);
+    // the kept intermediates are freed once the backward has run: only the loss and the gradients remain
+    expect(tf.memory().numTensors - before).toBe(1 + vars.length);
     expect(Math.abs(a.value.dataSync()[0]! - b.value.dataSync()[0]!)).toBeLessThan(1e-5);
     for (const v of vars) expect(maxRelErr(b.grads[v.name]!.dataSync(), a.grads[v.name]!.dataSync())).toBeLessThan(1e-4);
-    tf.dispose([g, l, targets, a.value, b.value, ...Object.values(a.grads), ...Object.values(b.grads)]);
+    // the same kernels on the same inputs: keeping instead of recomputing changes no bit
+    expect(k.value.dataSync()[0]).toBe(b.value.dataSync()[0]);
+    for (const v of vars) expect(Array.from(k.grads[v.name]!.dataSync())).toEqual(Array.from(b.grads[v.name]!.dataSync()));
+    tf.dispose([g, l, targets, a.value, b.value, k.value, ...Object.values(a.grads), ...Object.values(b.grads), ...Object.values(k.grads)]);
     for (const v of student.params.values()) v.dispose();
   });
 

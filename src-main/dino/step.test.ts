@@ -11,7 +11,7 @@ import { dinoLoss, teacherTargets } from './loss';
 import { cloneNet, createNet, multiCropForward, type DinoNet, type NetConfig } from './net';
 import { posEmbedMatrixTensor } from './posembed';
 import { Rng } from './rng';
-import { createState, dinoStep, dinoStepAccumulated, disposeState, isFrozenBackboneParam, type DinoState, type MicroBatch, type StepHyper, type StepSchedule } from './step';
+import { createState, dinoStep, dinoStepAccumulated, disposeState, isFrozenBackboneParam, KEEP_ACTIVATIONS_BYTES, keptActivationBytes, type DinoState, type MicroBatch, type StepHyper, type StepSchedule } from './step';
 import { maxRelErr } from './test-errors';
 
 const GLOBAL = 32;
@@ -266,5 +266,19 @@ describe('freezeBlocks', () => {
     expect(() => multiCropForward(net, [x], { frozenBlocks: 3 })).toThrow(/frozenBlocks/);
     x.dispose();
     for (const v of net.params.values()) v.dispose();
+  });
+});
+
+describe('kept activations', () => {
+  it('are kept for the CPU presets and recomputed for a ViT-S/16 fine-tune at 224 px', () => {
+    const tiny = { arch: 'vit_tiny' as const, patchSize: 16, embedDim: 192, depth: 12, numHeads: 3, mlpRatio: 4, imgSize: 96, dropPathRate: 0 };
+    const small = { ...tiny, arch: 'vit_small' as const, embedDim: 384, numHeads: 6, imgSize: 224 };
+    const tinyBytes = keptActivationBytes(tiny, [[32, 96, 96, 3], [96, 48, 48, 3]], 0);
+    // 2144 rows x 192 x 20 floats x 12 blocks, plus attention
+    expect(tinyBytes).toBeGreaterThan(4 * 2144 * 192 * 20 * 12);
+    expect(tinyBytes).toBeLessThanOrEqual(KEEP_ACTIVATIONS_BYTES);
+    expect(keptActivationBytes(small, [[32, 224, 224, 3], [64, 96, 96, 3]], 6)).toBeGreaterThan(KEEP_ACTIVATIONS_BYTES);
+    // frozen blocks keep nothing
+    expect(keptActivationBytes(tiny, [[32, 96, 96, 3]], 12)).toBe(0);
   });
 });

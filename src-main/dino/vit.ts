@@ -224,6 +224,8 @@ export interface ForwardOptions {
    * and recomputes itself in the backward pass (blockgrad.ts), so memory stays small.
    */
   recompute?: boolean;
+  /** with `recompute`: save each block's intermediates for the backward instead (faster, more memory) */
+  keepActivations?: boolean;
   /**
    * Fine-tuning with the first N blocks frozen (patch embedding, [CLS] token and position embedding
    * too): that prefix runs inside one custom-gradient op, where tfjs records nothing on the tape, so
@@ -259,7 +261,7 @@ function runBlocks(c: VitConfig, params: Params, x0: tf.Tensor2D, b: number, t: 
   for (let i = from; i < upTo; i++) {
     const step = () => {
       const masks = opts.dropPathRng ? dropMasks(c, i, b, t, opts.dropPathRng) : undefined;
-      if (opts.recompute) return blockRecompute(c, params, i, x, b, t, masks);
+      if (opts.recompute) return blockRecompute(c, params, i, x, b, t, masks, opts.keepActivations ?? false);
       return blockForward(c, params, i, x, b, t, masks ? { dropMasks: masks } : {});
     };
     if (opts.perBlockTidy) {
