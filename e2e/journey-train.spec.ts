@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { expect, test } from './fixtures';
 import { cli, SAMPLES, saveScreenshot } from './cli';
 import { LibraryPage } from './pages/library.page';
@@ -71,4 +73,41 @@ test.describe('a long run', () => {
     // stopped early, the panel is ready for the next run
     await expect(training.start).toBeEnabled();
   });
+
+  test('advanced hyperparameters: typos are caught, an override reaches the run', async ({ app }, testInfo) => {
+    const page = app.page;
+    const training = new TrainingPage(page);
+    await training.open();
+    await training.preset('cpu-micro').click();
+    await page.getByTestId('train-advanced').locator('summary').click();
+    const lr = page.getByTestId('hyper-lr');
+    // the preset's values are the placeholders
+    await expect(lr).toHaveAttribute('placeholder', '0.004');
+    await lr.fill('1e-3x');
+    await expect(page.getByTestId('hyper-invalid')).toHaveText('Base lr must be a number.');
+    await expect(training.start).toBeDisabled();
+    // a number out of range is refused by the server, before any job starts
+    await lr.fill('-1');
+    await training.epochs.fill('1');
+    await training.start.click();
+    await expect(page.getByTestId('train-error')).toContainText('lr (-1) must be a number from 0 to 1');
+    await expect(training.run).toHaveCount(0);
+    await lr.fill('');
+    await page.getByTestId('hyper-colorJitterProb').fill('0');
+    await page.getByTestId('hyper-nLocal').fill('2');
+    await expect(page.getByTestId('train-advanced').locator('summary')).toHaveText('Advanced: hyperparameters (2 changed)');
+    await page.getByTestId('hyper-nLocal').scrollIntoViewIfNeeded();
+    await saveScreenshot(page, (n) => testInfo.outputPath(n), 'training-advanced');
+    await training.start.click();
+    await expect(training.job).toHaveAttribute('data-state', 'done', { timeout: 90_000 });
+    const db = new Database(join(app.catalogDir, 'catalog.sqlite'), { readonly: true });
+    try {
+      const run = db.prepare('SELECT preset, config FROM training_runs ORDER BY id DESC LIMIT 1').get() as { preset: string; config: string };
+      expect(run.preset).toBe('cpu-micro');
+      expect(JSON.parse(run.config)).toMatchObject({ colorJitterProb: 0, nLocal: 2, lr: 0.004, epochs: 1 });
+    } finally {
+      db.close();
+    }
+  });
 });
+

@@ -211,7 +211,8 @@ export interface InvokeChannels {
   'models:official': { args: Record<string, never>; result: OfficialWeightsDTO[] };
   'train:presets': { args: Record<string, never>; result: PresetDTO[] };
   'train:start': {
-    args: { preset?: string; epochs?: number; from?: string; resume?: boolean };
+    /** overrides: any numeric hyperparameter of the preset by its config name (lr, teacherTemp, colorJitterProb, ...) */
+    args: { preset?: string; epochs?: number; from?: string; resume?: boolean; overrides?: Record<string, number> };
     result: { jobId: string };
   };
   'train:metrics': { args: { runId?: number }; result: TrainMetricDTO[] };

@@ -11,9 +11,10 @@ import { OFFICIAL_CHECKPOINTS } from '../dino/weights/official';
 import { addModel } from '../services/weights';
 import { modelDTOs, resolveModelId } from '../services/models';
 import { searchByVector } from '../services/search';
-import { startTraining } from '../services/trainer';
+import { resolveConfig, startTraining, type TrainOptions } from '../services/trainer';
+import { normalizeConfig } from '../dino/trainer';
 import type { ApiModule } from './table';
-import { noArgs, v } from './validate';
+import { BadRequestError, noArgs, v } from './validate';
 
 /** Seconds per epoch per 1000 photos, from this catalog's own runs of the preset (mean img/s). */
 function measuredSpeed(catalog: Catalog, preset: string): number | null {
@@ -36,6 +37,20 @@ function presetDTOs(catalog: Catalog): PresetDTO[] {
   }));
 }
 
+/**
+ * Refuses unknown or out-of-range hyperparameters now, as a bad request the face can show next to
+ * the form, rather than as a failed job a moment later. With `from`, the network's shape comes from
+ * the weights, so only names and types can be checked here.
+ */
+function checkTrainArgs(args: Pick<TrainOptions, 'preset' | 'epochs' | 'overrides' | 'from'>): void {
+  try {
+    const { config } = resolveConfig(args);
+    if (!args.from) normalizeConfig(config);
+  } catch (e) {
+    throw new BadRequestError(e instanceof Error ? e.message : String(e));
+  }
+}
+
 export const trainApi: ApiModule = (catalog) => ({
   'train:presets': { check: noArgs, handle: () => presetDTOs(catalog) },
   'train:start': {
@@ -44,8 +59,12 @@ export const trainApi: ApiModule = (catalog) => ({
       epochs: v.optional(v.int({ min: 1, max: 10_000 })),
       from: v.optional(v.string({ min: 1, max: 4096 })),
       resume: v.optional(v.boolean()),
+      overrides: v.optional(v.record(v.number(), { max: 64 })),
     }),
-    handle: (args) => ({ jobId: startTraining(catalog, args).id }),
+    handle: (args) => {
+      checkTrainArgs(args);
+      return { jobId: startTraining(catalog, args).id };
+    },
   },
   'train:metrics': {
     check: v.object({ runId: v.optional(v.int({ min: 1 })) }),

@@ -41,6 +41,18 @@ export const v = {
     if (opts.max !== undefined && x.length > opts.max) throw new BadRequestError(`${w} has too many items`);
     return x.map((e, i) => item(e, `${w}[${i}]`));
   },
+  /** an object with free keys (identifier-like, at most opts.max of them), every value checked by `item` */
+  record: <T>(item: Check<T>, opts: { max?: number } = {}): Check<Record<string, T>> => (x, w) => {
+    if (typeof x !== 'object' || x === null || Array.isArray(x)) throw new BadRequestError(`${w} must be an object`);
+    const entries = Object.entries(x);
+    if (opts.max !== undefined && entries.length > opts.max) throw new BadRequestError(`${w} has too many fields`);
+    const out: Record<string, T> = {};
+    for (const [k, value] of entries) {
+      if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(k)) throw new BadRequestError(`${w} has a bad field name`);
+      out[k] = item(value, `${w}.${k}`);
+    }
+    return out;
+  },
   optional: <T>(c: Check<T>): Check<T | undefined> => (x, w) => (x === undefined || x === null ? undefined : c(x, w)),
   oneOf: <A, B>(a: Check<A>, b: Check<B>): Check<A | B> => (x, w) => {
     try {

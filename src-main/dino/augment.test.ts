@@ -57,6 +57,37 @@ describe('multi-crop augmentation', () => {
     }
   });
 
+  it('jitters colour and grays with the configured per-view probabilities', () => {
+    // one flat colour below the solarisation threshold: cropping, resampling, flipping and blurring
+    // keep it, so only colour jitter and grayscale can change a crop's pixels
+    const rgb = new Uint8Array(50 * 40 * 3);
+    for (let i = 0; i < rgb.length; i += 3) rgb.set([51, 77, 102], i);
+    const img = { rgb, width: 50, height: 40 };
+    const changedViews = (probs: { colorJitterProb: number; grayscaleProb: number }): number => {
+      const c = { ...cfg, ...probs };
+      let changed = 0;
+      for (let seed = 0; seed < 20; seed++) {
+        const g = new Float32Array(2 * 32 * 32 * 3);
+        const l = new Float32Array(3 * 16 * 16 * 3);
+        multiCropInto(img, c, new Rng(seed), 0, 1, g, l);
+        for (const [buf, len] of [[g, 32 * 32 * 3], [l, 16 * 16 * 3]] as const) {
+          for (let v = 0; v < buf.length / len; v++) {
+            const px = buf.subarray(v * len, (v + 1) * len);
+            const same = [51, 77, 102].every((u, ch) => Math.abs(px[ch]! - (u / 255 - IMAGENET_MEAN[ch]!) / IMAGENET_STD[ch]!) < 1e-4);
+            if (!same) changed++;
+          }
+        }
+      }
+      return changed;
+    };
+    expect(changedViews({ colorJitterProb: 0, grayscaleProb: 0 })).toBe(0);
+    // 100 views: the official 0.8 / 0.2 change about 84 of them, grayscale alone about 20
+    expect(changedViews({ colorJitterProb: 0.8, grayscaleProb: 0.2 })).toBeGreaterThan(65);
+    const gray = changedViews({ colorJitterProb: 0, grayscaleProb: 0.2 });
+    expect(gray).toBeGreaterThan(5);
+    expect(gray).toBeLessThan(40);
+  });
+
   it('draws crop boxes inside the image with the requested area', () => {
     const rng = new Rng(9);
     for (let i = 0; i < 200; i++) {

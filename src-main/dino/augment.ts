@@ -26,6 +26,8 @@ export interface MultiCropConfig {
   globalScale: [number, number];
   localScale: [number, number];
   interpolation: 'bicubic' | 'bilinear';
+  colorJitterProb: number;
+  grayscaleProb: number;
 }
 
 export const DEFAULT_MULTICROP: MultiCropConfig = {
@@ -35,6 +37,8 @@ export const DEFAULT_MULTICROP: MultiCropConfig = {
   globalScale: [0.4, 1],
   localScale: [0.05, 0.4],
   interpolation: 'bicubic',
+  colorJitterProb: 0.8,
+  grayscaleProb: 0.2,
 };
 
 // ---- resampling (PIL's ImagingResample: a filter whose support grows with the shrink factor) ----
@@ -179,9 +183,9 @@ export function randomResizedCropBox(
 }
 
 /** flip, colour jitter, grayscale: flip_and_color_jitter in the official code */
-function flipAndColorJitter(px: Float32Array, size: number, rng: Rng): void {
+function flipAndColorJitter(px: Float32Array, size: number, cfg: MultiCropConfig, rng: Rng): void {
   if (rng.next() < 0.5) hflip(px, size, size);
-  if (rng.next() < 0.8) {
+  if (rng.next() < cfg.colorJitterProb) {
     const b = rng.uniform(0.6, 1.4);
     const c = rng.uniform(0.6, 1.4);
     const s = rng.uniform(0.8, 1.2);
@@ -193,7 +197,7 @@ function flipAndColorJitter(px: Float32Array, size: number, rng: Rng): void {
       else hue(px, hf);
     }
   }
-  if (rng.next() < 0.2) grayscale(px);
+  if (rng.next() < cfg.grayscaleProb) grayscale(px);
 }
 
 /** ImageNet normalisation, written at `offset` (in floats) of `dst` */
@@ -210,7 +214,7 @@ type View = 'global1' | 'global2' | 'local';
 function oneCrop(img: RgbImage, size: number, scale: [number, number], view: View, cfg: MultiCropConfig, rng: Rng): Float32Array {
   const [x0, y0, x1, y1] = randomResizedCropBox(img.width, img.height, scale, rng);
   const px = resampleBox(img, x0, y0, x1, y1, size, size, cfg.interpolation);
-  flipAndColorJitter(px, size, rng);
+  flipAndColorJitter(px, size, cfg, rng);
   const blurP = view === 'global1' ? 1 : view === 'global2' ? 0.1 : 0.5;
   if (rng.next() < blurP) gaussianBlur(px, size, size, rng.uniform(0.1, 2));
   if (view === 'global2' && rng.next() < 0.2) solarize(px);

@@ -171,6 +171,7 @@ describe('trainDino', () => {
     res.dispose();
     await expect(trainDino({ ...tiny, accumSteps: 3 }, source, {}, { numImages: data.length })).rejects.toThrow(/accumSteps/);
     await expect(trainDino({ ...tiny, freezeBlocks: 2 }, source, {}, { numImages: data.length })).rejects.toThrow(/freezeBlocks/);
+    await expect(trainDino({ ...tiny, grayscaleProb: 1.5 }, source, {}, { numImages: data.length })).rejects.toThrow(/grayscaleProb/);
   });
 
   it('stops on abort and leaves a checkpoint', async () => {

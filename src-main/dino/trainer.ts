@@ -12,7 +12,7 @@ import { multiCropInto, type MultiCropConfig, type RgbImage } from './augment';
 import { checkpointConfig, restoreState, stateToCheckpoint } from './checkpoint';
 import { netConfigs } from './model';
 import { cloneNet, createNet } from './net';
-import type { DinoConfig } from './presets';
+import { checkConfigLimits, type DinoConfig } from './presets';
 import { Rng } from './rng';
 import type { SafetensorsContent } from './safetensors';
 import { buildSchedules, type Schedules } from './schedules';
@@ -89,6 +89,8 @@ export function multiCropConfig(c: DinoConfig): MultiCropConfig {
     globalScale: [c.globalScaleMin, c.globalScaleMax],
     localScale: [c.localScaleMin, c.localScaleMax],
     interpolation: c.interpolation,
+    colorJitterProb: c.colorJitterProb,
+    grayscaleProb: c.grayscaleProb,
   };
 }
 
@@ -97,8 +99,15 @@ export function multiCropConfig(c: DinoConfig): MultiCropConfig {
  * the accumulation and freezing settings against the batch and the network.
  */
 export function normalizeConfig(c: DinoConfig): DinoConfig {
-  const old = c as Partial<Pick<DinoConfig, 'accumSteps' | 'freezeBlocks'>>;
-  const out: DinoConfig = { ...c, accumSteps: old.accumSteps ?? 1, freezeBlocks: old.freezeBlocks ?? 0 };
+  const old = c as Partial<Pick<DinoConfig, 'accumSteps' | 'freezeBlocks' | 'colorJitterProb' | 'grayscaleProb'>>;
+  const out: DinoConfig = {
+    ...c,
+    accumSteps: old.accumSteps ?? 1,
+    freezeBlocks: old.freezeBlocks ?? 0,
+    colorJitterProb: old.colorJitterProb ?? 0.8,
+    grayscaleProb: old.grayscaleProb ?? 0.2,
+  };
+  checkConfigLimits(out);
   if (!Number.isInteger(out.accumSteps) || out.accumSteps < 1 || out.batchSize % out.accumSteps !== 0) {
     throw new Error(`accumSteps (${out.accumSteps}) must be a whole divisor of batchSize (${out.batchSize})`);
   }
@@ -109,7 +118,6 @@ export function normalizeConfig(c: DinoConfig): DinoConfig {
   return out;
 }
 
-/** A fresh student (official init) and a teacher that starts as its copy. */
 /** The per-step constants of a config, as dinoStep takes them. */
 export function stepHyper(config: DinoConfig): StepHyper {
   return {
@@ -122,6 +130,7 @@ export function stepHyper(config: DinoConfig): StepHyper {
   };
 }
 
+/** A fresh student (official init) and a teacher that starts as its copy. */
 export function createTrainState(config: DinoConfig): DinoState {
   const nets = netConfigs(config);
   const student = createNet(nets.student, new Rng(config.seed ^ 0x5eed));

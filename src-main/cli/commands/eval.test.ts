@@ -1,26 +1,14 @@
 import { resolve } from 'node:path';
-import { describe, expect, it, vi } from 'vitest';
-import { main } from '../main';
+import { describe, expect, it } from 'vitest';
+import { runCli as cli } from '../cli-capture';
 
 const repoRoot = resolve(import.meta.dirname, '..', '..', '..');
 const trashnet = resolve(repoRoot, '../shared/data/trashnet6');
 const weights = resolve(repoRoot, 'src-main/dino/weights/fixtures/vit_p16_full_checkpoint.pth');
-
-async function cli(args: string[]): Promise<{ code: number; json: Record<string, unknown> }> {
-  const out: string[] = [];
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out.push(String(chunk));
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    const code = await main(args);
-    return { code, json: JSON.parse(out.join('').trim()) as Record<string, unknown> };
-  } finally {
-    spy.mockRestore();
-    err.mockRestore();
-  }
-}
+const caltech = resolve(repoRoot, '../shared/data/caltech10');
+// the best model the app has on a given machine: an official checkpoint name (downloaded into the
+// temporary catalog) or a weights file; none exists on the CI machines, which have no internet
+const bestModel = process.env.DINO_QUALITY_MODEL;
 
 interface Scores {
   knn: Record<string, number>;
@@ -65,4 +53,16 @@ describe('dino-explorer eval', () => {
     const usage = await cli(['eval', '--json']);
     expect(usage.code).toBe(2);
   });
+
+  // Issue #6's quality claim. A model trained from scratch on CPU in any budget measured here stays
+  // far below pixels on caltech10 (k-NN 0.27 against 0.61), so the claim needs pretrained weights:
+  // DINO_QUALITY_MODEL=dino_vits16 npx vitest run src-main/cli/commands/eval.test.ts
+  it.skipIf(!bestModel)('clusters caltech10 with the best model clearly better than raw pixels (auto-k NMI)', async () => {
+    const r = await cli(['eval', '--data', caltech, '--model', bestModel!, '--json']);
+    expect(r.code).toBe(0);
+    const j = r.json as unknown as Scores & { k: number; baselines: Record<string, Scores & { k: number }> };
+    const pixels = j.baselines.pixels!;
+    console.log(`caltech10 auto-k clustering: model NMI ${j.nmi.toFixed(3)} (k ${j.k}), pixels ${pixels.nmi.toFixed(3)} (k ${pixels.k}); k-NN20 ${j.knn['20']!.toFixed(3)} vs ${pixels.knn['20']!.toFixed(3)}`);
+    expect(j.nmi).toBeGreaterThan(pixels.nmi + 0.1);
+  }, 1_800_000);
 });

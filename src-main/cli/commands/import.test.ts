@@ -1,30 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../main';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli as cli } from '../cli-capture';
 
 // The "done when": 600 real photos imported, then all skipped in under a tenth of the time.
 const repoRoot = resolve(import.meta.dirname, '..', '..', '..');
 const caltech = resolve(repoRoot, '../shared/data/caltech10');
 
-async function cli(args: string[]): Promise<{ code: number; json: Record<string, unknown>; ms: number }> {
-  const out: string[] = [];
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out.push(String(chunk));
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  const t0 = performance.now();
-  try {
-    const code = await main(args);
-    const ms = performance.now() - t0;
-    return { code, json: JSON.parse(out.join('').trim()) as Record<string, unknown>, ms };
-  } finally {
-    spy.mockRestore();
-    err.mockRestore();
-  }
-}
 
 describe('dino-explorer import (CLI)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'dino-cli-import-'));

@@ -42,11 +42,11 @@ export class TrainingState {
     if (this.metrics.length > MAX_POINTS) this.metrics = this.metrics.filter((_, i) => i % 2 === 0 || i === this.metrics.length - 1);
   }
 
-  async start(preset: string, epochs: number): Promise<string | null> {
+  async start(preset: string, epochs: number, overrides: Record<string, number> = {}): Promise<string | null> {
     this.starting = true;
     this.startError = null;
     try {
-      const { jobId } = await this.api.invoke('train:start', { preset, epochs });
+      const { jobId } = await this.api.invoke('train:start', { preset, epochs, ...(Object.keys(overrides).length ? { overrides } : {}) });
       this.metrics = [];
       return jobId;
     } catch (e) {
