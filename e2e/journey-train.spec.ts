@@ -100,6 +100,8 @@ test.describe('a long run', () => {
     await saveScreenshot(page, (n) => testInfo.outputPath(n), 'training-advanced');
     await training.start.click();
     await expect(training.job).toHaveAttribute('data-state', 'done', { timeout: 90_000 });
+    // the panel says which settings the run changed from its preset
+    await expect(page.getByTestId('train-run-settings')).toHaveText(/^Run \d+: cpu-micro with (?=.*colorJitterProb 0)(?=.*nLocal 2)(?=.*epochs 1)/);
     const db = new Database(join(app.catalogDir, 'catalog.sqlite'), { readonly: true });
     try {
       const run = db.prepare('SELECT preset, config FROM training_runs ORDER BY id DESC LIMIT 1').get() as { preset: string; config: string };

@@ -96,6 +96,18 @@ export interface PresetDTO {
   config: Record<string, number | string | boolean>;
 }
 
+/** A training run as stored: its preset and the settings it changed from that preset. */
+export interface TrainRunDTO {
+  id: number;
+  preset: string;
+  state: string;
+  /** config fields whose value differs from the preset's (all fields when the preset is unknown) */
+  changed: Record<string, number | string | boolean | null>;
+  startedAt: string;
+  endedAt: string | null;
+  modelId: number | null;
+}
+
 export interface TrainMetricDTO {
   runId: number;
   epoch: number;
@@ -216,6 +228,8 @@ export interface InvokeChannels {
     result: { jobId: string };
   };
   'train:metrics': { args: { runId?: number }; result: TrainMetricDTO[] };
+  /** a run (the latest when runId is absent); null before the first run */
+  'train:run': { args: { runId?: number }; result: TrainRunDTO | null };
   'embed:start': { args: { modelId?: number }; result: { jobId: string } };
   'search:similar': { args: { id: number; k?: number; cluster?: number }; result: NeighbourDTO[] };
   /** a photo from outside the library, as base64 bytes */
@@ -272,6 +286,7 @@ export const INVOKE_CHANNELS = [
   'train:presets',
   'train:start',
   'train:metrics',
+  'train:run',
   'embed:start',
   'search:similar',
   'search:byImage',

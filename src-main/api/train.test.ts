@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JobDTO } from '../../src-shared/api';
+import type { JobDTO, TrainRunDTO } from '../../src-shared/api';
 import { lastRun } from '../db/repos/training';
 import { makePhoto } from '../library/test-fixtures';
 import { openCatalog, type Catalog } from '../services/catalog';
@@ -45,6 +45,7 @@ describe('training API', () => {
       expect(r.error).toMatch(message);
     }
     expect(catalog.jobs.list().filter((j) => j.kind === 'train')).toEqual([]);
+    expect((await call('train:run', {})).result).toBeNull();
   });
 
   it('trains with the overrides and stores them in the run', async () => {
@@ -64,5 +65,10 @@ describe('training API', () => {
     expect(job?.state, job?.error ?? '').toBe('done');
     const run = lastRun(catalog.db)!;
     expect(JSON.parse(run.config)).toMatchObject({ ...overrides, epochs: 1, batchSize: 4 });
+    // the run lists exactly what it changed from its preset
+    const dto = (await call('train:run', {})).result as TrainRunDTO;
+    expect(dto).toMatchObject({ id: run.id, preset: 'cpu-micro', state: 'done' });
+    expect(dto.changed).toEqual({ ...overrides, epochs: 1 });
+    expect((await call('train:run', { runId: run.id + 1 })).result).toBeNull();
   }, 180_000);
 });

@@ -1,10 +1,10 @@
-import type { PresetDTO } from '../../src-shared/api';
+import type { PresetDTO, TrainRunDTO } from '../../src-shared/api';
 import { PRESETS } from '../dino/presets';
 import { getImage } from '../db/repos/images';
 import { getModel } from '../db/repos/models';
 import { setSetting } from '../db/repos/settings';
 import { prepared } from '../db/repos/statements';
-import { lastRun, listMetrics } from '../db/repos/training';
+import { getRun, lastRun, listMetrics, type RunRow } from '../db/repos/training';
 import type { Catalog } from '../services/catalog';
 import { attentionOf, embedCatalog, embedOutsideBytes, startEmbed } from '../services/embedder';
 import { OFFICIAL_CHECKPOINTS } from '../dino/weights/official';
@@ -35,6 +35,14 @@ function presetDTOs(catalog: Catalog): PresetDTO[] {
     secondsPerEpochPer1000: measuredSpeed(catalog, p.name),
     config: Object.fromEntries(Object.entries(p.config).filter(([, x]) => x !== null)) as PresetDTO['config'],
   }));
+}
+
+function runDTO(r: RunRow): TrainRunDTO {
+  const config = JSON.parse(r.config) as Record<string, number | string | boolean | null>;
+  const base = PRESETS.find((p) => p.name === r.preset)?.config as unknown as Record<string, unknown> | undefined;
+  // fields the preset lacks (initFrom: the weights a fine-tune started from) count when set
+  const changed = Object.fromEntries(Object.entries(config).filter(([k, x]) => !base || (k in base ? base[k] !== x : x !== null)));
+  return { id: r.id, preset: r.preset, state: r.state, changed, startedAt: r.started_at, endedAt: r.ended_at, modelId: r.model_id };
 }
 
 /**
@@ -71,6 +79,13 @@ export const trainApi: ApiModule = (catalog) => ({
     handle: ({ runId }) => {
       const id = runId ?? lastRun(catalog.db)?.id;
       return id === undefined ? [] : listMetrics(catalog.db, id);
+    },
+  },
+  'train:run': {
+    check: v.object({ runId: v.optional(v.int({ min: 1 })) }),
+    handle: ({ runId }) => {
+      const r = runId === undefined ? lastRun(catalog.db) : getRun(catalog.db, runId);
+      return r ? runDTO(r) : null;
     },
   },
   'embed:start': {

@@ -1,4 +1,4 @@
-import type { DinoApi, PresetDTO, TrainMetricDTO } from '../../../../src-shared/api';
+import type { DinoApi, PresetDTO, TrainMetricDTO, TrainRunDTO } from '../../../../src-shared/api';
 import { errorMessage } from '../format';
 
 /** Keeps the chart fluid on long runs: older points are thinned, never the latest. */
@@ -11,6 +11,9 @@ export class TrainingState {
   metrics = $state<TrainMetricDTO[]>([]);
   metricsError = $state<string | null>(null);
   startError = $state<string | null>(null);
+  /** the run the charts show: its preset and what it changed */
+  run = $state<TrainRunDTO | null>(null);
+  private runRequested: number | null = null;
   starting = $state(false);
   readonly latest = $derived(this.metrics.at(-1) ?? null);
 
@@ -29,12 +32,23 @@ export class TrainingState {
     try {
       this.metrics = await this.api.invoke('train:metrics', runId === undefined ? {} : { runId });
       this.metricsError = null;
+      await this.loadRun(runId);
     } catch (e) {
       this.metricsError = errorMessage(e);
     }
   }
 
+  async loadRun(runId?: number): Promise<void> {
+    if (runId !== undefined) this.runRequested = runId;
+    try {
+      this.run = await this.api.invoke('train:run', runId === undefined ? {} : { runId });
+    } catch {
+      // the settings line is a detail next to the charts; a failed load leaves the last one
+    }
+  }
+
   apply(m: TrainMetricDTO): void {
+    if (this.run?.id !== m.runId && this.runRequested !== m.runId) void this.loadRun(m.runId);
     const last = this.metrics.at(-1);
     // a new run starts a new curve
     if (last && last.runId !== m.runId) this.metrics = [];
