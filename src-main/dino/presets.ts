@@ -119,6 +119,29 @@ export const OFFICIAL_VIT_S16: DinoConfig = {
   seed: 0,
 };
 
+const CPU_MICRO: DinoConfig = {
+  ...OFFICIAL_VIT_S16,
+  arch: 'vit_tiny',
+  depth: 6,
+  imgSize: 64,
+  dropPathRate: 0,
+  globalSize: 64,
+  localSize: 32,
+  nLocal: 4,
+  outDim: 2048,
+  hiddenDim: 1024,
+  bottleneckDim: 256,
+  teacherTemp: 0.04,
+  warmupTeacherTemp: 0.04,
+  warmupTeacherTempEpochs: 0,
+  batchSize: 32,
+  epochs: 5,
+  lr: 4e-3,
+  minLr: 1e-5,
+  warmupEpochs: 1,
+  momentumTeacher: 0.99,
+};
+
 export const PRESETS: Preset[] = [
   {
     name: 'cpu-tiny',
@@ -150,28 +173,16 @@ export const PRESETS: Preset[] = [
     name: 'cpu-micro',
     description: 'ViT-Tiny/16 with 6 blocks at 64 px (4 local crops of 32 px), K 2048, batch 32: the CPU/wasm default',
     target: 'cpu',
-    config: {
-      ...OFFICIAL_VIT_S16,
-      arch: 'vit_tiny',
-      depth: 6,
-      imgSize: 64,
-      dropPathRate: 0,
-      globalSize: 64,
-      localSize: 32,
-      nLocal: 4,
-      outDim: 2048,
-      hiddenDim: 1024,
-      bottleneckDim: 256,
-      teacherTemp: 0.04,
-      warmupTeacherTemp: 0.04,
-      warmupTeacherTempEpochs: 0,
-      batchSize: 32,
-      epochs: 5,
-      lr: 4e-3,
-      minLr: 1e-5,
-      warmupEpochs: 1,
-      momentumTeacher: 0.99,
-    },
+    config: CPU_MICRO,
+  },
+  {
+    // Measured on caltech10 (600 photos): the paper's colour jitter and grayscale erase the colour
+    // cues a small collection is told apart by, and the CPU run never earns them back; without them
+    // the 100-epoch schedule ends at k-NN20 0.308 against 0.267 with them and 0.240 at random init.
+    name: 'cpu-micro-colour',
+    description: 'cpu-micro that keeps colour (no colour jitter or grayscale), 100 epochs: for a few hundred photos; what learnt best on CPU here',
+    target: 'cpu',
+    config: { ...CPU_MICRO, colorJitterProb: 0, grayscaleProb: 0, epochs: 100 },
   },
   {
     name: 'gpu-tiny',

@@ -4,9 +4,10 @@ import { runCli as cli } from '../cli-capture';
 
 const repoRoot = resolve(import.meta.dirname, '..', '..', '..');
 const caltech = resolve(repoRoot, '../shared/data/caltech10');
-// Issue #3's "it learns" needs more training than a CI run holds on 2 CPU cores (see
-// src-main/dino/README.md, "Does it learn?"); DINO_LEARN_MINUTES=60 runs the claim itself.
-const learnMinutes = Number(process.env.DINO_LEARN_MINUTES ?? 0);
+// Issue #3's "it learns" needs the whole 100-epoch schedule of cpu-micro-colour (1800 steps on
+// caltech10, ~33 min on 2 cores), more than a CI run holds (src-main/dino/README.md, "Does it
+// learn?"); DINO_LEARN_TEST=1 runs the claim itself.
+const learnTest = process.env.DINO_LEARN_TEST === '1';
 
 interface TrainEval {
   preset: string;
@@ -39,12 +40,13 @@ describe('dino-explorer train-eval', () => {
     expect(j.pixels).toBeGreaterThan(j.random + 0.2);
   }, 1_200_000);
 
-  it.skipIf(!(learnMinutes > 0))('learns: the trained teacher clearly beats random init on caltech10', async () => {
-    const r = await cli(['train-eval', '--data', caltech, '--minutes', String(learnMinutes), '--points', '1', '--json']);
+  it.skipIf(!learnTest)('learns: after the whole cpu-micro-colour schedule the teacher clearly beats random init on caltech10', async () => {
+    const r = await cli(['train-eval', '--data', caltech, '--preset', 'cpu-micro-colour', '--minutes', '120', '--points', '1', '--json']);
     expect(r.code).toBe(0);
     const j = r.json as unknown as TrainEval;
     const trained = j.curve.at(-1)!.knn20;
-    console.log(`caltech10 k-NN20 after ${learnMinutes} min (${j.steps} steps of ${j.preset}): ${trained.toFixed(3)}, random init ${j.random.toFixed(3)}`);
+    console.log(`caltech10 k-NN20 after ${j.steps} steps of ${j.preset}: ${trained.toFixed(3)}, random init ${j.random.toFixed(3)}, pixels ${j.pixels.toFixed(3)}`);
+    expect(j.steps).toBe(j.totalSteps);
     expect(trained).toBeGreaterThan(j.random + 0.05);
-  }, (learnMinutes + 20) * 60_000);
+  }, 150 * 60_000);
 });
