@@ -8,6 +8,7 @@ import { listModels } from '../db/repos/models';
 import { countEmbeddings } from '../db/repos/embeddings';
 import { openCatalog } from './catalog';
 import { startImport } from './importer';
+import { train } from './trainer';
 
 const repoRoot = resolve(import.meta.dirname, '..', '..');
 const samples = join(repoRoot, 'resources', 'sample-photos');
@@ -77,4 +78,22 @@ describe('training through the CLI', () => {
     expect(countEmbeddings(after.db, result.model)).toBe(36);
     await after.close();
   }, 600_000);
+
+  it('is reproducible: the same photos imported in another order give the same seeded run', async () => {
+    const losses: number[][] = [];
+    for (const folders of [['caltech-101', 'trashnet'], ['trashnet', 'caltech-101']]) {
+      const c = openCatalog(join(dir, `order-${folders[0]}`));
+      try {
+        await startImport(c, folders.map((f) => join(samples, f))).promise;
+        const overrides = { batchSize: 8, globalSize: 32, localSize: 16, imgSize: 32, nLocal: 2, outDim: 256, hiddenDim: 128 };
+        const r = await train(c, { preset: 'cpu-micro', epochs: 1, overrides, maxSteps: 2, embed: false });
+        losses.push(listMetrics(c.db, r.run).map((m) => m.loss));
+      } finally {
+        await c.close();
+      }
+    }
+    expect(losses[0]).toHaveLength(2);
+    expect(losses[1]).toEqual(losses[0]);
+  });
 });
+

@@ -77,8 +77,10 @@ function architectureOf(a: ViTArchInfo): Partial<DinoConfig> {
   };
 }
 
+// By path, not id: the importer's workers insert in whatever order decoding finishes, so ids differ
+// between two imports of one folder, and a seeded run must see the same batches on both.
 function okImages(catalog: Catalog): { id: number; path: string }[] {
-  return prepared(catalog.db, "SELECT id, path FROM images WHERE status = 'ok' ORDER BY id").all() as { id: number; path: string }[];
+  return prepared(catalog.db, "SELECT id, path FROM images WHERE status = 'ok' ORDER BY path, id").all() as { id: number; path: string }[];
 }
 
 export async function train(catalog: Catalog, opts: TrainOptions, job?: JobContext): Promise<TrainResult> {
