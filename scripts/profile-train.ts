@@ -1,5 +1,5 @@
 /**
- * npm run profile:train [-- --path wasm|native|all] [--steps N] [--preset NAME] [--top N]
+ * npm run profile:train [-- --path wasm|native|all] [--steps N] [--preset NAME] [--set key=value ...] [--top N]
  *
  * Profiles one DINO training step (default: the issue-9 reference, ViT-Tiny/16, batch 16,
  * 2 x 96 + 6 x 48 crops, K 4096) on each available CPU path: time per phase (data = multi-crop
@@ -23,12 +23,14 @@ const { values } = parseArgs({
     steps: { type: 'string', default: '2' },
     preset: { type: 'string' },
     top: { type: 'string', default: '12' },
+    set: { type: 'string', multiple: true },
   },
 });
 
 function config(): DinoConfig {
-  if (values.preset) return getPreset(values.preset).config;
-  return withOverrides(getPreset('cpu-tiny').config, { hiddenDim: 2048 });
+  const base = values.preset ? getPreset(values.preset).config : withOverrides(getPreset('cpu-tiny').config, { hiddenDim: 2048 });
+  const sets = (values.set ?? []).map((kv) => kv.split('=') as [string, string]);
+  return withOverrides(base, Object.fromEntries(sets.map(([k, x]) => [k, x === 'null' ? null : x === 'true' || (x === 'false' ? false : Number(x))])));
 }
 
 function syntheticPhoto(rng: Rng): { rgb: Uint8Array; width: number; height: number } {

@@ -1,5 +1,5 @@
 import type { PresetDTO, TrainRunDTO } from '../../src-shared/api';
-import { PRESETS } from '../dino/presets';
+import { PRESETS, type DinoConfig } from '../dino/presets';
 import { getImage } from '../db/repos/images';
 import { getModel } from '../db/repos/models';
 import { setSetting } from '../db/repos/settings';
@@ -27,11 +27,17 @@ function measuredSpeed(catalog: Catalog, preset: string): number | null {
   return r.ips ? 1000 / r.ips : null;
 }
 
+/** "vit_tiny/16", with the preset's own depth or width when it overrides the architecture's */
+function archLabel(c: DinoConfig): string {
+  const custom = [c.embedDim ? `width ${c.embedDim}` : '', c.depth ? `${c.depth} blocks` : ''].filter(Boolean).join(', ');
+  return `${c.arch}/${c.patchSize}${custom ? ` (${custom})` : ''}`;
+}
+
 function presetDTOs(catalog: Catalog): PresetDTO[] {
   return PRESETS.map((p) => ({
     name: p.name,
     description: p.description,
-    arch: `${p.config.arch}/${p.config.patchSize}${p.config.depth ? ` (${p.config.depth} blocks)` : ''}`,
+    arch: archLabel(p.config),
     secondsPerEpochPer1000: measuredSpeed(catalog, p.name),
     config: Object.fromEntries(Object.entries(p.config).filter(([, x]) => x !== null)) as PresetDTO['config'],
   }));

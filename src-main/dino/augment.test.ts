@@ -88,6 +88,45 @@ describe('multi-crop augmentation', () => {
     expect(gray).toBeLessThan(40);
   });
 
+  it('blurs and solarises with the configured amounts, drawing the same crops either way', () => {
+    const noColour = { ...cfg, colorJitterProb: 0, grayscaleProb: 0 };
+    const views = (img: RgbImage, seed: number, over: { blurAmount: number; solarizeProb: number }) => {
+      const g = new Float32Array(2 * 32 * 32 * 3);
+      const l = new Float32Array(3 * 16 * 16 * 3);
+      multiCropInto(img, { ...noColour, ...over }, new Rng(seed), 0, 1, g, l);
+      return g;
+    };
+    // total variation of the first global view: its box is drawn before any blur decision
+    const tv = (g: Float32Array): number => {
+      let t = 0;
+      for (let y = 0; y < 32; y++) for (let x = 1; x < 32; x++) for (let ch = 0; ch < 3; ch++) t += Math.abs(g[(y * 32 + x) * 3 + ch]! - g[(y * 32 + x - 1) * 3 + ch]!);
+      return t;
+    };
+    const noisy = photo(80, 60, 4);
+    let sharper = 0;
+    for (let seed = 0; seed < 20; seed++) {
+      const plain = tv(views(noisy, seed, { blurAmount: 0, solarizeProb: 0 }));
+      const blurred = tv(views(noisy, seed, { blurAmount: 1, solarizeProb: 0 }));
+      if (plain > blurred * 1.05) sharper++;
+    }
+    // global 1 is blurred with probability 1 in the paper; sigma 0.1-2 px, so a few blurs barely show
+    expect(sharper).toBeGreaterThanOrEqual(15);
+    // a flat colour above the solarisation threshold: only solarisation changes it, on global 2 only
+    const rgb = new Uint8Array(50 * 40 * 3);
+    for (let i = 0; i < rgb.length; i += 3) rgb.set([200, 220, 240], i);
+    const flat = { rgb, width: 50, height: 40 };
+    const solarised = (p: number): number[] => {
+      const hits = [0, 0];
+      for (let seed = 0; seed < 20; seed++) {
+        const g = views(flat, seed, { blurAmount: 1, solarizeProb: p });
+        for (const v of [0, 1]) if (Math.abs(g[v * 32 * 32 * 3]! - (200 / 255 - IMAGENET_MEAN[0]) / IMAGENET_STD[0]) > 1e-4) hits[v]!++;
+      }
+      return hits;
+    };
+    expect(solarised(0)).toEqual([0, 0]);
+    expect(solarised(1)).toEqual([0, 20]);
+  });
+
   it('draws crop boxes inside the image with the requested area', () => {
     const rng = new Rng(9);
     for (let i = 0; i < 200; i++) {

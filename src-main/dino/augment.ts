@@ -28,6 +28,10 @@ export interface MultiCropConfig {
   interpolation: 'bicubic' | 'bilinear';
   colorJitterProb: number;
   grayscaleProb: number;
+  /** scales the per-view blur probabilities (1.0 global 1, 0.1 global 2, 0.5 locals): 1 = the paper's, 0 = no blur */
+  blurAmount: number;
+  /** solarisation probability of the second global view (the paper's 0.2) */
+  solarizeProb: number;
 }
 
 export const DEFAULT_MULTICROP: MultiCropConfig = {
@@ -39,6 +43,8 @@ export const DEFAULT_MULTICROP: MultiCropConfig = {
   interpolation: 'bicubic',
   colorJitterProb: 0.8,
   grayscaleProb: 0.2,
+  blurAmount: 1,
+  solarizeProb: 0.2,
 };
 
 // ---- resampling (PIL's ImagingResample: a filter whose support grows with the shrink factor) ----
@@ -216,8 +222,8 @@ function oneCrop(img: RgbImage, size: number, scale: [number, number], view: Vie
   const px = resampleBox(img, x0, y0, x1, y1, size, size, cfg.interpolation);
   flipAndColorJitter(px, size, cfg, rng);
   const blurP = view === 'global1' ? 1 : view === 'global2' ? 0.1 : 0.5;
-  if (rng.next() < blurP) gaussianBlur(px, size, size, rng.uniform(0.1, 2));
-  if (view === 'global2' && rng.next() < 0.2) solarize(px);
+  if (rng.next() < blurP * cfg.blurAmount) gaussianBlur(px, size, size, rng.uniform(0.1, 2));
+  if (view === 'global2' && rng.next() < cfg.solarizeProb) solarize(px);
   return px;
 }
 

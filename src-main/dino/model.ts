@@ -2,10 +2,15 @@
 import type { NetConfig } from './net';
 import type { DinoConfig } from './presets';
 import { vitConfig } from './vit';
+import { defaultNumHeads } from './weights/inspect';
 
 export function netConfigs(c: DinoConfig): { student: NetConfig; teacher: NetConfig } {
   const base = vitConfig(c.arch, c.patchSize, c.imgSize, c.dropPathRate);
-  const vit = { ...base, depth: c.depth ?? base.depth, arch: c.depth && c.depth !== base.depth ? ('custom' as const) : base.arch };
+  const depth = c.depth ?? base.depth;
+  const embedDim = c.embedDim ?? base.embedDim;
+  const custom = depth !== base.depth || embedDim !== base.embedDim;
+  const numHeads = embedDim === base.embedDim ? base.numHeads : defaultNumHeads(embedDim);
+  const vit = { ...base, depth, embedDim, numHeads, arch: custom ? ('custom' as const) : base.arch };
   const head = {
     inDim: vit.embedDim,
     outDim: c.outDim,

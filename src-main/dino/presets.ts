@@ -12,6 +12,11 @@ export interface DinoConfig {
   patchSize: number;
   /** override the architecture's depth (fewer blocks train faster on CPU); null = the arch's */
   depth: number | null;
+  /**
+   * override the architecture's width (its heads then follow the family's 64 per head where that
+   * divides, as `defaultNumHeads`); a narrower ViT trains several times faster on a CPU; null = the arch's
+   */
+  embedDim: number | null;
   /** image size the position embedding is laid out for; other crop sizes interpolate it */
   imgSize: number;
   dropPathRate: number;
@@ -31,6 +36,14 @@ export interface DinoConfig {
    */
   colorJitterProb: number;
   grayscaleProb: number;
+  /**
+   * scales the paper's per-view blur probabilities (1.0 on global 1, 0.1 on global 2, 0.5 on the
+   * locals): 1 = the paper's, 0 = no blur. At CPU crop sizes (32-64 px) a blur of sigma up to 2 px
+   * wipes out most of a crop's texture
+   */
+  blurAmount: number;
+  /** solarisation probability of the second global view (the paper's 0.2) */
+  solarizeProb: number;
   // head
   outDim: number;
   hiddenDim: number;
@@ -81,6 +94,7 @@ export const OFFICIAL_VIT_S16: DinoConfig = {
   arch: 'vit_small',
   patchSize: 16,
   depth: null,
+  embedDim: null,
   imgSize: 224,
   dropPathRate: 0.1,
   globalSize: 224,
@@ -93,6 +107,8 @@ export const OFFICIAL_VIT_S16: DinoConfig = {
   interpolation: 'bicubic',
   colorJitterProb: 0.8,
   grayscaleProb: 0.2,
+  blurAmount: 1,
+  solarizeProb: 0.2,
   outDim: 65536,
   hiddenDim: 2048,
   bottleneckDim: 256,
@@ -267,6 +283,8 @@ export const CONFIG_LIMITS: Partial<Record<keyof DinoConfig, { min: number; max:
   localScaleMin: { min: 0.01, max: 1 },
   localScaleMax: { min: 0.01, max: 1 },
   colorJitterProb: { min: 0, max: 1 },
+  blurAmount: { min: 0, max: 1 },
+  solarizeProb: { min: 0, max: 1 },
   grayscaleProb: { min: 0, max: 1 },
   outDim: { min: 2, max: 262_144, int: true },
   hiddenDim: { min: 8, max: 16_384, int: true },
@@ -298,6 +316,13 @@ export function checkConfigLimits(c: DinoConfig): void {
     const x = (c as unknown as Record<string, unknown>)[k];
     if (typeof x !== 'number' || !(x >= lim.min && x <= lim.max) || (lim.int && !Number.isInteger(x))) {
       throw new Error(`${k} (${String(x)}) must be ${lim.int ? 'a whole number' : 'a number'} from ${lim.min} to ${lim.max}`);
+    }
+  }
+  // the architecture overrides: null keeps the arch's own value
+  for (const [k, lim] of [['depth', { min: 1, max: 48 }], ['embedDim', { min: 16, max: 2048 }]] as const) {
+    const x = c[k];
+    if (x !== null && (typeof x !== 'number' || !Number.isInteger(x) || x < lim.min || x > lim.max || (k === 'embedDim' && x % 16 !== 0))) {
+      throw new Error(`${k} (${String(x)}) must be null (the architecture's) or a whole number from ${lim.min} to ${lim.max}${k === 'embedDim' ? ', a multiple of 16' : ''}`);
     }
   }
   if (c.globalScaleMin > c.globalScaleMax || c.localScaleMin > c.localScaleMax) {

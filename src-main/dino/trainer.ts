@@ -90,6 +90,8 @@ export function multiCropConfig(c: DinoConfig): MultiCropConfig {
     localScale: [c.localScaleMin, c.localScaleMax],
     interpolation: c.interpolation,
     colorJitterProb: c.colorJitterProb,
+    blurAmount: c.blurAmount,
+    solarizeProb: c.solarizeProb,
     grayscaleProb: c.grayscaleProb,
   };
 }
@@ -99,13 +101,16 @@ export function multiCropConfig(c: DinoConfig): MultiCropConfig {
  * the accumulation and freezing settings against the batch and the network.
  */
 export function normalizeConfig(c: DinoConfig): DinoConfig {
-  const old = c as Partial<Pick<DinoConfig, 'accumSteps' | 'freezeBlocks' | 'colorJitterProb' | 'grayscaleProb'>>;
+  const old = c as Partial<Pick<DinoConfig, 'accumSteps' | 'freezeBlocks' | 'colorJitterProb' | 'grayscaleProb' | 'embedDim' | 'blurAmount' | 'solarizeProb'>>;
   const out: DinoConfig = {
     ...c,
     accumSteps: old.accumSteps ?? 1,
     freezeBlocks: old.freezeBlocks ?? 0,
     colorJitterProb: old.colorJitterProb ?? 0.8,
     grayscaleProb: old.grayscaleProb ?? 0.2,
+    embedDim: old.embedDim ?? null,
+    blurAmount: old.blurAmount ?? 1,
+    solarizeProb: old.solarizeProb ?? 0.2,
   };
   checkConfigLimits(out);
   if (!Number.isInteger(out.accumSteps) || out.accumSteps < 1 || out.batchSize % out.accumSteps !== 0) {

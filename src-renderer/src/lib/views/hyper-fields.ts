@@ -47,6 +47,8 @@ export const HYPER_GROUPS: { title: string; fields: HyperField[] }[] = [
       { key: 'localScaleMax', label: 'Local max scale', hint: 'largest share of the photo a local crop covers' },
       { key: 'colorJitterProb', label: 'Colour jitter p', hint: 'per view; lower keeps colour cues' },
       { key: 'grayscaleProb', label: 'Grayscale p', hint: 'per view' },
+      { key: 'blurAmount', label: 'Blur amount', hint: '1 = the paper’s per-view blur, 0 = none' },
+      { key: 'solarizeProb', label: 'Solarise p', hint: 'second global view' },
       { key: 'seed', label: 'Seed', hint: 'initialisation and crops', int: true },
     ],
   },
