@@ -201,6 +201,15 @@ export const PRESETS: Preset[] = [
     config: { ...CPU_MICRO, colorJitterProb: 0, grayscaleProb: 0, epochs: 100 },
   },
   {
+    // Measured on caltech10: width 96 costs ~40 % less per step than 192 and, with 8 local crops
+    // instead of 4, ends the same 100-epoch schedule about where cpu-micro-colour does (0.317 vs
+    // 0.322 k-NN20; random init 0.245 / 0.240) in 20.7 instead of 26.0 min
+    name: 'cpu-narrow',
+    description: 'cpu-micro-colour on a ViT-Tiny narrowed to width 96 (3 heads), with 8 local crops: the same k-NN on caltech10 in less time',
+    target: 'cpu',
+    config: { ...CPU_MICRO, embedDim: 96, nLocal: 8, colorJitterProb: 0, grayscaleProb: 0, epochs: 100 },
+  },
+  {
     name: 'gpu-tiny',
     description: 'ViT-Tiny/16 at 224 px (8 local crops of 96 px), K 16384, batch 64',
     target: 'gpu',
