@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { parseArgs } from 'node:util';
+import { parseSetPairs } from '../src-main/cli/command';
 import { initBackend } from '../src-main/dino/backend';
 import { KernelProfiler, summarize } from '../src-main/dino/kernel-profile';
 import { multiCropForward } from '../src-main/dino/net';
@@ -29,8 +30,7 @@ const { values } = parseArgs({
 
 function config(): DinoConfig {
   const base = values.preset ? getPreset(values.preset).config : withOverrides(getPreset('cpu-tiny').config, { hiddenDim: 2048 });
-  const sets = (values.set ?? []).map((kv) => kv.split('=') as [string, string]);
-  return withOverrides(base, Object.fromEntries(sets.map(([k, x]) => [k, x === 'null' ? null : x === 'true' || (x === 'false' ? false : Number(x))])));
+  return withOverrides(base, parseSetPairs(values.set ?? []));
 }
 
 function syntheticPhoto(rng: Rng): { rgb: Uint8Array; width: number; height: number } {

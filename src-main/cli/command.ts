@@ -59,8 +59,13 @@ export function numberOpt(ctx: CliContext, name: string): number | undefined {
 
 /** `--set key=value` (repeatable) as typed overrides: numbers and booleans parsed, the rest strings. */
 export function setOverrides(ctx: CliContext): Record<string, unknown> {
+  return parseSetPairs((ctx.values.set as string[] | undefined) ?? []);
+}
+
+/** `key=value` strings as typed overrides (what `--set` takes; the profiling script shares it). */
+export function parseSetPairs(pairs: string[]): Record<string, unknown> {
   const overrides: Record<string, unknown> = {};
-  for (const kv of (ctx.values.set as string[] | undefined) ?? []) {
+  for (const kv of pairs) {
     const eq = kv.indexOf('=');
     if (eq < 1) throw new UsageError(`--set takes key=value, got ${kv}`);
     const raw = kv.slice(eq + 1);
