@@ -158,6 +158,12 @@ const CPU_MICRO: DinoConfig = {
   momentumTeacher: 0.99,
 };
 
+/** Fields added after the first release: a config saved before them gets the official value (normalizeConfig). */
+export const ADDED_FIELDS = ['accumSteps', 'freezeBlocks', 'colorJitterProb', 'grayscaleProb', 'embedDim', 'blurAmount', 'solarizeProb'] as const satisfies readonly (keyof DinoConfig)[];
+
+/** cpu-micro without colour jitter or grayscale, over the 100 epochs its learning needs */
+const CPU_MICRO_COLOUR: DinoConfig = { ...CPU_MICRO, colorJitterProb: 0, grayscaleProb: 0, epochs: 100 };
+
 export const PRESETS: Preset[] = [
   {
     name: 'cpu-tiny',
@@ -198,7 +204,7 @@ export const PRESETS: Preset[] = [
     name: 'cpu-micro-colour',
     description: 'cpu-micro that keeps colour (no colour jitter or grayscale), 100 epochs: for a few hundred photos; what learnt best on CPU here',
     target: 'cpu',
-    config: { ...CPU_MICRO, colorJitterProb: 0, grayscaleProb: 0, epochs: 100 },
+    config: CPU_MICRO_COLOUR,
   },
   {
     // Measured on caltech10: width 96 costs ~40 % less per step than 192 and, with 8 local crops
@@ -207,7 +213,7 @@ export const PRESETS: Preset[] = [
     name: 'cpu-narrow',
     description: 'cpu-micro-colour on a ViT-Tiny narrowed to width 96 (3 heads), with 8 local crops: the same k-NN on caltech10 in less time',
     target: 'cpu',
-    config: { ...CPU_MICRO, embedDim: 96, nLocal: 8, colorJitterProb: 0, grayscaleProb: 0, epochs: 100 },
+    config: { ...CPU_MICRO_COLOUR, embedDim: 96, nLocal: 8 },
   },
   {
     name: 'gpu-tiny',

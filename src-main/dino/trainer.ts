@@ -12,7 +12,7 @@ import { multiCropInto, type MultiCropConfig, type RgbImage } from './augment';
 import { checkpointConfig, restoreState, stateToCheckpoint } from './checkpoint';
 import { netConfigs } from './model';
 import { cloneNet, createNet } from './net';
-import { checkConfigLimits, type DinoConfig } from './presets';
+import { ADDED_FIELDS, OFFICIAL_VIT_S16, checkConfigLimits, type DinoConfig } from './presets';
 import { Rng } from './rng';
 import type { SafetensorsContent } from './safetensors';
 import { buildSchedules, type Schedules } from './schedules';
@@ -101,23 +101,17 @@ export function multiCropConfig(c: DinoConfig): MultiCropConfig {
  * the accumulation and freezing settings against the batch and the network.
  */
 export function normalizeConfig(c: DinoConfig): DinoConfig {
-  const old = c as Partial<Pick<DinoConfig, 'accumSteps' | 'freezeBlocks' | 'colorJitterProb' | 'grayscaleProb' | 'embedDim' | 'blurAmount' | 'solarizeProb'>>;
-  const out: DinoConfig = {
-    ...c,
-    accumSteps: old.accumSteps ?? 1,
-    freezeBlocks: old.freezeBlocks ?? 0,
-    colorJitterProb: old.colorJitterProb ?? 0.8,
-    grayscaleProb: old.grayscaleProb ?? 0.2,
-    embedDim: old.embedDim ?? null,
-    blurAmount: old.blurAmount ?? 1,
-    solarizeProb: old.solarizeProb ?? 0.2,
-  };
+  const filled = { ...c } as Record<string, unknown>;
+  // the official value is what every run before the field existed used
+  for (const k of ADDED_FIELDS) if (filled[k] === undefined) filled[k] = OFFICIAL_VIT_S16[k];
+  const out = filled as unknown as DinoConfig;
+  // whole numbers and ranges are CONFIG_LIMITS'; what is left depends on other fields
   checkConfigLimits(out);
-  if (!Number.isInteger(out.accumSteps) || out.accumSteps < 1 || out.batchSize % out.accumSteps !== 0) {
+  if (out.batchSize % out.accumSteps !== 0) {
     throw new Error(`accumSteps (${out.accumSteps}) must be a whole divisor of batchSize (${out.batchSize})`);
   }
   const depth = netConfigs(out).student.vit.depth;
-  if (!Number.isInteger(out.freezeBlocks) || out.freezeBlocks < 0 || out.freezeBlocks > depth) {
+  if (out.freezeBlocks > depth) {
     throw new Error(`freezeBlocks (${out.freezeBlocks}) must be a whole number from 0 to the depth (${depth})`);
   }
   return out;

@@ -96,4 +96,3 @@ describe('training through the CLI', () => {
     expect(losses[1]).toEqual(losses[0]);
   });
 });
-
