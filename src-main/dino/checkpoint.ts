@@ -1,6 +1,7 @@
 /**
  * Training state <-> safetensors: everything a resumed run needs to continue exactly (student,
- * teacher, AdamW moments and step counts, centre, iteration, config, RNG state). Tensor names:
+ * teacher, AdamW moments and step counts, centre, iteration, config; the RNG
+ * is drawn per iteration from the seed, crops.ts). Tensor names:
  * student.<param>, teacher.<param>, optimizer.m.<param>, optimizer.v.<param>, center.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -13,7 +14,6 @@ export const CHECKPOINT_FORMAT = 'dino-explorer-train/1';
 export interface TrainProgress {
   /** iterations done (the next one to run) */
   it: number;
-  rngState: number;
   numImages: number;
 }
 

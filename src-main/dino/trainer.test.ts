@@ -124,6 +124,22 @@ describe('trainDino', () => {
     for (let i = 0; i < 12; i++) expect(resumed[i]).toBeCloseTo(straight[i]!, 5);
   });
 
+  it('ends a short epoch where the schedules expect it and goes on with the next', async () => {
+    const short = (epoch: number, skip: number): AsyncIterable<SourceImage> =>
+      (async function* () {
+        // epoch 0 has photos for 2 of its 8 batches (and a partial third, dropped)
+        const n = epoch === 0 ? 20 : data.length;
+        for (let i = skip; i < n; i++) yield data[i]!;
+      })();
+    const steps: StepMetrics[] = [];
+    const r = await trainDino(tiny, short, { onStep: (m) => void steps.push(m) }, { numImages: data.length, maxSteps: 4 });
+    r.dispose();
+    expect(steps.map((m) => [m.epoch, m.step])).toEqual([[0, 1], [0, 2], [1, 9], [1, 10]]);
+    // the lr of iteration 8 (step 9), not of iteration 2
+    expect(steps[2]!.lr).toBeGreaterThan(steps[1]!.lr);
+    expect(r.it).toBe(10);
+  });
+
   it('accumulates gradients over micro-batches: the losses of one batch, a flat tensor count', async () => {
     const straight: number[] = [];
     const a = await trainDino({ ...tiny, freezeLastLayer: 0 }, source, { onStep: (m) => void straight.push(m.loss) }, { numImages: data.length, maxSteps: 6 });

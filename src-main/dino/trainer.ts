@@ -5,10 +5,11 @@
  * > 1 the batch is cut into that many micro-batches that share the iteration's one optimizer step
  * (the crops are the same as without: the RNG is drawn image by image either way). Reports metrics
  * every step, watches for collapse, checkpoints on a timer and at the end, and resumes exactly
- * (same schedules, same RNG stream) from a checkpoint.
+ * (same schedules, same crops: crops.ts) from a checkpoint.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { multiCropInto, type MultiCropConfig, type RgbImage } from './augment';
+import { inlineCropper, RNG_STREAM, stepSeed, type BatchCropper, type CropArrays, type CropSpec } from './crops';
 import { checkpointConfig, restoreState, stateToCheckpoint } from './checkpoint';
 import { netConfigs } from './model';
 import { cloneNet, createNet } from './net';
@@ -69,6 +70,8 @@ export interface TrainOptions {
   stopWhen?: (() => boolean) | undefined;
   /** a fresh run's start (fine-tuning): sets student and teacher from pretrained weights */
   init?: ((state: DinoState) => void) | undefined;
+  /** makes the crops (default: on this thread when asked); a worker-thread one overlaps them with the step */
+  cropper?: ((spec: CropSpec) => BatchCropper) | undefined;
 }
 
 export interface TrainResult {
@@ -163,9 +166,13 @@ export function makeBatch(images: RgbImage[], cfg: MultiCropConfig, rng: Rng): {
   const g = new Float32Array(2 * b * gs * gs * 3);
   const l = cfg.nLocal > 0 ? new Float32Array(cfg.nLocal * b * ls * ls * 3) : null;
   images.forEach((img, i) => multiCropInto(img, cfg, rng, i, b, g, l));
-  const globals = tf.tensor4d(g, [2 * b, gs, gs, 3]);
-  if (!l) return { globals };
-  return { globals, locals: tf.tensor4d(l, [cfg.nLocal * b, ls, ls, 3]) };
+  return toMicroBatch({ batch: b, globals: g, locals: l }, cfg);
+}
+
+function toMicroBatch(c: CropArrays, cfg: MultiCropConfig): MicroBatch {
+  const globals = tf.tensor4d(c.globals, [2 * c.batch, cfg.globalSize, cfg.globalSize, 3]);
+  if (!c.locals) return { globals };
+  return { globals, locals: tf.tensor4d(c.locals, [cfg.nLocal * c.batch, cfg.localSize, cfg.localSize, 3]) };
 }
 
 function abortError(): Error {
@@ -174,9 +181,43 @@ function abortError(): Error {
   return e;
 }
 
+interface PlannedBatch {
+  epoch: number;
+  /** the iteration this batch is for */
+  it: number;
+  images: SourceImage[];
+}
+
+/**
+ * The run's batches from iteration `startIt` on, across epochs: a resumed run starts mid-epoch, so
+ * the source skips the photos that epoch already used; a short final batch is dropped (drop_last), and
+ * a source that runs short still ends its epoch where the schedules expect it.
+ */
+async function* plannedBatches(
+  source: (epoch: number, skip: number) => AsyncIterable<SourceImage>,
+  startIt: number,
+  itersPerEpoch: number,
+  epochs: number,
+  batchSize: number,
+): AsyncGenerator<PlannedBatch> {
+  for (let epoch = Math.floor(startIt / itersPerEpoch); epoch < epochs; epoch++) {
+    let it = Math.max(startIt, epoch * itersPerEpoch);
+    let images: SourceImage[] = [];
+    for await (const img of source(epoch, (it - epoch * itersPerEpoch) * batchSize)) {
+      images.push(img);
+      if (images.length < batchSize) continue;
+      yield { epoch, it, images };
+      images = [];
+      if (++it >= (epoch + 1) * itersPerEpoch) break;
+    }
+  }
+}
+
 /**
  * Trains. `source(epoch, skip)` yields the epoch's photos (shuffled as the caller likes, the same order
  * for the same epoch if a resumed run is to repeat the original exactly), starting at photo `skip`.
+ * The crops of the next step are asked for before the current step runs, so a cropper that works in
+ * another thread (opts.cropper) overlaps them with the step.
  */
 export async function trainDino(
   configIn: DinoConfig,
@@ -186,12 +227,10 @@ export async function trainDino(
 ): Promise<TrainResult> {
   let config = configIn;
   let startIt = 0;
-  let rngState = config.seed >>> 0;
   if (opts.resume) {
     const ck = checkpointConfig(opts.resume);
     config = ck.config;
     startIt = ck.progress.it;
-    rngState = ck.progress.rngState;
     if (ck.progress.numImages !== opts.numImages) {
       // the schedules are a function of the photo count; keep the run's own to stay continuous
       opts = { ...opts, numImages: ck.progress.numImages };
@@ -199,15 +238,13 @@ export async function trainDino(
   }
   config = normalizeConfig(config);
   const itersPerEpoch = Math.floor(opts.numImages / config.batchSize);
-  const microSize = config.batchSize / config.accumSteps;
   const sched: Schedules = buildSchedules(config, itersPerEpoch);
   const totalSteps = config.epochs * itersPerEpoch;
   const state = createTrainState(config);
   if (opts.resume) restoreState(state, opts.resume);
   else opts.init?.(state);
-  const rng = new Rng(0);
-  rng.state = rngState;
   const crops = multiCropConfig(config);
+  const cropSpec: CropSpec = { crops, seed: config.seed, microSize: config.batchSize / config.accumSteps };
   const hyper = stepHyper(config);
   const watch = new CollapseWatch(config.outDim, opts.collapseWindow ?? 20);
   const result: TrainResult = {
@@ -220,99 +257,98 @@ export async function trainDino(
   };
   const save = async (final: boolean) => {
     if (!hooks.checkpoint) return;
-    const ck = stateToCheckpoint(state, config, { it: result.it, rngState: rng.state, numImages: opts.numImages });
+    const ck = stateToCheckpoint(state, config, { it: result.it, numImages: opts.numImages });
     await hooks.checkpoint(ck, { it: result.it, epoch: Math.floor(result.it / itersPerEpoch), final });
   };
 
+  const batches = plannedBatches(source, startIt, itersPerEpoch, config.epochs, config.batchSize);
+  const cropper = (opts.cropper ?? inlineCropper)(cropSpec);
+  const ask = async (): Promise<{ batch: PlannedBatch; crops: Promise<CropArrays[]> } | null> => {
+    const n = await batches.next();
+    if (n.done) return null;
+    const p = cropper.make(n.value.images, n.value.it);
+    p.catch(() => undefined); // a prefetch nobody awaits (a cancelled run) must not reject unhandled
+    return { batch: n.value, crops: p };
+  };
   let lastSave = Date.now();
   let stepsThisCall = 0;
   let emaStepMs = 0;
   try {
-    outer: for (let epoch = Math.floor(startIt / itersPerEpoch); epoch < config.epochs; epoch++) {
-      // a resumed run starts mid-epoch: the source skips the photos that epoch already used
-      const skip = Math.max(0, result.it - epoch * itersPerEpoch) * config.batchSize;
-      const iterator = source(epoch, skip)[Symbol.asyncIterator]();
-      let exhausted = false;
-      while (result.it < (epoch + 1) * itersPerEpoch) {
-        if ((opts.maxSteps !== undefined && stepsThisCall >= opts.maxSteps) || opts.stopWhen?.()) {
-          result.stoppedEarly = true;
-          break outer;
-        }
-        while (hooks.shouldPause?.()) {
-          if (hooks.signal?.aborted) throw abortError();
-          await new Promise((r) => setTimeout(r, 200));
-        }
-        await hooks.beforeStep?.();
-        if (hooks.signal?.aborted) throw abortError();
-
-        const t0 = performance.now();
-        const images: SourceImage[] = [];
-        while (images.length < config.batchSize) {
-          const n = await iterator.next();
-          if (n.done) {
-            exhausted = true;
-            break;
-          }
-          images.push(n.value);
-        }
-        if (exhausted) break; // drop_last: a short final batch is skipped
-        // micro-batches in image order draw the same crops as one batch would
-        const micro: MicroBatch[] = [];
-        for (let i = 0; i < images.length; i += microSize) micro.push(makeBatch(images.slice(i, i + microSize), crops, rng));
-        const t1 = performance.now();
-
-        const it = result.it;
-        let r: StepResult;
-        try {
-          r = dinoStepAccumulated(
-            state,
-            micro,
-            {
-              epoch,
-              lr: sched.lr[it]!,
-              wd: sched.wd[it]!,
-              momentum: sched.momentum[it]!,
-              teacherTemp: sched.teacherTemp[epoch]!,
-              dropPathRng: config.dropPathRate > 0 ? rng : undefined,
-            },
-            hyper,
-          );
-        } finally {
-          for (const mb of micro) tf.dispose(mb.locals ? [mb.globals, mb.locals] : [mb.globals]);
-        }
-        const t2 = performance.now();
-        result.it = it + 1;
-        stepsThisCall++;
-        const ms = t2 - t0;
-        emaStepMs = emaStepMs ? 0.9 * emaStepMs + 0.1 * ms : ms;
-        const m: StepMetrics = {
-          epoch,
-          step: result.it,
-          totalSteps,
-          loss: r.loss,
-          lr: sched.lr[it]!,
-          wd: sched.wd[it]!,
-          momentum: sched.momentum[it]!,
-          teacherTemp: sched.teacherTemp[epoch]!,
-          teacherEntropy: r.teacherEntropy,
-          klTeacherStudent: r.kl,
-          imgPerSec: (images.length * 1000) / ms,
-          dataWaitFraction: (t1 - t0) / ms,
-          etaSeconds: ((totalSteps - result.it) * emaStepMs) / 1000,
-          collapse: watch.update(r.teacherEntropy),
-          msPerStep: ms,
-        };
-        if (!Number.isFinite(r.loss)) throw new Error(`loss is ${r.loss} at iteration ${it}: lower the lr or raise the teacher temperature`);
-        await hooks.onStep?.(m);
-        if (opts.checkpointEveryMs !== undefined && Date.now() - lastSave >= opts.checkpointEveryMs) {
-          await save(false);
-          lastSave = Date.now();
-        }
+    const tFirst = performance.now();
+    let next = await ask();
+    // the first step also waits for its own crops
+    let carriedMs = performance.now() - tFirst;
+    while (next) {
+      if ((opts.maxSteps !== undefined && stepsThisCall >= opts.maxSteps) || opts.stopWhen?.()) {
+        result.stoppedEarly = true;
+        break;
       }
-      // a source that ran short still ends the epoch where the schedules expect it
-      if (exhausted) result.it = (epoch + 1) * itersPerEpoch;
-      await iterator.return?.();
+      while (hooks.shouldPause?.()) {
+        if (hooks.signal?.aborted) throw abortError();
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      await hooks.beforeStep?.();
+      if (hooks.signal?.aborted) throw abortError();
+
+      const t0 = performance.now();
+      const { batch, crops: pending } = next;
+      const micro = (await pending).map((c) => toMicroBatch(c, crops));
+      // the next step's crops are made while this one runs
+      next = await ask();
+      const t1 = performance.now();
+      const dataMs = t1 - t0 + carriedMs;
+      carriedMs = 0;
+
+      const { it, epoch, images } = batch;
+      let r: StepResult;
+      try {
+        r = dinoStepAccumulated(
+          state,
+          micro,
+          {
+            epoch,
+            lr: sched.lr[it]!,
+            wd: sched.wd[it]!,
+            momentum: sched.momentum[it]!,
+            teacherTemp: sched.teacherTemp[epoch]!,
+            dropPathRng: config.dropPathRate > 0 ? new Rng(stepSeed(config.seed, it, RNG_STREAM.dropPath)) : undefined,
+          },
+          hyper,
+        );
+      } finally {
+        for (const mb of micro) tf.dispose(mb.locals ? [mb.globals, mb.locals] : [mb.globals]);
+      }
+      const t2 = performance.now();
+      result.it = it + 1;
+      stepsThisCall++;
+      const ms = t2 - t1 + dataMs;
+      emaStepMs = emaStepMs ? 0.9 * emaStepMs + 0.1 * ms : ms;
+      const m: StepMetrics = {
+        epoch,
+        step: result.it,
+        totalSteps,
+        loss: r.loss,
+        lr: sched.lr[it]!,
+        wd: sched.wd[it]!,
+        momentum: sched.momentum[it]!,
+        teacherTemp: sched.teacherTemp[epoch]!,
+        teacherEntropy: r.teacherEntropy,
+        klTeacherStudent: r.kl,
+        imgPerSec: (images.length * 1000) / ms,
+        dataWaitFraction: dataMs / ms,
+        etaSeconds: ((totalSteps - result.it) * emaStepMs) / 1000,
+        collapse: watch.update(r.teacherEntropy),
+        msPerStep: ms,
+      };
+      if (!Number.isFinite(r.loss)) throw new Error(`loss is ${r.loss} at iteration ${it}: lower the lr or raise the teacher temperature`);
+      await hooks.onStep?.(m);
+      if (opts.checkpointEveryMs !== undefined && Date.now() - lastSave >= opts.checkpointEveryMs) {
+        await save(false);
+        lastSave = Date.now();
+      }
     }
+    // a source that ran short still ends the run where the schedules expect it
+    if (!result.stoppedEarly) result.it = totalSteps;
     await save(!result.stoppedEarly);
     return result;
   } catch (e) {
@@ -320,5 +356,8 @@ export async function trainDino(
     if ((e as Error).name === 'AbortError' || (e as Error).name === 'CancelledError') await save(false).catch(() => undefined);
     disposeState(state);
     throw e;
+  } finally {
+    cropper.close();
+    await batches.return(undefined);
   }
 }

@@ -8,13 +8,29 @@ import { startImport } from '../../services/importer';
 import { resolveConfig, train } from '../../services/trainer';
 import { intOpt, numberOpt, setOverrides, stringOpt, UsageError, type Command } from '../command';
 
+/** What `train-eval --json` prints. */
+export interface TrainEvalResult {
+  data: string;
+  preset: string;
+  n: number;
+  classes: number;
+  /** k-NN after each part of the budget */
+  curve: { minutes: number; knn20: number; knn10: number; steps: number; loss: number | null }[];
+  random: number;
+  pixels: number;
+  steps: number;
+  totalSteps: number;
+  seconds: number;
+}
+
 export const command: Command = {
   name: 'train-eval',
-  summary: 'train (or fine-tune) on a labelled folder for a time budget, printing k-NN accuracy along the way',
-  usage: 'train-eval --data DIR --minutes M [--preset P] [--from FILE|NAME] [--epochs N] [--points N] [--set key=value ...]',
+  summary: 'train (or fine-tune) on a labelled folder for a time or step budget, printing k-NN accuracy along the way',
+  usage: 'train-eval --data DIR (--minutes M | --steps N) [--preset P] [--from FILE|NAME] [--epochs N] [--points N] [--set key=value ...]',
   options: {
     data: { type: 'string' },
     minutes: { type: 'string' },
+    steps: { type: 'string' },
     preset: { type: 'string' },
     from: { type: 'string' },
     epochs: { type: 'string' },
@@ -24,7 +40,11 @@ export const command: Command = {
   async run(ctx) {
     const data = stringOpt(ctx, 'data');
     const minutes = numberOpt(ctx, 'minutes');
-    if (!data || minutes === undefined || minutes <= 0) throw new UsageError('--data DIR and --minutes M are required');
+    // a step budget gives the same run on any machine (a time budget gives a slower one fewer steps)
+    const maxSteps = intOpt(ctx, 'steps', 1);
+    if (!data || (minutes === undefined && maxSteps === undefined) || (minutes !== undefined && minutes <= 0)) {
+      throw new UsageError('--data DIR and --minutes M or --steps N are required');
+    }
     const dataDir = resolve(data);
     if (!statSync(dataDir, { throwIfNoEntry: false })?.isDirectory()) throw new Error(`Folder not found: ${dataDir}`);
     const points = intOpt(ctx, 'points', 1) ?? 3;
@@ -40,7 +60,7 @@ export const command: Command = {
       const pixels = scoreFeatures(await pixelFeatures(set), set.labels);
       const random = scoreFeatures(await randomFeatures(netConfigs(config).teacher, set, undefined, config.seed), set.labels);
       ctx.log(`train-eval: pixels k-NN20 ${pixels.knn['20']!.toFixed(3)}, random init ${random.knn['20']!.toFixed(3)}`);
-      const curve: { minutes: number; knn20: number; knn10: number; steps: number; loss: number | null }[] = [];
+      const curve: TrainEvalResult['curve'] = [];
       let trainedMinutes = 0;
       let steps = 0;
       let totalSteps = 0;
@@ -51,7 +71,8 @@ export const command: Command = {
           from: p === 0 ? stringOpt(ctx, 'from') : undefined,
           resume: p > 0,
           embed: false,
-          maxMinutes: minutes / points,
+          maxMinutes: minutes === undefined ? undefined : minutes / points,
+          maxSteps: maxSteps === undefined ? undefined : Math.ceil((maxSteps * (p + 1)) / points) - steps,
         });
         trainedMinutes += (r.seconds - 0) / 60;
         steps = r.steps;
@@ -61,10 +82,11 @@ export const command: Command = {
         ctx.log(`train-eval: ${trainedMinutes.toFixed(1)} min, step ${r.steps}/${r.totalSteps}, k-NN20 ${s.knn['20']!.toFixed(3)}`);
         if (!r.stoppedEarly) break;
       }
-      return {
+      const out: TrainEvalResult = {
         data: dataDir, preset, n: set.ids.length, classes: set.classes.length, curve,
-        random: random.knn['20'], pixels: pixels.knn['20'], steps, totalSteps, seconds: (Date.now() - t0) / 1000,
+        random: random.knn['20']!, pixels: pixels.knn['20']!, steps, totalSteps, seconds: (Date.now() - t0) / 1000,
       };
+      return out;
     } finally {
       if (tempDir) {
         await catalog.close();

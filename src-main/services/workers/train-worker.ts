@@ -3,11 +3,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { DinoState } from '../../dino/step';
 import { readWeights } from '../model-loader';
 import { initBackend } from '../../dino/backend';
+import type { CropSpec } from '../../dino/crops';
 import type { DinoConfig } from '../../dino/presets';
 import { Rng } from '../../dino/rng';
 import { readSafetensors, writeSafetensors } from '../../dino/safetensors';
 import { trainDino, type SourceImage, type StepMetrics } from '../../dino/trainer';
 import { decodeRgb } from '../../library/decode';
+import { coreSharing, threadCropper, type ThreadCropper } from '../crop-thread';
 import { saveModelFile } from '../model-files';
 import { workerMain } from '../worker-side';
 
@@ -109,6 +111,10 @@ workerMain<TrainWorkerData, TrainWorkerEvent, TrainWorkerResult>(async (side) =>
   const started = Date.now();
   let finalLoss: number | null = null;
   let budgetHit = false;
+  // DINO_CROP_THREAD=0 makes the crops on the training thread (to measure what the overlap gains)
+  let cropper: ThreadCropper | null = null;
+  const makeCropper = process.env.DINO_CROP_THREAD === '0' ? undefined : (spec: CropSpec) => (cropper = threadCropper(spec));
+  const shareCores = coreSharing();
   const result = await trainDino(
     d.config,
     source,
@@ -116,6 +122,10 @@ workerMain<TrainWorkerData, TrainWorkerEvent, TrainWorkerResult>(async (side) =>
       onStep: (m) => {
         finalLoss = m.loss;
         side.post({ type: 'step', metrics: m });
+        const n = shareCores(cropper, m.msPerStep);
+        if (n !== null) {
+          side.post({ type: 'backend', description: backend.description.replace(/\d+ threads?\)/, `${n} thread${n > 1 ? 's' : ''}, a core left to the crop worker)`) });
+        }
       },
       checkpoint: (state, info) => {
         writeSafetensors(d.stateFile, state.tensors, state.metadata);
@@ -139,6 +149,7 @@ workerMain<TrainWorkerData, TrainWorkerEvent, TrainWorkerResult>(async (side) =>
       maxSteps: d.maxSteps,
       init: d.initFrom ? (state) => initFromWeights(state, d.initFrom!) : undefined,
       stopWhen: d.maxMs === undefined ? undefined : () => (budgetHit ||= Date.now() - started >= d.maxMs!),
+      cropper: makeCropper,
     },
   );
   try {

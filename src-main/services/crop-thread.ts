@@ -1,0 +1,127 @@
+import { cpus } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { RgbImage } from '../dino/augment';
+import { cropIteration, type BatchCropper, type CropArrays, type CropSpec } from '../dino/crops';
+import { nativeKernelsActive, setNativeThreads } from '../dino/native-kernels';
+
+export interface CropRequest {
+  id: number;
+  it: number;
+  images: RgbImage[];
+}
+/** `ms`: how long the worker took to make them */
+export type CropReply = { id: number; parts: CropArrays[]; ms: number } | { id: number; error: string };
+
+const bootstrap = new URL('./worker-bootstrap.js', import.meta.url);
+const cropWorker = new URL('./workers/crop-worker.ts', import.meta.url);
+
+/** An image whose pixels can be posted without cloning a larger buffer they are a view of. */
+function own(img: RgbImage): RgbImage {
+  const rgb = img.rgb.byteOffset === 0 && img.rgb.byteLength === img.rgb.buffer.byteLength ? img.rgb : img.rgb.slice();
+  return { rgb, width: img.width, height: img.height };
+}
+
+export interface ThreadCropper extends BatchCropper {
+  /** false once the worker has failed and the crops are made on the calling thread */
+  readonly threaded: boolean;
+  /** the worker's time for its last batch (ms; 0 before the first) */
+  readonly cropMs: number;
+}
+
+/**
+ * Makes a training run's crops in a worker thread of their own, so the next step's crops are ready
+ * when the current step ends (dino/crops.ts). The images are copied to the worker per request (~1 MB
+ * a batch at the working size). If the worker fails, the crops are made on the calling thread from
+ * then on (the same crops: they depend only on the seed and the iteration), so training goes on.
+ */
+export function threadCropper(spec: CropSpec, module: URL = cropWorker): ThreadCropper {
+  let nextId = 0;
+  let closed = false;
+  let worker: Worker | null = null;
+  let cropMs = 0;
+  const waiting = new Map<number, { it: number; images: readonly RgbImage[]; resolve(p: CropArrays[]): void; reject(e: Error): void }>();
+  const inline = (images: readonly RgbImage[], it: number): Promise<CropArrays[]> => {
+    try {
+      return Promise.resolve(cropIteration(images, spec, it));
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
+  };
+  const fallBack = (): void => {
+    worker = null;
+    for (const w of waiting.values()) inline(w.images, w.it).then(w.resolve, w.reject);
+    waiting.clear();
+  };
+  try {
+    const w = new Worker(bootstrap, { workerData: { module: module.href, data: spec } });
+    w.on('message', (m: CropReply) => {
+      const req = waiting.get(m.id);
+      if (!req) return;
+      waiting.delete(m.id);
+      if ('error' in m) req.reject(new Error(`making crops: ${m.error}`));
+      else {
+        cropMs = m.ms;
+        req.resolve(m.parts);
+      }
+    });
+    w.on('error', fallBack);
+    w.on('exit', () => {
+      if (!closed) fallBack();
+    });
+    worker = w;
+  } catch {
+    worker = null;
+  }
+  return {
+    get threaded() {
+      return worker !== null;
+    },
+    get cropMs() {
+      return cropMs;
+    },
+    make(images, it) {
+      if (closed) return Promise.reject(new Error('the cropper was closed'));
+      const w = worker;
+      if (!w) return inline(images, it);
+      const id = nextId++;
+      return new Promise<CropArrays[]>((resolve, reject) => {
+        waiting.set(id, { it, images, resolve, reject });
+        w.postMessage({ id, it, images: images.map(own) } satisfies CropRequest);
+      });
+    },
+    close() {
+      closed = true;
+      for (const w of waiting.values()) w.reject(new Error('the cropper was closed'));
+      waiting.clear();
+      void worker?.terminate();
+    },
+  };
+}
+
+/**
+ * How many BLAS threads to keep once a run's crops are made in a worker, or null to keep them all.
+ * On few cores OpenBLAS's threads and the crop worker compete for them: measured on 2 vCPUs with
+ * cpu-narrow, 2 BLAS threads + the worker take 627 ms a step and 1 BLAS thread + the worker 477 ms
+ * (a second BLAS thread gains nothing at that size: 680 against 679 ms with the crops inline). A
+ * large model (ViT-S at 224 px) uses every BLAS thread and its crops are ~1 % of a step. So BLAS
+ * leaves the worker a core when its crops take more than a tenth of a step.
+ */
+export function blasThreadsBesideCrops(cropMs: number, stepMs: number, cores: number): number | null {
+  if (cores < 2 || cropMs <= 0.1 * stepMs) return null;
+  return cores - 1;
+}
+
+/**
+ * Applies blasThreadsBesideCrops once, after the first steps have shown what a step and its crops
+ * cost (call it after every step); unless DINO_BLAS_THREADS fixes the count. Returns the new BLAS
+ * thread count when it changed it.
+ */
+export function coreSharing(cores = cpus().length): (cropper: ThreadCropper | null, stepMs: number) => number | null {
+  let steps = 0;
+  return (cropper, stepMs) => {
+    if (++steps !== 3 || !cropper?.threaded || !nativeKernelsActive() || process.env.DINO_BLAS_THREADS) return null;
+    const n = blasThreadsBesideCrops(cropper.cropMs, stepMs, cores);
+    if (n !== null) setNativeThreads(n);
+    return n;
+  };
+}
