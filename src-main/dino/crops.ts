@@ -61,7 +61,8 @@ export function cropIteration(images: readonly RgbImage[], spec: CropSpec, it: n
 /** Makes the crops on the training thread, when asked (tests, and where no worker can start). */
 export function inlineCropper(spec: CropSpec): BatchCropper {
   return {
-    make: (images, it) => Promise.resolve(cropIteration(images, spec, it)),
+    // a throw inside the executor becomes the promise's rejection
+    make: (images, it) => new Promise((resolve) => resolve(cropIteration(images, spec, it))),
     close: () => undefined,
   };
 }

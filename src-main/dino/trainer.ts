@@ -292,9 +292,10 @@ export async function trainDino(
 
       const t0 = performance.now();
       const { batch, crops: pending } = next;
-      const micro = (await pending).map((c) => toMicroBatch(c, crops));
+      const parts = await pending;
       // the next step's crops are made while this one runs
       next = await ask();
+      const micro = parts.map((c) => toMicroBatch(c, crops));
       const t1 = performance.now();
       const dataMs = t1 - t0 + carriedMs;
       carriedMs = 0;

@@ -1,7 +1,7 @@
 import { cpus } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { RgbImage } from '../dino/augment';
-import { cropIteration, type BatchCropper, type CropArrays, type CropSpec } from '../dino/crops';
+import { inlineCropper, type BatchCropper, type CropArrays, type CropSpec } from '../dino/crops';
 import { nativeKernelsActive, setNativeThreads } from '../dino/native-kernels';
 
 export interface CropRequest {
@@ -40,16 +40,10 @@ export function threadCropper(spec: CropSpec, module: URL = cropWorker): ThreadC
   let worker: Worker | null = null;
   let cropMs = 0;
   const waiting = new Map<number, { it: number; images: readonly RgbImage[]; resolve(p: CropArrays[]): void; reject(e: Error): void }>();
-  const inline = (images: readonly RgbImage[], it: number): Promise<CropArrays[]> => {
-    try {
-      return Promise.resolve(cropIteration(images, spec, it));
-    } catch (e) {
-      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
-    }
-  };
+  const local = inlineCropper(spec);
   const fallBack = (): void => {
     worker = null;
-    for (const w of waiting.values()) inline(w.images, w.it).then(w.resolve, w.reject);
+    for (const w of waiting.values()) local.make(w.images, w.it).then(w.resolve, w.reject);
     waiting.clear();
   };
   try {
@@ -82,7 +76,7 @@ export function threadCropper(spec: CropSpec, module: URL = cropWorker): ThreadC
     make(images, it) {
       if (closed) return Promise.reject(new Error('the cropper was closed'));
       const w = worker;
-      if (!w) return inline(images, it);
+      if (!w) return local.make(images, it);
       const id = nextId++;
       return new Promise<CropArrays[]>((resolve, reject) => {
         waiting.set(id, { it, images, resolve, reject });
