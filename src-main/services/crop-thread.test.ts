@@ -107,7 +107,7 @@ describe('sharing the cores between BLAS and the crop worker', () => {
     // cpu-narrow on 2 vCPUs: ~140 ms of crops in a ~540 ms step
     expect(blasThreadsBesideCrops(140, 540, 2)).toBe(1);
     expect(blasThreadsBesideCrops(140, 540, 16)).toBe(15);
-    // ViT-S at 224 px: crops ~1 % of a step keep every thread
+    // ViT-S at 224 px: crops (by estimate) ~1 % of a step keep every thread
     expect(blasThreadsBesideCrops(600, 60_000, 2)).toBeNull();
     expect(blasThreadsBesideCrops(140, 540, 1)).toBeNull();
   });

@@ -97,7 +97,7 @@ export function threadCropper(spec: CropSpec, module: URL = cropWorker): ThreadC
  * On few cores OpenBLAS's threads and the crop worker compete for them: measured on 2 vCPUs with
  * cpu-narrow, 2 BLAS threads + the worker take 627 ms a step and 1 BLAS thread + the worker 477 ms
  * (a second BLAS thread gains nothing at that size: 680 against 679 ms with the crops inline). A
- * large model (ViT-S at 224 px) uses every BLAS thread and its crops are ~1 % of a step. So BLAS
+ * large model (ViT-S at 224 px) uses every BLAS thread and its crops are, by estimate, ~1 % of a step. So BLAS
  * leaves the worker a core when its crops take more than a tenth of a step.
  */
 export function blasThreadsBesideCrops(cropMs: number, stepMs: number, cores: number): number | null {
