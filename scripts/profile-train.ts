@@ -59,7 +59,7 @@ function profilePath(label: string, c: DinoConfig, steps: number, top: number): 
     for (let i = 0; i <= steps; i++) {
       if (i === 1) prof.reset(); // step 0 warms up
       const t0 = performance.now();
-      const batch = makeBatch(photos, multiCropConfig(c), rng);
+      const batch = makeBatch(photos, multiCropConfig(c), c.seed, i);
       const t1 = performance.now();
       dinoStep(
         state,

@@ -8,8 +8,8 @@
  * (same schedules, same crops: crops.ts) from a checkpoint.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { multiCropInto, type MultiCropConfig, type RgbImage } from './augment';
-import { inlineCropper, RNG_STREAM, stepSeed, type BatchCropper, type CropArrays, type CropSpec } from './crops';
+import type { MultiCropConfig, RgbImage } from './augment';
+import { cropIteration, inlineCropper, RNG_STREAM, stepSeed, type BatchCropper, type CropArrays, type CropSpec } from './crops';
 import { checkpointConfig, restoreState, stateToCheckpoint } from './checkpoint';
 import { netConfigs } from './model';
 import { cloneNet, createNet } from './net';
@@ -158,15 +158,9 @@ export class CollapseWatch {
   }
 }
 
-/** Makes one batch of crops from `batch` images: crop-major tensors. */
-export function makeBatch(images: RgbImage[], cfg: MultiCropConfig, rng: Rng): { globals: tf.Tensor4D; locals?: tf.Tensor4D } {
-  const b = images.length;
-  const gs = cfg.globalSize;
-  const ls = cfg.localSize;
-  const g = new Float32Array(2 * b * gs * gs * 3);
-  const l = cfg.nLocal > 0 ? new Float32Array(cfg.nLocal * b * ls * ls * 3) : null;
-  images.forEach((img, i) => multiCropInto(img, cfg, rng, i, b, g, l));
-  return toMicroBatch({ batch: b, globals: g, locals: l }, cfg);
+/** Iteration `it`'s crops of `images` as one batch of crop-major tensors (profiling, benchmarks). */
+export function makeBatch(images: RgbImage[], crops: MultiCropConfig, seed: number, it: number): MicroBatch {
+  return toMicroBatch(cropIteration(images, { crops, seed, microSize: images.length }, it)[0]!, crops);
 }
 
 function toMicroBatch(c: CropArrays, cfg: MultiCropConfig): MicroBatch {
