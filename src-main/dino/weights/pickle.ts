@@ -9,42 +9,12 @@
 // Covers the opcodes of protocols 0-5 that data pickles use; extension-registry and out-of-band
 // buffer opcodes are refused.
 
+import { PickleCursor } from './pickle-cursor';
+import { NOT_LITERAL, readLiteral } from './pickle-literals';
+import { PyObject, UnsafePickleError, asKey, type PyGlobal, type PyKey, type PyValue } from './pickle-values';
 import { WeightsFormatError } from './tensor-map';
 
-/** A Python object we know how to build, by qualified name. */
-export interface PyGlobal {
-  readonly qualname: string;
-  /** REDUCE (calling it) or NEWOBJ (cls.__new__(cls, *args)). */
-  call(args: PyValue[]): PyValue;
-}
-
-/** An instance of an allow-listed class (argparse.Namespace, numpy.dtype): its BUILD state kept as data. */
-export class PyObject {
-  constructor(
-    readonly className: string,
-    readonly args: PyValue[],
-    public state: PyValue = null,
-  ) {}
-}
-
-export type PyKey = string | number | bigint | boolean | null;
-export type PyValue =
-  | null
-  | boolean
-  | number
-  | bigint
-  | string
-  | Uint8Array
-  | PyValue[]
-  | Map<PyKey, PyValue>
-  | Set<PyKey>
-  | PyObject
-  | PyGlobal
-  | object; // values made by allow-listed globals (tensors, storages)
-
-export class UnsafePickleError extends WeightsFormatError {
-  override name = 'UnsafePickleError';
-}
+export { PyObject, UnsafePickleError, type PyGlobal, type PyKey, type PyValue } from './pickle-values';
 
 export interface UnpickleOptions {
   /** Allow-listed globals by "module.name" (module and name as the pickle spells them). */
@@ -57,13 +27,6 @@ export interface UnpickleOptions {
 
 const MARK = Symbol('mark');
 type StackItem = PyValue | typeof MARK;
-
-function asKey(k: PyValue, label: string): PyKey {
-  if (k === null || typeof k === 'string' || typeof k === 'number' || typeof k === 'bigint' || typeof k === 'boolean') return k;
-  // tuples as dict keys are rare in checkpoints: keep them usable under a readable key
-  if (Array.isArray(k)) return JSON.stringify(k, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
-  throw new WeightsFormatError(`${label}: unsupported dictionary key type in pickle`);
-}
 
 /** Runs the pickle in `bytes` from `start`; returns the value at STOP and where the pickle ended. */
 export function unpickle(bytes: Uint8Array, opts: UnpickleOptions, start = 0): { value: PyValue; end: number } {
@@ -78,37 +41,11 @@ export function unpickle(bytes: Uint8Array, opts: UnpickleOptions, start = 0): {
 
 function run(bytes: Uint8Array, opts: UnpickleOptions, start: number): { value: PyValue; end: number } {
   const label = opts.label ?? 'pickle';
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const cur = new PickleCursor(bytes, label, start);
+  const fail = (msg: string): never => cur.fail(msg);
   const stack: StackItem[] = [];
   const memo = new Map<number, PyValue>();
-  const text = new TextDecoder('utf-8');
-  let pos = start;
 
-  const fail = (msg: string): never => {
-    throw new WeightsFormatError(`${label}: ${msg} (pickle offset ${pos})`);
-  };
-  const need = (n: number) => {
-    if (pos + n > bytes.length) fail('the pickle is truncated');
-  };
-  const u8 = () => (need(1), bytes[pos++]!);
-  const u16 = () => (need(2), (pos += 2), view.getUint16(pos - 2, true));
-  const u32 = () => (need(4), (pos += 4), view.getUint32(pos - 4, true));
-  const i32 = () => (need(4), (pos += 4), view.getInt32(pos - 4, true));
-  const u64 = () => {
-    need(8);
-    const v = view.getBigUint64(pos, true);
-    pos += 8;
-    if (v > BigInt(Number.MAX_SAFE_INTEGER)) fail('length too large');
-    return Number(v);
-  };
-  const take = (n: number) => (need(n), (pos += n), bytes.subarray(pos - n, pos));
-  const line = () => {
-    const end = bytes.indexOf(0x0a, pos);
-    if (end < 0) fail('the pickle is truncated');
-    const s = Buffer.from(bytes.subarray(pos, end)).toString('latin1');
-    pos = end + 1;
-    return s;
-  };
   const pop = (): PyValue => {
     const v = stack.pop();
     if (v === undefined || v === MARK) fail('stack underflow');
@@ -140,14 +77,6 @@ function run(bytes: Uint8Array, opts: UnpickleOptions, start: number): { value: 
     if (f && typeof f === 'object' && 'call' in f && 'qualname' in f) return f as PyGlobal;
     return fail(`${what} of a value that is not an allow-listed global`);
   };
-  const longFrom = (b: Uint8Array): number | bigint => {
-    // little-endian two's complement of any length
-    if (b.length === 0) return 0;
-    let v = 0n;
-    for (let i = b.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]!);
-    if (b[b.length - 1]! & 0x80) v -= 1n << BigInt(8 * b.length);
-    return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
-  };
   const setItems = (target: PyValue, items: PyValue[]) => {
     if (!(target instanceof Map)) fail('SETITEM on a value that is not a dict');
     const m = target as Map<PyKey, PyValue>;
@@ -155,16 +84,21 @@ function run(bytes: Uint8Array, opts: UnpickleOptions, start: number): { value: 
   };
 
   for (;;) {
-    const op = u8();
+    const op = cur.u8();
+    const literal = readLiteral(op, cur);
+    if (literal !== NOT_LITERAL) {
+      stack.push(literal);
+      continue;
+    }
     switch (op) {
       case 0x80: // PROTO
-        u8();
+        cur.u8();
         break;
       case 0x95: // FRAME: a length prefix only, the opcodes follow inline
-        take(8);
+        cur.take(8);
         break;
       case 0x2e: // STOP
-        return { value: pop(), end: pos };
+        return { value: pop(), end: cur.pos };
       case 0x28: // MARK
         stack.push(MARK);
         break;
@@ -176,87 +110,6 @@ function run(bytes: Uint8Array, opts: UnpickleOptions, start: number): { value: 
         break;
       case 0x32: // DUP
         stack.push(top());
-        break;
-      case 0x4e: // NONE
-        stack.push(null);
-        break;
-      case 0x88: // NEWTRUE
-        stack.push(true);
-        break;
-      case 0x89: // NEWFALSE
-        stack.push(false);
-        break;
-      case 0x4a: // BININT
-        stack.push(i32());
-        break;
-      case 0x4b: // BININT1
-        stack.push(u8());
-        break;
-      case 0x4d: // BININT2
-        stack.push(u16());
-        break;
-      case 0x8a: // LONG1
-        stack.push(longFrom(take(u8())));
-        break;
-      case 0x8b: // LONG4
-        stack.push(longFrom(take(u32())));
-        break;
-      case 0x49: {
-        // INT (text): also encodes True/False in protocol 0 as 01/00
-        const s = line();
-        stack.push(s === '01' ? true : s === '00' ? false : Number.parseInt(s, 10));
-        break;
-      }
-      case 0x4c: {
-        // LONG (text), with a trailing L
-        const s = line().replace(/L$/, '');
-        const v = BigInt(s);
-        stack.push(v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v);
-        break;
-      }
-      case 0x47: // BINFLOAT (big-endian double)
-        need(8);
-        stack.push(view.getFloat64(pos, false));
-        pos += 8;
-        break;
-      case 0x46: // FLOAT (text)
-        stack.push(Number.parseFloat(line()));
-        break;
-      case 0x58: // BINUNICODE
-        stack.push(text.decode(take(u32())));
-        break;
-      case 0x8c: // SHORT_BINUNICODE
-        stack.push(text.decode(take(u8())));
-        break;
-      case 0x8d: // BINUNICODE8
-        stack.push(text.decode(take(u64())));
-        break;
-      case 0x56: // UNICODE (raw-unicode-escape text)
-        stack.push(line().replace(/\\u([0-9a-fA-F]{4})/g, (_m, h: string) => String.fromCharCode(Number.parseInt(h, 16))));
-        break;
-      case 0x54: // BINSTRING (Python 2 str): latin-1 text
-        stack.push(Buffer.from(take(i32())).toString('latin1'));
-        break;
-      case 0x55: // SHORT_BINSTRING
-        stack.push(Buffer.from(take(u8())).toString('latin1'));
-        break;
-      case 0x53: {
-        // STRING (quoted repr); only simple quoted text is expected in checkpoints
-        const s = line();
-        stack.push(s.slice(1, -1));
-        break;
-      }
-      case 0x42: // BINBYTES
-        stack.push(new Uint8Array(take(u32())));
-        break;
-      case 0x43: // SHORT_BINBYTES
-        stack.push(new Uint8Array(take(u8())));
-        break;
-      case 0x8e: // BINBYTES8
-        stack.push(new Uint8Array(take(u64())));
-        break;
-      case 0x96: // BYTEARRAY8
-        stack.push(new Uint8Array(take(u64())));
         break;
       case 0x29: // EMPTY_TUPLE
         stack.push([]);
@@ -341,8 +194,8 @@ function run(bytes: Uint8Array, opts: UnpickleOptions, start: number): { value: 
         break;
       case 0x63: {
         // GLOBAL "module\nname\n": refused here, before anything can call it, unless allow-listed
-        const module = line();
-        const name = line();
+        const module = cur.line();
+        const name = cur.line();
         stack.push(findGlobal(module, name));
         break;
       }
@@ -379,8 +232,8 @@ function run(bytes: Uint8Array, opts: UnpickleOptions, start: number): { value: 
       }
       case 0x69: {
         // INST "module\nname\n" (protocol 0): MARK args ... -> instance
-        const module = line();
-        const name = line();
+        const module = cur.line();
+        const name = cur.line();
         const g = findGlobal(module, name);
         stack.push(g.call(popMark()));
         break;
@@ -411,19 +264,19 @@ function run(bytes: Uint8Array, opts: UnpickleOptions, start: number): { value: 
       }
       case 0x50: {
         // PERSID (text)
-        const pid = line();
+        const pid = cur.line();
         if (!opts.persistentLoad) fail('persistent id in a pickle that does not allow them');
         stack.push(opts.persistentLoad!(pid));
         break;
       }
       case 0x71: // BINPUT
-        memo.set(u8(), top());
+        memo.set(cur.u8(), top());
         break;
       case 0x72: // LONG_BINPUT
-        memo.set(u32(), top());
+        memo.set(cur.u32(), top());
         break;
       case 0x70: // PUT
-        memo.set(Number.parseInt(line(), 10), top());
+        memo.set(Number.parseInt(cur.line(), 10), top());
         break;
       case 0x94: // MEMOIZE
         memo.set(memo.size, top());
@@ -432,7 +285,7 @@ function run(bytes: Uint8Array, opts: UnpickleOptions, start: number): { value: 
       case 0x6a: // LONG_BINGET
       case 0x67: {
         // GET
-        const idx = op === 0x68 ? u8() : op === 0x6a ? u32() : Number.parseInt(line(), 10);
+        const idx = op === 0x68 ? cur.u8() : op === 0x6a ? cur.u32() : Number.parseInt(cur.line(), 10);
         if (!memo.has(idx)) fail(`memo entry ${idx} missing`);
         stack.push(memo.get(idx)!);
         break;
