@@ -133,6 +133,7 @@ async function attempt(o: DownloadOptions, part: string, have: number, report: (
     throw new DownloadError(`the server offers ${total} bytes, expected ${o.expectedSize}: not the expected file`);
   }
   const out = createWriteStream(part, { flags: start > 0 ? 'a' : 'w' });
+  const closed = new Promise<void>((r) => out.once('close', () => r()));
   let received = start;
   report(received, total);
   try {
@@ -149,7 +150,10 @@ async function attempt(o: DownloadOptions, part: string, have: number, report: (
       out.on('finish', resolve);
     });
   } finally {
-    out.close();
+    // a dropped connection rejects at once, with bytes still on their way to the file: the next
+    // attempt resumes from the file's size, so it may only look once they are all written
+    if (!out.writableEnded) out.end();
+    await closed;
   }
   if (o.signal?.aborted) throw abortError();
   if (total !== null && received < total) throw new RetryableError(`the connection dropped at ${received} of ${total} bytes`);
