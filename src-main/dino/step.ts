@@ -16,7 +16,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { dinoLoss, targetEntropy, teacherTargets, updateCenter } from './loss';
 import { multiCropForward, type DinoNet } from './net';
-import { clipAndStepInPlace, emaInPlace, inPlaceUpdate, wasmHeap } from './fused-update';
 import { AdamW, clipGradients, emaUpdate } from './optimizer';
 import type { Rng } from './rng';
 import { KEPT_FLOATS_PER_ROW_PER_DIM } from './blockgrad';
@@ -204,24 +203,13 @@ export function dinoStepAccumulated(state: DinoState, microBatches: readonly Mic
     throw e;
   }
 
-  // clip_gradients on the whole batch's gradient (per parameter), then one AdamW step: in place in
-  // wasm's heap where a parameter owns its buffer, as tfjs ops for the rest (fused-update.ts)
-  const heap = inPlaceUpdate.enabled ? wasmHeap() : null;
-  let opsGrads = grads;
-  if (heap) {
-    const left = new Set(clipAndStepInPlace(heap, state.optimizer, student.params, grads, h.clipGrad, s.lr, s.wd));
-    opsGrads = new Map([...grads].filter(([n]) => left.has(n)));
-    for (const [n, g] of grads) if (!left.has(n)) g.dispose();
-  }
-  const clipped = h.clipGrad > 0 ? clipGradients(opsGrads, h.clipGrad) : { grads: opsGrads, norms: null };
+  // clip_gradients on the whole batch's gradient (per parameter), then one AdamW step
+  const clipped = h.clipGrad > 0 ? clipGradients(grads, h.clipGrad) : { grads, norms: null };
   clipped.norms?.dispose();
   state.optimizer.step(clipped.grads, s.lr, s.wd);
   for (const g of clipped.grads.values()) g.dispose();
 
-  const frozen = (name: string) => isFrozenBackboneParam(name, freezeBlocks);
-  const emaLeft = heap ? new Set(emaInPlace(heap, teacher.params, student.params, s.momentum, frozen)) : null;
-  const emaParams = emaLeft ? new Map([...teacher.params].filter(([n]) => emaLeft.has(n))) : teacher.params;
-  emaUpdate(emaParams, student.params, s.momentum, frozen);
+  emaUpdate(teacher.params, student.params, s.momentum, (name) => isFrozenBackboneParam(name, freezeBlocks));
   // the centre follows the mean teacher output over the whole batch (every micro-batch's rows)
   const allTeacher = teacherOuts.length === 1 ? teacherOuts[0]! : tf.concat(teacherOuts, 0);
   updateCenter(center, allTeacher, h.centerMomentum);

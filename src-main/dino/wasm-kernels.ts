@@ -1,5 +1,5 @@
 /**
- * Faster `Slice`, `SplitV` and `Identity` for the wasm backend, in plain JS (no addon needed). tfjs-backend-wasm
+ * Faster `Slice` and `SplitV` for the wasm backend, in plain JS (no addon needed). tfjs-backend-wasm
  * copies a 4-D slice one innermost row at a time through a new subarray per row: splitting the
  * attention's q, k, v ([B, 3H, T, hd] along axis 1) cost ~8 ms a call, ~5 % of a training step.
  * Here the trailing axes that are taken whole are merged, so a slice is a few large copies, done with
@@ -11,7 +11,6 @@ interface WasmBackendLike {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   dataIdMap: { get(dataId: unknown): { memoryOffset: number } };
   wasm: { HEAPU8: Uint8Array };
-  incRef(dataId: tf.DataId): void;
 }
 
 let originals: tf.KernelConfig[] | null = null;
@@ -64,28 +63,13 @@ function sliceInto(backend: WasmBackendLike, x: tf.TensorInfo, begin: number[], 
   return out;
 }
 
-/** Registers the faster Slice, SplitV and Identity for wasm (idempotent). */
+/** Registers the faster Slice and SplitV for wasm (idempotent). */
 export function installWasmKernels(): void {
   if (originals) return;
   const slice = tf.getKernel(tf.Slice, 'wasm');
   const split = tf.getKernel(tf.SplitV, 'wasm');
-  const identity = tf.getKernel(tf.Identity, 'wasm');
-  if (!slice || !split || !identity) return;
-  originals = [slice, split, identity];
-  // tfjs clones every tensor a custom gradient saves for its backward (~290 a cpu-narrow step, ~4 %
-  // of it as copies); no wasm kernel writes into its inputs, so a clone can share the buffer, counted,
-  // as the cpu backend's Identity does
-  tf.unregisterKernel(tf.Identity, 'wasm');
-  tf.registerKernel({
-    kernelName: tf.Identity,
-    backendName: 'wasm',
-    kernelFunc: (args) => {
-      const { x } = args.inputs as { x: tf.TensorInfo };
-      if (x.dtype === 'string') return identity.kernelFunc(args);
-      (args.backend as unknown as WasmBackendLike).incRef(x.dataId);
-      return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
-    },
-  });
+  if (!slice || !split) return;
+  originals = [slice, split];
   tf.unregisterKernel(tf.Slice, 'wasm');
   tf.registerKernel({
     kernelName: tf.Slice,
@@ -119,7 +103,7 @@ export function installWasmKernels(): void {
   });
 }
 
-/** Puts wasm's own Slice, SplitV and Identity back (tests compare both). */
+/** Puts wasm's own Slice and SplitV back (tests compare both). */
 export function uninstallWasmKernels(): void {
   if (!originals) return;
   for (const k of originals) {
