@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 
-// Tests that train for minutes: run alone (`npm test` does, after the unit tests) so that nothing
+// Tests that train for minutes: a stage of their own (`npm test` runs it after the unit tests) so that nothing
 // else shares the machine's cores with them.
 export default defineConfig({
   test: {

@@ -22,6 +22,9 @@ test('journey 1: import the sample photos, train the smallest preset, see the mo
   await page.getByTestId('next-train').getByRole('button', { name: 'Open Training' }).click();
   await expect(training.view).toBeVisible();
   await expect(page.getByTestId('training-backend')).toContainText(/wasm|tensorflow|cpu/i);
+  // the active backend's default preset is the one chosen until the user picks another
+  await expect(training.preset('cpu-patch8').getByTestId('preset-default')).toBeVisible();
+  await expect(training.preset('cpu-patch8').getByRole('radio')).toBeChecked();
   await expect(training.preset('cpu-micro')).toBeVisible();
   await expect(training.preset('cpu-micro')).toContainText('vit_tiny');
   await expect(training.preset('cpu-micro').getByTestId('preset-estimate')).toHaveText(/not measured yet|per epoch for your 36 photos/);

@@ -93,6 +93,8 @@ export interface PresetDTO {
   arch: string;
   /** seconds per epoch per 1000 photos on the active backend, measured; null when not measured */
   secondsPerEpochPer1000: number | null;
+  /** the preset a run gets when none is named, on the active backend */
+  isDefault: boolean;
   config: Record<string, number | string | boolean>;
 }
 

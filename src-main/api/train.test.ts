@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JobDTO, TrainRunDTO } from '../../src-shared/api';
+import type { JobDTO, PresetDTO, TrainRunDTO } from '../../src-shared/api';
 import { lastRun } from '../db/repos/training';
 import { makePhoto } from '../library/test-fixtures';
 import { openCatalog, type Catalog } from '../services/catalog';
@@ -27,6 +27,13 @@ describe('training API', () => {
   afterAll(async () => {
     await catalog.close();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('lists the presets with the active backend\'s default marked (no GPU here: the CPU default)', async () => {
+    const r = await call('train:presets', {});
+    const presets = r.result as PresetDTO[];
+    expect(presets.filter((p) => p.isDefault).map((p) => p.name)).toEqual(['cpu-patch8']);
+    expect(presets.find((p) => p.name === 'cpu-patch8')).toMatchObject({ arch: 'vit_tiny/8 (width 64, 4 blocks)' });
   });
 
   it('refuses unknown, mistyped and out-of-range hyperparameters before starting a job', async () => {

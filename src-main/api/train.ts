@@ -1,5 +1,6 @@
 import type { PresetDTO, TrainRunDTO } from '../../src-shared/api';
-import { PRESETS, type DinoConfig } from '../dino/presets';
+import { defaultPresetName, PRESETS, type DinoConfig } from '../dino/presets';
+import { probeBackend } from '../services/backend-probe';
 import { getImage } from '../db/repos/images';
 import { getModel } from '../db/repos/models';
 import { setSetting } from '../db/repos/settings';
@@ -34,11 +35,13 @@ function archLabel(c: DinoConfig): string {
 }
 
 function presetDTOs(catalog: Catalog): PresetDTO[] {
+  const byDefault = defaultPresetName(probeBackend().description);
   return PRESETS.map((p) => ({
     name: p.name,
     description: p.description,
     arch: archLabel(p.config),
     secondsPerEpochPer1000: measuredSpeed(catalog, p.name),
+    isDefault: p.name === byDefault,
     config: Object.fromEntries(Object.entries(p.config).filter(([, x]) => x !== null)) as PresetDTO['config'],
   }));
 }

@@ -1,13 +1,13 @@
 /**
- * The whole training loop of a CPU preset (crops + step, as a run does it) in ms/step, with the
- * multi-crop augmentation in a worker thread that works one step ahead (and BLAS leaving it a core
+ * The whole training loop of the default CPU preset (crops + step, as a run does it) in ms/step, with
+ * the multi-crop augmentation in a worker thread that works one step ahead (and BLAS leaving it a core
  * where that pays), against the same loop making its crops on the training thread between steps
- * with every BLAS thread (the baseline). Synthetic photos at the working size
- * a run decodes to (128 x 96), so no files are read.
+ * with every BLAS thread (the baseline). Synthetic photos at the working size a run decodes to
+ * (128 x 96), so no files are read.
  */
 import { cpus } from 'node:os';
 import { initBackend } from '../dino/backend';
-import { getPreset } from '../dino/presets';
+import { defaultPresetName, getPreset } from '../dino/presets';
 import { Rng } from '../dino/rng';
 import { trainDino, type SourceImage, type StepMetrics } from '../dino/trainer';
 import { nativeKernelsActive, setNativeThreads } from '../dino/native-kernels';
@@ -25,10 +25,10 @@ function photos(n: number): SourceImage[] {
 
 export const benchmark: Benchmark = {
   name: 'train-loop',
-  description: 'training loop of cpu-narrow (crops + step): crops made in a worker one step ahead vs on the training thread',
+  description: 'training loop of the default CPU preset (crops + step): crops made in a worker one step ahead vs on the training thread',
   async run({ log, quick }) {
     const backend = await initBackend();
-    const preset = 'cpu-narrow';
+    const preset = defaultPresetName(backend.description);
     const config = getPreset(preset).config;
     const steps = quick ? 4 : 12;
     // the first 3 steps also settle the BLAS thread count
@@ -64,6 +64,7 @@ export const benchmark: Benchmark = {
     log(`  crops on the training thread: ${inline.msPerStep.toFixed(0)} ms/step, ${(100 * inline.dataWait).toFixed(0)} % waiting for data`);
     const worker = await time(true);
     log(`  crops in a worker: ${worker.msPerStep.toFixed(0)} ms/step, ${(100 * worker.dataWait).toFixed(0)} % waiting for data`);
+
     const result: BenchResult = {
       name: `train loop ${preset} (${backend.description})`,
       value: worker.msPerStep,

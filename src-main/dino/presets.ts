@@ -216,6 +216,26 @@ export const PRESETS: Preset[] = [
     config: { ...CPU_MICRO_COLOUR, embedDim: 96, nLocal: 8 },
   },
   {
+    // Measured on caltech10 (src-main/dino/README.md): more, smaller patches teach a narrow ViT more
+    // per step than 16 px patches teach a wider one. Against cpu-narrow, k-NN20 0.313 instead of ~0.29
+    // after 1200 steps (random init 0.240), at about half the time per step.
+    name: 'cpu-patch8',
+    description: 'cpu-narrow on a ViT of width 64 (1 head), 4 blocks, patch 8 at 48 px (8 local crops of 24 px), head 512 / K 1024: learns fastest per minute on CPU here',
+    target: 'cpu',
+    config: {
+      ...CPU_MICRO_COLOUR,
+      patchSize: 8,
+      embedDim: 64,
+      depth: 4,
+      imgSize: 48,
+      globalSize: 48,
+      localSize: 24,
+      nLocal: 8,
+      hiddenDim: 512,
+      outDim: 1024,
+    },
+  },
+  {
     name: 'gpu-tiny',
     description: 'ViT-Tiny/16 at 224 px (8 local crops of 96 px), K 16384, batch 64',
     target: 'gpu',
@@ -264,9 +284,9 @@ export function getPreset(name: string): Preset {
   return p;
 }
 
-/** The preset used when none is named: a GPU recipe only on CUDA. */
+/** The preset used when none is named: a GPU recipe only on CUDA; on a CPU the one that learns fastest here. */
 export function defaultPresetName(backendDescription: string): string {
-  return /CUDA|gpu/i.test(backendDescription) ? 'gpu-small' : 'cpu-micro';
+  return /CUDA|gpu/i.test(backendDescription) ? 'gpu-small' : 'cpu-patch8';
 }
 
 /** Applies overrides by field name, checking each name and type against the base config. */
