@@ -40,7 +40,7 @@ function vitest(name, extraArgs) {
 }
 
 vitest('unit', []);
-// issue 3's learning claim: ~6 min of training on caltech10, alone on the machine (`npm test -- learn`
+// issue 3's learning claim: ~8 min of training on caltech10, alone on the machine (`npm test -- learn`
 // runs only this stage)
 vitest('learn', ['--config', 'vitest.learn.config.ts']);
 

@@ -64,7 +64,6 @@ export const benchmark: Benchmark = {
     log(`  crops on the training thread: ${inline.msPerStep.toFixed(0)} ms/step, ${(100 * inline.dataWait).toFixed(0)} % waiting for data`);
     const worker = await time(true);
     log(`  crops in a worker: ${worker.msPerStep.toFixed(0)} ms/step, ${(100 * worker.dataWait).toFixed(0)} % waiting for data`);
-
     const result: BenchResult = {
       name: `train loop ${preset} (${backend.description})`,
       value: worker.msPerStep,

@@ -4,7 +4,7 @@
  * ViT at random initialisation. It also checks train-eval's mechanics: the budget split over two
  * evaluation points, pixels and random init scored on the same photos.
  *
- * ~6 min on 2 cores, so it runs as a stage of its own after the unit tests (vitest.learn.config.ts):
+ * ~8 min on 2 cores, so it runs as a stage of its own after the unit tests (vitest.learn.config.ts):
  * `npm test` runs it, `npm test -- learn` runs it alone. DINO_LEARN_PRESET and DINO_LEARN_STEPS
  * run another recipe or budget the same way (the bar then still applies).
  */
