@@ -13,7 +13,6 @@ import { searchApi } from '../api/search';
 import { createApi, dispatch } from '../api/table';
 import { allMembers, listClusters } from '../db/repos/clusters';
 import { putEmbedding } from '../db/repos/embeddings';
-import { openCatalog } from './catalog';
 import { clusterMembersPage, listClusteringDTOs, mapPoints, mergeClustersRecomputed, renameClusterChecked, runClustering, runProjection } from './clusters';
 import { runExport } from './exporter';
 import { makeAnalysisCatalog, type Fixture } from './analysis-fixture';
@@ -76,17 +75,14 @@ describe('search service', () => {
     searchSimilar(fx.catalog, fx.ids[1]!, { k: 5 });
     expect(existsSync(file)).toBe(true);
     for (const damage of ['delete', 'corrupt'] as const) {
-      dropIndexes(fx.catalog); // as a fresh start would
+      // forgetting the index in memory is what a fresh start does (the catalog itself stays open:
+      // a second writer would be refused its lock)
+      dropIndexes(fx.catalog);
       if (damage === 'delete') rmSync(file);
       else writeFileSync(file, readFileSync(file).subarray(0, 1000));
-      const again = openCatalog(fx.catalog.paths.root);
-      try {
-        const got = searchSimilar(again, fx.ids[1]!, { k: 10 });
-        expect(got.length).toBe(10);
-        expect(existsSync(file)).toBe(true);
-      } finally {
-        await again.close();
-      }
+      const got = searchSimilar(fx.catalog, fx.ids[1]!, { k: 10 });
+      expect(got.length).toBe(10);
+      expect(existsSync(file)).toBe(true);
     }
   });
 
@@ -230,7 +226,7 @@ describe('clustering, map and export services', () => {
   it('exports a clustering round trip: exactly the clustered photos, byte-identical, nothing overwritten', async () => {
     const r = await runClustering(fx.catalog, { k: 5, inWorker: false });
     const to = join(dir, 'export');
-    const res = runExport(fx.catalog, { clusteringId: r.clustering, clusters: [1, 3], to, mode: 'copy' });
+    const res = await runExport(fx.catalog, { clusteringId: r.clustering, clusters: [1, 3], to, mode: 'copy' });
     const members = allMembers(fx.catalog.db, r.clustering).filter((m) => m.cluster === 1 || m.cluster === 3);
     expect(res.exported).toBe(members.length);
     expect(readdirSync(to).sort()).toEqual(['Cluster 1', 'Cluster 3', 'clusters.csv', 'clusters.json']);
@@ -240,10 +236,10 @@ describe('clustering, map and export services', () => {
     expect(got).toEqual(want);
     const csvRows = readFileSync(res.manifest, 'utf8').trim().split('\r\n').slice(1);
     expect(csvRows.length).toBe(members.length);
-    const second = runExport(fx.catalog, { clusteringId: r.clustering, clusters: [1, 3], to, mode: 'copy' });
+    const second = await runExport(fx.catalog, { clusteringId: r.clustering, clusters: [1, 3], to, mode: 'copy' });
     expect(second.manifest).toBe(join(to, 'clusters (2).csv'));
     expect(readdirSync(to).sort()).toEqual(['Cluster 1', 'Cluster 1 (2)', 'Cluster 3', 'Cluster 3 (2)', 'clusters (2).csv', 'clusters (2).json', 'clusters.csv', 'clusters.json']);
-    expect(() => runExport(fx.catalog, { clusteringId: r.clustering, clusters: [99], to, mode: 'copy' })).toThrow(/no cluster 99/);
+    await expect(runExport(fx.catalog, { clusteringId: r.clustering, clusters: [99], to, mode: 'copy' })).rejects.toThrow(/no cluster 99/);
   });
 
   it('serves the channels through the API table', async () => {

@@ -18,6 +18,7 @@ export const command: Command = {
   name: 'search',
   summary: 'the photos most similar to a catalog photo (--id) or to a photo file (--image)',
   usage: 'search (--id N | --image FILE) [-k K] [--model ID] [--cluster C] [--attention DIR] [--catalog DIR] [--json]',
+  readOnly: true,
   options: {
     id: { type: 'string' },
     image: { type: 'string' },
