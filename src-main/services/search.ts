@@ -11,6 +11,7 @@ import {
   getEmbedding,
   getEmbeddings,
   loadAllEmbeddings,
+  countEmbeddings,
   modelInfo,
   modelsWithEmbeddings,
 } from '../db/repos/embeddings';
@@ -26,9 +27,10 @@ import type { JobContext } from './jobs';
 
 // Similarity search, near-duplicates and outliers over one model's embeddings. The HNSW index is a
 // cache of the embeddings table: before every use it is checked against a cheap fingerprint of the
-// table (count, sum and max of row ids of embeddings whose photo is present) and synced when the
-// table moved on: new and re-embedded photos added, removed or 'gone' photos marked deleted. So
-// whoever writes embeddings (the embed job, an import marking photos gone) needs no hook here.
+// table (a change counter kept by triggers: db/repos/embeddings embeddingsFingerprint) and synced
+// when the table moved on: new and re-embedded photos added (each row's version is drawn anew on
+// every write), removed or 'gone' photos marked deleted. So whoever writes embeddings (the embed
+// job, an import marking photos gone, another process) needs no hook here.
 
 export interface ModelRef {
   id: number;
@@ -95,7 +97,7 @@ export function getIndex(catalog: Catalog, model: ModelRef, onRebuild?: (r: Ensu
     cached.graphs.clear();
     return cached.index;
   }
-  const r = ensureIndex({ file: indexFile(catalog, model.id), dim: model.dim, entries, source: source(catalog, model.id) });
+  const r = ensureIndex({ file: indexFile(catalog, model.id), dim: model.dim, entries, source: source(catalog, model.id), save: !catalog.readOnly });
   if (r.rebuilt) onRebuild?.(r);
   perModel.set(model.id, { index: r.index, fingerprint, saveTimer: null, graphs: new Map() });
   return r.index;
@@ -108,7 +110,8 @@ export function getIndex(catalog: Catalog, model: ModelRef, onRebuild?: (r: Ensu
  */
 const SAVE_DELAY_MS = 5_000;
 function scheduleSave(catalog: Catalog, modelId: number, state: IndexState): void {
-  if (state.saveTimer) return;
+  // a read-only catalog's index lives in memory: the writer owns the files
+  if (state.saveTimer || catalog.readOnly) return;
   state.saveTimer = setTimeout(() => {
     state.saveTimer = null;
     try {
@@ -239,7 +242,8 @@ export async function knnGraph(
   if (ids.length !== index.size || ids.some((id) => !index.has(id))) throw new Error('The embeddings changed while the neighbour graph was computed; try again.');
   const n = ids.length;
   let graph: KnnGraph;
-  if ((opts.parallel ?? n >= PARALLEL_GRAPH_FROM) && n >= 2) {
+  // the second thread reads the index file: only a writer's file is sure to match this index
+  if ((opts.parallel ?? n >= PARALLEL_GRAPH_FROM) && n >= 2 && !catalog.readOnly) {
     // Two threads: a worker takes the second half from the index file (saved first, so it matches),
     // this thread the first half (yielding between queries).
     flushIndexes(catalog);
@@ -280,7 +284,7 @@ export async function neighbourGraph(catalog: Catalog, model: ModelRef, k: numbe
   const fingerprint = embeddingsFingerprint(catalog.db, model.id);
   const cached = perCatalog.get(key);
   if (cached && cached.fingerprint === fingerprint) return cached;
-  const inWorker = opts.inWorker ?? Number(fingerprint.split(':')[0]) >= BLAS_WORKER_FROM;
+  const inWorker = opts.inWorker ?? countEmbeddings(catalog.db, model.id) >= BLAS_WORKER_FROM;
   const out = await runTask({ kind: 'knn', dbFile: catalog.paths.db, modelId: model.id, dim: model.dim, k }, { progress: () => undefined, checkpoint: async () => undefined }, inWorker);
   if (out.kind !== 'knn') throw new Error('unexpected analysis result');
   const result = { fingerprint, ids: out.ids, graph: out.graph };
