@@ -11,6 +11,8 @@ import { runInWorker } from './worker-host';
 import type { EmbedWorkerData, EmbedWorkerEvent, EmbedWorkerResult } from './workers/embed-worker';
 
 const embedWorker = new URL('./workers/embed-worker.ts', import.meta.url);
+/** how long a cancelled embed may take to finish its batch before its thread is stopped */
+const CANCEL_KILL_MS = 1_000;
 
 export interface EmbedResult {
   model: number;
@@ -60,6 +62,8 @@ export async function embedCatalog(catalog: Catalog, modelId: number, job?: JobC
             job?.progress({ done, counts: { embedded: done } });
           }
         },
+        // every finished batch is already stored: a cancel may stop the thread mid-batch
+        { killAfterMs: CANCEL_KILL_MS },
       )
     : { embedded: 0, failed: 0 };
   return { model: modelId, embedded: result.embedded, failed: result.failed, skipped: total.n - todo.length, seconds: (Date.now() - t0) / 1000, backend };
