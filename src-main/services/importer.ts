@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join, resolve, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -9,7 +9,7 @@ import {
   type ImageRecord, type KnownImage,
 } from '../db/repos/images';
 import { reasonOf, scanFolders, type ScannedFile } from '../library/scan';
-import { moveIntoPlace, thumbPath } from '../library/thumb-store';
+import { moveIntoPlace, thumbPath, writeFileDurable } from '../library/thumb-store';
 import type { Catalog } from './catalog';
 import { CancelledError, type JobContext } from './jobs';
 import type { ingestFile } from '../library/ingest';
@@ -206,7 +206,7 @@ async function importOne(ingest: Ingest, item: WorkItem, tmpDir: string, thumbSi
   try {
     const r = await ingest(file.path, file.bytes, thumbSize, signal);
     const tmpThumb = join(tmpDir, `${randomBytes(8).toString('hex')}.jpg`);
-    await writeFile(tmpThumb, r.thumbnail);
+    await writeFileDurable(tmpThumb, r.thumbnail);
     return {
       item, tmpThumb,
       record: {
