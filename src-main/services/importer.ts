@@ -170,6 +170,8 @@ async function runImport(catalog: Catalog, roots: string[], ctx: JobContext, opt
     try {
       while (!stopWith && next < work.length) {
         await ctx.checkpoint();
+        // the checkpoint may yield: another worker can have taken the last photo meanwhile
+        if (stopWith || next >= work.length) break;
         const item = work[next++]!;
         const d = await importOne(ingest!, item, tmpDir, thumbSize, ctx.signal);
         batch.push(d);
