@@ -11,8 +11,8 @@ import { runInWorker } from './worker-host';
 import type { EmbedWorkerData, EmbedWorkerEvent, EmbedWorkerResult } from './workers/embed-worker';
 
 const embedWorker = new URL('./workers/embed-worker.ts', import.meta.url);
-/** how long a cancelled embed may take to finish its batch before its thread is stopped */
-const CANCEL_KILL_MS = 1_000;
+/** how long a cancelled embed may take to finish its batch before its thread is stopped (a cancel answers within a second) */
+const CANCEL_KILL_MS = 500;
 
 export interface EmbedResult {
   model: number;
