@@ -139,11 +139,12 @@ export async function startServer(catalog: Catalog, options: ServerOptions = {})
       if (!found) return sendText(res, 404, 'no such photo');
       const etag = `"${found.etag}"`;
       if (req.headers['if-none-match'] === etag) return send(res, 304, '', { ETag: etag, 'Cache-Control': 'private, no-cache' });
+      const headers = { 'Content-Type': found.contentType, ETag: etag, 'Cache-Control': 'private, no-cache', 'Content-Length': String(found.size) };
+      // HEAD: the headers only, and no file opened
+      if (method === 'HEAD') return send(res, 200, '', headers);
       const body = found.open();
-      if (Buffer.isBuffer(body) || method === 'HEAD') {
-        return send(res, 200, Buffer.isBuffer(body) && method !== 'HEAD' ? body : '', { 'Content-Type': found.contentType, ETag: etag, 'Cache-Control': 'private, no-cache', 'Content-Length': String(found.size) });
-      }
-      res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': found.contentType, ETag: etag, 'Cache-Control': 'private, no-cache', 'Content-Length': String(found.size) });
+      if (Buffer.isBuffer(body)) return send(res, 200, body, headers);
+      res.writeHead(200, { ...SECURITY_HEADERS, ...headers });
       // streamed with backpressure; a file cut short or a client gone ends the response
       await pipeline(body, res).catch(() => res.destroy());
       return;
