@@ -55,8 +55,11 @@ export function entriesChecksum(entries: Iterable<readonly [number, number]>): s
   return sha1(new Uint8Array(buf.buffer));
 }
 
-function fsyncPath(path: string): void {
-  const fd = openSync(path, 'r');
+/** Flushes a file's bytes, or a folder's entries, to the disk. */
+function fsyncPath(path: string, folder = false): void {
+  // Windows can neither open a folder nor flush a file opened read-only; its renames need no folder flush
+  if (folder && process.platform === 'win32') return;
+  const fd = openSync(path, folder ? 'r' : 'r+');
   try {
     fsyncSync(fd);
   } finally {
@@ -68,7 +71,7 @@ function fsyncPath(path: string): void {
 function durableRename(tmp: string, file: string): void {
   fsyncPath(tmp);
   renameSync(tmp, file);
-  fsyncPath(dirname(file));
+  fsyncPath(dirname(file), true);
 }
 
 function writeAtomic(file: string, data: Uint8Array | string): void {
