@@ -88,7 +88,7 @@ describe('hostile pickles are refused within 2 s, whatever their size under 1 MB
   });
 
   it.each([64, 2048, 8192])('a ViT %i wide whose tensors repeat one stored element (stride 0)', (width) => {
-    expectRefusedFast(pth(`stride0-${width}.pth`, repeatedElementViews(width)), /would repeat the 1 elements of its storage/);
+    expectRefusedFast(pth(`stride0-${width}.pth`, repeatedElementViews(width)), new RegExp(`^stride0-${width}\\.pth: refused to load: a tensor of shape .* would repeat the 1 elements of its storage`));
   });
 
   it('a deep ViT whose every tensor names one and the same storage', () => {

@@ -61,25 +61,25 @@ function global(qualname: string, call: (args: PyValue[], work: PickleBudget) =>
 }
 
 function ints(v: PyValue, what: string, work: PickleBudget): number[] {
-  if (!Array.isArray(v)) throw new WeightsFormatError(`malformed tensor record: ${what} is not a tuple of ints`);
+  if (!Array.isArray(v)) throw new WeightsFormatError(`${work.label}: malformed tensor record: ${what} is not a tuple of ints`);
   work.spend(v.length);
-  if (!v.every((x) => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0)) throw new WeightsFormatError(`malformed tensor record: ${what} is not a tuple of non-negative ints`);
+  if (!v.every((x) => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0)) throw new WeightsFormatError(`${work.label}: malformed tensor record: ${what} is not a tuple of non-negative ints`);
   return v as number[];
 }
 
 function rebuildTensor(args: PyValue[], work: PickleBudget): TorchTensorRef {
   const [storage, offset, size, stride] = args;
-  if (!(storage instanceof TorchStorage) || typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) throw new WeightsFormatError('malformed tensor record in the pickle');
+  if (!(storage instanceof TorchStorage) || typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) throw new WeightsFormatError(`${work.label}: malformed tensor record in the pickle`);
   const shape = ints(size ?? null, 'size', work);
   const strides = ints(stride ?? null, 'stride', work);
-  if (shape.length !== strides.length) throw new WeightsFormatError('malformed tensor record: size and stride differ in length');
+  if (shape.length !== strides.length) throw new WeightsFormatError(`${work.label}: malformed tensor record: size and stride differ in length`);
   let last = offset;
   for (let i = 0; i < shape.length; i++) if (shape[i]! > 0) last += (shape[i]! - 1) * strides[i]!;
   const n = numel(shape);
-  if (n > 0 && last >= storage.numel) throw new WeightsFormatError(`tensor of shape [${shape}] reaches past its storage (${storage.numel} elements)`);
+  if (n > 0 && last >= storage.numel) throw new WeightsFormatError(`${work.label}: tensor of shape [${shape}] reaches past its storage (${storage.numel} elements)`);
   // a zero stride repeats elements: a one-element storage could stand for a tensor of any size.
   // No parameter is saved that way, so a view may not hold more elements than its storage.
-  if (n > storage.numel) throw new UnsafePickleError(`refused to load: a tensor of shape [${shape}] would repeat the ${storage.numel} elements of its storage`);
+  if (n > storage.numel) throw new UnsafePickleError(`${work.label}: refused to load: a tensor of shape [${shape}] would repeat the ${storage.numel} elements of its storage`);
   return new TorchTensorRef(storage, offset, shape, strides);
 }
 
