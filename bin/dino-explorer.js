@@ -23,6 +23,6 @@ if (loader) {
 } else if (existsSync(bundle)) {
   await import(bundle.href);
 } else {
-  process.stderr.write('dino-explorer: the build (out/main/cli.js) is missing and tsx is not installed: run `npm ci && npm run build`\n');
+  process.stderr.write('dino-explorer: the build (out/main/cli.js) is missing: run `npm run build` (or `npm ci` for tsx, which runs the sources)\n');
   process.exitCode = 1;
 }

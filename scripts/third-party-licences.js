@@ -52,7 +52,7 @@ export function writeNotices() {
     sections.push(`${pkg.name} ${pkg.version} (${licence})\n${'-'.repeat(60)}\n${text ?? `No licence file in the package; its package.json names ${licence}.`}\n`);
   }
   const head = 'Dino Explorer ships these open-source packages; each keeps its own licence, given below.\n'
-    + 'Electron and Chromium licences are in LICENSE and LICENSES.chromium.html beside the app.\n\n';
+    + "Electron's and Chromium's licences are in LICENSE.electron.txt and LICENSES.chromium.html, which electron-builder adds.\n\n";
   mkdirSync(dirname(NOTICES), { recursive: true });
   writeFileSync(NOTICES, head + sections.join('\n'));
   return { file: NOTICES, packages: sections.length };
