@@ -1,16 +1,15 @@
 import { runAnalysisTask, type AnalysisEvent, type AnalysisResult, type AnalysisTask } from './analysis-tasks';
 import type { JobContext } from './jobs';
+import { workerModule } from './worker-entries';
 import { runInWorker } from './worker-host';
 
 /** What an analysis step needs of its job: progress and a cancel checkpoint (a full JobContext when in a job). */
 export type Progress = Pick<JobContext, 'progress' | 'checkpoint'> & Partial<JobContext>;
-
-const analysisWorker = new URL('./workers/analysis-worker.ts', import.meta.url);
 
 /** Runs an analysis task in a worker thread (default) or on this thread, reporting progress to the job. */
 export async function runTask(task: AnalysisTask, ctx: Progress, inWorker: boolean): Promise<AnalysisResult> {
   const onEvent = (e: AnalysisEvent): void => ctx.progress({ phase: e.phase, done: e.done, total: e.total });
   if (!inWorker) return runAnalysisTask(task, onEvent, () => ctx.signal?.aborted ?? false);
   const job = ctx.signal && ctx.onPauseChange && ctx.id ? (ctx as JobContext) : undefined;
-  return runInWorker<AnalysisTask, AnalysisEvent, AnalysisResult>(analysisWorker, task, job, onEvent);
+  return runInWorker<AnalysisTask, AnalysisEvent, AnalysisResult>(workerModule('analysis-worker'), task, job, onEvent);
 }
