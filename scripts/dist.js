@@ -4,7 +4,7 @@
 // (once, into its cache), rebuilds the native modules for Electron's ABI and packs the installers
 // into dist/. `npm run dist -- --dir` stops at the unpacked app (dist/<platform>-unpacked).
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,11 +43,22 @@ for (const f of binaries) {
   mkdirSync(dirname(join(saved, f)), { recursive: true });
   copyFileSync(join(root, f), join(saved, f));
 }
+/**
+ * Puts a saved build back where electron-builder changed it. Written beside and renamed over, never
+ * copied onto: a process that has the addon loaded (a test runner, the CLI) maps the old file, and
+ * rewriting those pages in place crashes it.
+ */
+function restore(from, to) {
+  if (readFileSync(from).equals(readFileSync(to))) return;
+  copyFileSync(from, `${to}.restoring`);
+  renameSync(`${to}.restoring`, to);
+}
+
 let status;
 try {
   status = step('electron-builder', [join(root, 'node_modules', 'electron-builder', 'cli.js'), '--config', 'electron-builder.yml', '--publish', 'never', ...process.argv.slice(2)]);
 } finally {
-  for (const f of binaries) copyFileSync(join(saved, f), join(root, f));
+  for (const f of binaries) restore(join(saved, f), join(root, f));
   rmSync(saved, { recursive: true, force: true });
 }
 process.exit(status);
