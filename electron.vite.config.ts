@@ -1,17 +1,32 @@
-// The desktop app's build: main process, sandboxed preload, and the Svelte renderer.
-// `npx electron-vite build` works without the Electron binary (it only reads electron's version).
+// The app's build (`npm run build`): main process, CLI and workers, the sandboxed preload, and the
+// Svelte renderer, all in out/. Works without the Electron binary (it only reads electron's version).
 import { defineConfig } from 'electron-vite';
 import { resolve } from 'node:path';
 import { rendererViteConfig } from './renderer.vite.config';
+import { WORKER_ENTRIES } from './src-main/services/worker-entries';
 
 const renderer = rendererViteConfig(resolve('out/renderer'));
+
+const blasLoader = resolve('native/blas/index.js');
+const workers = Object.fromEntries(Object.entries(WORKER_ENTRIES).map(([name, source]) => [name, resolve(source)]));
 
 export default defineConfig({
   main: {
     build: {
       outDir: 'out/main',
-      // boot.ts loads src-main/app/main.ts through tsx (see there why it is not bundled)
-      rolldownOptions: { input: { index: resolve('src-main/app/boot.ts') } },
+      rolldownOptions: {
+        // index.js: Electron's main; cli.js: `node out/main/cli.js` (web mode, the CLI); one file per worker
+        input: { index: resolve('src-main/app/main.ts'), cli: resolve('src-main/cli/bin.ts'), ...workers },
+        // The optional BLAS addon's loader finds its .node file beside itself, so it stays a file of its
+        // own, imported as written: native/blas is two folders up from out/main as from src-main/services.
+        external: [blasLoader],
+        output: {
+          // One flat folder: workerModule() finds out/main/<worker>.js from whichever chunk it lands in.
+          entryFileNames: '[name].js',
+          chunkFileNames: '[name]-[hash].js',
+          paths: { [blasLoader]: '../../native/blas/index.js' },
+        },
+      },
     },
   },
   preload: {

@@ -1,8 +1,28 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI straight from the checkout: tsx compiles on load, so `npx dino-explorer`
-// works right after `npm ci` with no build step. Workers re-register tsx themselves (see jobs/worker).
-import { register } from 'tsx/esm/api';
+// `npx dino-explorer` in a checkout runs the TypeScript sources through tsx (a dev dependency), so an
+// edit takes effect without a build; workers register tsx themselves (services/worker-bootstrap.js).
+// Without tsx (`npm ci --omit=dev`), or with DINO_FROM=bundle, it runs the build: out/main/cli.js.
+import { existsSync } from 'node:fs';
 
-register();
-const { main } = await import('../src-main/cli/main.ts');
-process.exitCode = await main(process.argv.slice(2));
+const bundle = new URL('../out/main/cli.js', import.meta.url);
+
+async function tsx() {
+  if (process.env.DINO_FROM === 'bundle') return null;
+  try {
+    return await import('tsx/esm/api');
+  } catch {
+    return null;
+  }
+}
+
+const loader = await tsx();
+if (loader) {
+  loader.register();
+  const { main } = await import('../src-main/cli/main.ts');
+  process.exitCode = await main(process.argv.slice(2));
+} else if (existsSync(bundle)) {
+  await import(bundle.href);
+} else {
+  process.stderr.write('dino-explorer: the build (out/main/cli.js) is missing: run `npm run build` (or `npm ci` for tsx, which runs the sources)\n');
+  process.exitCode = 1;
+}

@@ -2,15 +2,16 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
+import { BUNDLED_CLI } from './bundle';
 import { repoRoot } from './electron';
 
 export const SAMPLES = join(repoRoot, 'resources', 'sample-photos');
 /** a tiny random ViT/16 checkpoint: real weights loading and embedding in a few seconds */
 export const TINY_VIT = join(repoRoot, 'src-main', 'dino', 'weights', 'fixtures', 'vit_p16_full_checkpoint.pth');
 
-/** Runs `dino-explorer <args> --catalog DIR --json` and returns its JSON answer. */
+/** Runs the built `dino-explorer <args> --catalog DIR --json` and returns its JSON answer. */
 export function cli(catalogDir: string, ...args: string[]): Record<string, unknown> {
-  const r = spawnSync(process.execPath, [join(repoRoot, 'bin', 'dino-explorer.js'), ...args, '--catalog', catalogDir, '--json'], {
+  const r = spawnSync(process.execPath, [BUNDLED_CLI, ...args, '--catalog', catalogDir, '--json'], {
     cwd: repoRoot,
     encoding: 'utf8',
     timeout: 120_000,

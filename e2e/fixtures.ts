@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BUNDLED_CLI } from './bundle';
 import { electronBinary, repoRoot, useElectron } from './electron';
 
 export interface AppHandle {
@@ -14,9 +15,9 @@ export interface AppHandle {
   electron?: ElectronApplication;
 }
 
-/** Starts `dino-explorer serve --port 0` and resolves with the URL it prints. */
+/** Starts the built `dino-explorer serve --port 0` and resolves with the URL it prints. */
 async function startWebMode(catalogDir: string): Promise<{ url: string; child: ChildProcess; log: () => string }> {
-  const child = spawn(process.execPath, [join(repoRoot, 'bin', 'dino-explorer.js'), 'serve', '--catalog', catalogDir, '--port', '0'], {
+  const child = spawn(process.execPath, [BUNDLED_CLI, 'serve', '--catalog', catalogDir, '--port', '0'], {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

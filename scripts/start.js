@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// `npm start [-- --catalog DIR] [--port N]`: the desktop app when the Electron binary is installed;
-// otherwise (servers, CI, machines without Electron's download) the same UI in web mode, on the
-// sample photos when the catalog is still empty.
+// `npm start [-- --catalog DIR] [--port N]`: builds the app (out/, a few seconds), then runs it: the
+// desktop app when the Electron binary is installed; otherwise (servers, CI, machines without
+// Electron's download) the same UI in web mode from the same build, on the sample photos when the
+// catalog is still empty.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -30,13 +31,15 @@ function run(command, commandArgs) {
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 }
 
+const build = spawnSync(process.execPath, [join(root, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js'), 'build'], { cwd: root, stdio: 'inherit' });
+if (build.status !== 0) process.exit(build.status ?? 1);
+
 const electron = process.env.DINO_WEB === '1' ? null : electronBinary();
 if (electron) {
-  const build = spawnSync(process.execPath, [join(root, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js'), 'build'], { cwd: root, stdio: 'inherit' });
-  if (build.status !== 0) process.exit(build.status ?? 1);
+  // package.json's main: out/main/index.js
   run(electron, ['.', ...args]);
 } else {
   process.stdout.write('Electron binary not found: serving the app in web mode\n');
   process.stdout.write('Open the address below in your browser (Ctrl-C stops the server).\n');
-  run(process.execPath, [join(root, 'bin', 'dino-explorer.js'), 'serve', '--build', '--samples-if-empty', ...args]);
+  run(process.execPath, [join(root, 'out', 'main', 'cli.js'), 'serve', '--samples-if-empty', ...args]);
 }

@@ -9,11 +9,9 @@ import { getRun, lastRun, listMetrics, type RunRow } from '../db/repos/training'
 import type { Catalog } from '../services/catalog';
 import { attentionOf, embedCatalog, embedOutsideBytes, startEmbed } from '../services/embedder';
 import { OFFICIAL_CHECKPOINTS } from '../dino/weights/official';
-import { addModel } from '../services/weights';
 import { modelDTOs, resolveModelId } from '../services/models';
 import { searchByVector } from '../services/search';
-import { resolveConfig, startTraining, type TrainOptions } from '../services/trainer';
-import { normalizeConfig } from '../dino/trainer';
+import type { TrainOptions } from '../services/trainer';
 import type { ApiModule } from './table';
 import { BadRequestError, noArgs, v } from './validate';
 
@@ -54,12 +52,18 @@ function runDTO(r: RunRow): TrainRunDTO {
   return { id: r.id, preset: r.preset, state: r.state, changed, startedAt: r.started_at, endedAt: r.ended_at, modelId: r.model_id };
 }
 
+// Training and weights import reach the model code (and tfjs): loaded when such a job starts, so
+// the first screen (and the app's start) never waits for them.
+const trainerService = () => import('../services/trainer');
+const weightsService = () => import('../services/weights');
+
 /**
  * Refuses unknown or out-of-range hyperparameters now, as a bad request the face can show next to
  * the form, rather than as a failed job a moment later. With `from`, the network's shape comes from
  * the weights, so only names and types can be checked here.
  */
-function checkTrainArgs(args: Pick<TrainOptions, 'preset' | 'epochs' | 'overrides' | 'from'>): void {
+async function checkTrainArgs(args: Pick<TrainOptions, 'preset' | 'epochs' | 'overrides' | 'from'>): Promise<void> {
+  const [{ resolveConfig }, { normalizeConfig }] = await Promise.all([trainerService(), import('../dino/trainer')]);
   try {
     const { config } = resolveConfig(args);
     if (!args.from) normalizeConfig(config);
@@ -78,8 +82,9 @@ export const trainApi: ApiModule = (catalog) => ({
       resume: v.optional(v.boolean()),
       overrides: v.optional(v.record(v.number(), { max: 64 })),
     }),
-    handle: (args) => {
-      checkTrainArgs(args);
+    handle: async (args) => {
+      await checkTrainArgs(args);
+      const { startTraining } = await trainerService();
       return { jobId: startTraining(catalog, args).id };
     },
   },
@@ -123,6 +128,7 @@ export const trainApi: ApiModule = (catalog) => ({
     check: v.object({ source: v.string({ min: 1, max: 4096 }) }),
     handle: ({ source }) => ({
       jobId: catalog.jobs.start('download', async (job) => {
+        const { addModel } = await weightsService();
         const added = await addModel(catalog, source, job);
         const embedded = await embedCatalog(catalog, added.model, job);
         return { ...added, embedded: embedded.embedded };

@@ -13,7 +13,8 @@ import { readPhoto } from '../server/photo-route';
 import { readStatic } from '../server/static-files';
 import { APP_HOST, APP_ORIGIN, APP_SCHEME, PHOTO_SCHEME, appContentSecurityPolicy } from './schemes';
 
-// main.ts runs from the source tree (see boot.ts); the built renderer and preload live in out/.
+// Built as out/main/index.js: the app's root (the checkout, or app.asar) is two folders up, where
+// the built renderer and preload are too.
 const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 const rendererDir = resolve(repoRoot, 'out', 'renderer');
 const preloadFile = resolve(repoRoot, 'out', 'preload', 'index.cjs');

@@ -1,25 +1,18 @@
-import { readdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { JobDTO } from '../../src-shared/api';
 import { defaultCatalogDir, openCatalog, type Catalog } from '../services/catalog';
 import { UsageError, type CliContext, type Command } from './command';
+import { COMMANDS } from './command-list';
 import { ProgressPrinter } from './progress';
 
-const commandsDir = join(dirname(fileURLToPath(import.meta.url)), 'commands');
-
 function commandNames(): string[] {
-  return readdirSync(commandsDir)
-    .filter((f) => /^[a-z-]+\.ts$/.test(f) && !f.endsWith('.test.ts'))
-    .map((f) => f.replace(/\.ts$/, ''))
-    .sort();
+  return Object.keys(COMMANDS).sort();
 }
 
 async function loadCommand(name: string): Promise<Command | undefined> {
-  if (!commandNames().includes(name)) return undefined;
-  const mod = (await import(join(commandsDir, `${name}.ts`))) as { command: Command };
-  return mod.command;
+  const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  return load ? (await load()).command : undefined;
 }
 
 async function help(): Promise<string> {

@@ -1,11 +1,11 @@
 import { runAnalysisTask, type AnalysisEvent, type AnalysisResult, type AnalysisTask } from './analysis-tasks';
 import type { JobContext } from './jobs';
+import { workerModule } from './worker-entries';
 import { runInWorker } from './worker-host';
 
 /** What an analysis step needs of its job: progress and a cancel checkpoint (a full JobContext when in a job). */
 export type Progress = Pick<JobContext, 'progress' | 'checkpoint'> & Partial<JobContext>;
 
-const analysisWorker = new URL('./workers/analysis-worker.ts', import.meta.url);
 const CANCEL_KILL_MS = 300;
 
 /** Runs an analysis task in a worker thread (default) or on this thread, reporting progress to the job. */
@@ -15,5 +15,5 @@ export async function runTask(task: AnalysisTask, ctx: Progress, inWorker: boole
   const job = ctx.signal && ctx.onPauseChange && ctx.id ? (ctx as JobContext) : undefined;
   // a task is one synchronous computation, which reads the cancel message only between its phases:
   // its thread is stopped instead (it holds nothing to save), so a cancel answers within a second
-  return runInWorker<AnalysisTask, AnalysisEvent, AnalysisResult>(analysisWorker, task, job, onEvent, { killAfterMs: CANCEL_KILL_MS });
+  return runInWorker<AnalysisTask, AnalysisEvent, AnalysisResult>(workerModule('analysis-worker'), task, job, onEvent, { killAfterMs: CANCEL_KILL_MS });
 }

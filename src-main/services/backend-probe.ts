@@ -1,11 +1,11 @@
 import { createRequire } from 'node:module';
 import { loadNativeBlas } from '../../native/blas/index.js';
 
-const require = createRequire(import.meta.url);
+const requireHere = createRequire(import.meta.url);
 
 function installed(pkg: string): boolean {
   try {
-    require.resolve(`${pkg}/package.json`);
+    requireHere.resolve(`${pkg}/package.json`);
     return true;
   } catch {
     return false;

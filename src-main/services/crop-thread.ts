@@ -1,8 +1,10 @@
 import { cpus } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { RgbImage } from '../dino/augment';
 import { inlineCropper, type BatchCropper, type CropArrays, type CropSpec } from '../dino/crops';
 import { nativeKernelsActive, setNativeThreads } from '../dino/native-kernels';
+import { workerModule } from './worker-entries';
+import { startWorker } from './worker-host';
 
 export interface CropRequest {
   id: number;
@@ -11,9 +13,6 @@ export interface CropRequest {
 }
 /** `ms`: how long the worker took to make them */
 export type CropReply = { id: number; parts: CropArrays[]; ms: number } | { id: number; error: string };
-
-const bootstrap = new URL('./worker-bootstrap.js', import.meta.url);
-const cropWorker = new URL('./workers/crop-worker.ts', import.meta.url);
 
 /** An image whose pixels can be posted without cloning a larger buffer they are a view of. */
 function own(img: RgbImage): RgbImage {
@@ -34,7 +33,7 @@ export interface ThreadCropper extends BatchCropper {
  * a batch at the working size). If the worker fails, the crops are made on the calling thread from
  * then on (the same crops: they depend only on the seed and the iteration), so training goes on.
  */
-export function threadCropper(spec: CropSpec, module: URL = cropWorker): ThreadCropper {
+export function threadCropper(spec: CropSpec, module: URL = workerModule('crop-worker')): ThreadCropper {
   let nextId = 0;
   let closed = false;
   let worker: Worker | null = null;
@@ -47,7 +46,7 @@ export function threadCropper(spec: CropSpec, module: URL = cropWorker): ThreadC
     waiting.clear();
   };
   try {
-    const w = new Worker(bootstrap, { workerData: { module: module.href, data: spec } });
+    const w = startWorker(module, spec);
     w.on('message', (m: CropReply) => {
       const req = waiting.get(m.id);
       if (!req) return;

@@ -7,10 +7,10 @@ import { getModel, type ModelRow } from '../db/repos/models';
 import { prepared } from '../db/repos/statements';
 import type { Catalog } from './catalog';
 import type { JobContext } from './jobs';
+import { workerModule } from './worker-entries';
 import { runInWorker } from './worker-host';
 import type { EmbedWorkerData, EmbedWorkerEvent, EmbedWorkerResult } from './workers/embed-worker';
 
-const embedWorker = new URL('./workers/embed-worker.ts', import.meta.url);
 /** how long a cancelled embed may take to finish its batch before its thread is stopped (a cancel answers within a second) */
 const CANCEL_KILL_MS = 500;
 
@@ -51,7 +51,7 @@ export async function embedCatalog(catalog: Catalog, modelId: number, job?: JobC
   job?.progress({ phase: 'embedding', total: todo.length, done: 0 });
   const result = todo.length
     ? await runInWorker<EmbedWorkerData, EmbedWorkerEvent, EmbedWorkerResult>(
-        embedWorker,
+        workerModule('embed-worker'),
         { modelFile: model.checkpoint, items: todo.map(({ id, path }) => ({ id, path })), batchSize: 16 },
         job,
         (e) => {
@@ -78,7 +78,7 @@ export function startEmbed(catalog: Catalog, modelId: number): { id: string; pro
 export async function embedItems(modelSpec: string, items: { id: number; path: string }[], job?: JobContext): Promise<Map<number, Float32Array>> {
   const out = new Map<number, Float32Array>();
   job?.progress({ phase: 'embedding', total: items.length, done: 0 });
-  await runInWorker<EmbedWorkerData, EmbedWorkerEvent, EmbedWorkerResult>(embedWorker, { modelFile: modelSpec, items, batchSize: 16 }, job, (e) => {
+  await runInWorker<EmbedWorkerData, EmbedWorkerEvent, EmbedWorkerResult>(workerModule('embed-worker'), { modelFile: modelSpec, items, batchSize: 16 }, job, (e) => {
     if (e.type !== 'batch') return;
     e.ids.forEach((id, i) => out.set(id, e.vectors[i]!));
     job?.progress({ done: out.size });
@@ -92,7 +92,7 @@ export async function embedOutsideImage(catalog: Catalog, modelId: number, file:
   let vector: Float32Array | undefined;
   let failure: string | undefined;
   await runInWorker<EmbedWorkerData, EmbedWorkerEvent, EmbedWorkerResult>(
-    embedWorker,
+    workerModule('embed-worker'),
     { modelFile: model.checkpoint, items: [{ id: 0, path: file }], batchSize: 1 },
     undefined,
     (e) => {
@@ -120,7 +120,7 @@ export async function embedOutsideBytes(catalog: Catalog, modelId: number, bytes
 export async function attentionOf(catalog: Catalog, modelId: number, imageId: number, path: string): Promise<{ heads: number[][]; grid: number }> {
   const model = requireModel(catalog, modelId);
   const r = await runInWorker<EmbedWorkerData, EmbedWorkerEvent, EmbedWorkerResult>(
-    embedWorker,
+    workerModule('embed-worker'),
     { modelFile: model.checkpoint, items: [{ id: imageId, path }], batchSize: 1, attention: true },
     undefined,
     () => undefined,

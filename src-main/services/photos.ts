@@ -1,15 +1,16 @@
 import { stat } from 'node:fs/promises';
-import sharp from 'sharp';
 import { getImage } from '../db/repos/images';
-import { openImage, toBrowserJpeg } from '../library/decode';
 import { BROWSER_CONTENT_TYPES, type ImageFormat } from '../library/formats';
 import { thumbPath, writeFileAtomic } from '../library/thumb-store';
-import { renderThumbnail } from '../library/thumbnail';
 import type { Catalog } from './catalog';
 
 // Photos are looked up by catalog id only: no face ever passes a path here, so nothing but what the
 // catalog imported can be read. Unknown ids, photos that failed or are gone, and files that cannot be
 // read any more all answer null (a 404 for the faces).
+
+// sharp takes ~0.1 s to load: it is loaded when a photo is first decoded, not at start, since the
+// first grid's thumbnails are files already.
+const decoder = () => import('../library/decode');
 
 /** Largest side of the JPEG made for formats browsers cannot show (TIFF, HEIC). */
 export const VIEW_MAX_SIDE = 4096;
@@ -26,6 +27,7 @@ export async function thumbnailPath(catalog: Catalog, id: number): Promise<strin
     // deleted by hand, or lost in a crash between the database write and the rename
   }
   try {
+    const [{ openImage }, { renderThumbnail }] = await Promise.all([decoder(), import('../library/thumbnail')]);
     const img = await openImage(row.path);
     await writeFileAtomic(file, await renderThumbnail(img));
     return file;
@@ -59,6 +61,7 @@ export async function fullImage(catalog: Catalog, id: number): Promise<FullImage
   const asIs = format ? BROWSER_CONTENT_TYPES[format] : undefined;
   if (asIs) return { file: row.path, size, mtimeMs, contentType: asIs };
   try {
+    const { toBrowserJpeg } = await decoder();
     return { bytes: await toBrowserJpeg(row.path, VIEW_MAX_SIDE), contentType: 'image/jpeg' };
   } catch {
     return null;
@@ -67,6 +70,7 @@ export async function fullImage(catalog: Catalog, id: number): Promise<FullImage
 
 async function sniff(file: string): Promise<ImageFormat | null> {
   try {
+    const { default: sharp } = await import('sharp');
     const m = await sharp(file, { limitInputPixels: false }).metadata();
     if (m.format === 'heif') return m.compression === 'av1' ? 'avif' : 'heic';
     return (['jpeg', 'png', 'webp', 'gif', 'tiff'] as const).find((f) => f === m.format) ?? null;

@@ -10,13 +10,12 @@ import { probeBackend } from './backend-probe';
 import type { Catalog } from './catalog';
 import { embedCatalog, type EmbedResult } from './embedder';
 import { CancelledError, type JobContext } from './jobs';
+import { workerModule } from './worker-entries';
 import { runInWorker } from './worker-host';
 import type { ViTArchInfo } from '../dino/weights/inspect';
 import { resolveWeights } from '../dino/weights/resolve';
 import { readWeightsInWorker } from './weights-reader';
 import type { TrainWorkerData, TrainWorkerEvent, TrainWorkerResult } from './workers/train-worker';
-
-const trainWorker = new URL('./workers/train-worker.ts', import.meta.url);
 
 /**
  * A resumable checkpoint at least this often (the first one this long after the start): a killed
@@ -121,7 +120,7 @@ export async function train(catalog: Catalog, opts: TrainOptions, job?: JobConte
   job?.progress({ phase: 'loading photos', done: 0, total: items.length });
   try {
     const r = await runInWorker<TrainWorkerData, TrainWorkerEvent, TrainWorkerResult>(
-      trainWorker,
+      workerModule('train-worker'),
       {
         config, items, stateFile, modelFile,
         resume: Boolean(previous),

@@ -1,6 +1,7 @@
 import type { NetConfig } from '../dino/net';
 import type { ViTArchInfo } from '../dino/weights/inspect';
 import { CancelledError, type JobContext } from './jobs';
+import { workerModule } from './worker-entries';
 import { runInWorker } from './worker-host';
 
 // Weights files come from the user or the network, so they are read off the main thread: in a
@@ -8,8 +9,6 @@ import { runInWorker } from './worker-host';
 // synchronous; a cancel message would wait for it). The reader bounds its own work by the file's
 // size (dino/weights: pickle-budget, zip-file); the worker keeps the UI and the web server
 // answering while it runs, and contains whatever a bound missed.
-
-const weightsWorker = new URL('./workers/weights-worker.ts', import.meta.url);
 
 export interface WeightsWorkerData {
   file: string;
@@ -33,7 +32,7 @@ export async function readWeightsInWorker(file: string, read: 'shapes', job?: Jo
 export async function readWeightsInWorker(file: string, read: 'full', job?: JobContext): Promise<Required<WeightsWorkerResult>>;
 export async function readWeightsInWorker(file: string, read: 'shapes' | 'full', job?: JobContext): Promise<WeightsWorkerResult> {
   try {
-    return await runInWorker<WeightsWorkerData, never, WeightsWorkerResult>(weightsWorker, { file, read }, job, () => undefined, {
+    return await runInWorker<WeightsWorkerData, never, WeightsWorkerResult>(workerModule('weights-worker'), { file, read }, job, () => undefined, {
       killAfterMs: 0,
       resourceLimits: { maxOldGenerationSizeMb: WEIGHTS_HEAP_MB },
     });

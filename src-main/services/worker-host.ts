@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { CancelledError, type JobContext } from './jobs';
 
 /** Messages a worker sends its host. */
@@ -10,7 +10,15 @@ export type FromWorker<TEvent, TResult> =
 /** Messages the host sends its worker. */
 export type ToWorker = { type: 'cancel' } | { type: 'pause' } | { type: 'resume' };
 
-const bootstrap = new URL('./worker-bootstrap.js', import.meta.url);
+/**
+ * Starts a worker thread on a module (see worker-entries.ts) with `workerData: { module, data }`. A
+ * bundled .js module is started as it is; a TypeScript source goes through worker-bootstrap.js,
+ * which registers tsx in the new thread first (a checkout, the tests).
+ */
+export function startWorker(module: URL, data: unknown, options: Omit<WorkerOptions, 'workerData'> = {}): Worker {
+  const file = module.pathname.endsWith('.ts') ? new URL('./worker-bootstrap.js', import.meta.url) : module;
+  return new Worker(file, { ...options, workerData: { module: module.href, data } });
+}
 
 /**
  * Runs a module in a worker thread so multi-second tensor work never blocks the caller's event loop
@@ -25,11 +33,7 @@ export function runInWorker<TData, TEvent, TResult>(
   options: { killAfterMs?: number; resourceLimits?: { maxOldGenerationSizeMb?: number } } = {},
 ): Promise<TResult> {
   return new Promise<TResult>((resolve, reject) => {
-    const worker = new Worker(bootstrap, {
-      workerData: { module: module.href, data },
-      resourceLimits: options.resourceLimits,
-      env: process.env,
-    });
+    const worker = startWorker(module, data, { resourceLimits: options.resourceLimits, env: process.env });
     let settled = false;
     let killTimer: NodeJS.Timeout | undefined;
     const finish = (fn: () => void): void => {

@@ -2,6 +2,7 @@ import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Benchmark, BenchResult } from '../../bench/types';
+import { fromBundle } from '../../services/bundle';
 import { UsageError, type Command } from '../command';
 
 const benchDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench');
@@ -19,6 +20,8 @@ export const command: Command = {
   usage: 'bench [NAME...] [--quick] [--out FILE] [--json]',
   options: { quick: { type: 'boolean' }, out: { type: 'string' } },
   async run(ctx) {
+    // benchmarks read fixtures and scripts of the checkout, and load their modules by path
+    if (fromBundle) throw new UsageError('benchmarks run from the sources of a checkout: `npm run bench`');
     const all = benchNames();
     const names = ctx.positionals.length ? ctx.positionals : all;
     for (const n of names) if (!all.includes(n)) throw new UsageError(`unknown benchmark ${n} (have: ${all.join(', ')})`);

@@ -1,0 +1,32 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { fromBundle } from './bundle';
+import { WORKER_ENTRIES, workerModule, type WorkerName } from './worker-entries';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+/** every *-worker.ts under src-main, tests' own fixture workers aside */
+function workerSources(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) return e.name === 'fixtures' ? [] : workerSources(p);
+    return /-worker\.ts$/.test(e.name) ? [relative(root, p)] : [];
+  });
+}
+
+describe('worker entries', () => {
+  it('lists every worker module, so the build emits each one', () => {
+    expect(Object.values(WORKER_ENTRIES).sort()).toEqual(workerSources(join(root, 'src-main')).sort());
+  });
+
+  it('gives the TypeScript source when running from the sources', () => {
+    expect(fromBundle).toBe(false);
+    for (const [name, source] of Object.entries(WORKER_ENTRIES)) {
+      const file = fileURLToPath(workerModule(name as WorkerName));
+      expect(relative(root, file)).toBe(source);
+      expect(existsSync(file)).toBe(true);
+    }
+  });
+});
