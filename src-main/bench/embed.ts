@@ -48,9 +48,9 @@ export const benchmark: Benchmark = {
       return { rgb, width: 320, height: 256 };
     });
     try {
-      embedImages(net, images.slice(0, 2), { batchSize: 2 }); // warm-up: kernels compiled, weights uploaded
+      await embedImages(net, images.slice(0, 2), { batchSize: 2 }); // warm-up: kernels compiled, weights uploaded
       const t0 = performance.now();
-      for (let i = 0; i < batches; i++) embedImages(net, images, { batchSize: batch });
+      for (let i = 0; i < batches; i++) await embedImages(net, images, { batchSize: batch });
       const ours = (batch * batches * 1000) / (performance.now() - t0);
       log(`  ours (${backend.description}): ${ours.toFixed(2)} img/s`);
       const torch = torchImgPerSec(batch, batches, log);
