@@ -169,7 +169,8 @@ export async function train(catalog: Catalog, opts: TrainOptions, job?: JobConte
     if (opts.embed !== false) result.embedding = await embedCatalog(catalog, modelId, job);
     return result;
   } catch (e) {
-    const state = e instanceof CancelledError || (e as Error).name === 'AbortError' ? 'cancelled' : 'failed';
+    // a cancel reaches the worker as a message and comes back as its error: the job's signal says what it was
+    const state = e instanceof CancelledError || (e as Error).name === 'AbortError' || job?.signal.aborted ? 'cancelled' : 'failed';
     if (getRun(catalog.db, runId)) updateRun(catalog.db, runId, { state, ended: true });
     throw e;
   }
