@@ -64,8 +64,6 @@ async function tryTensorflow(pkg: '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfj
   return null;
 }
 
-// the Dawn instance must stay referenced while its device is in use (it is not kept alive otherwise)
-let dawnInstance: GPU | null = null;
 // the running webgpu backend, taken up again when a process switches back to it (tests)
 let webgpuInfo: BackendInfo | null = null;
 
@@ -85,7 +83,6 @@ async function tryWebgpu(allowSoftware: boolean): Promise<BackendInfo | string> 
     }
     exposeNavigatorGpu(found.gpu);
     await startWebgpuBackend(found.adapter);
-    dawnInstance = found.gpu;
     webgpuInfo = { name: 'webgpu', description: describeAdapter(adapter), gpu: !adapter.software, adapter, fallbacks: [] };
     return webgpuInfo;
   } catch (e) {
@@ -98,10 +95,9 @@ async function tryWebgpu(allowSoftware: boolean): Promise<BackendInfo | string> 
  * running (benchmarks, tests). The next initBackend selects again.
  */
 export async function releaseWebgpu(): Promise<void> {
-  if (!dawnInstance) return;
+  if (!webgpuInfo) return;
   const { stopWebgpuBackend } = await import('./gpu-device');
   stopWebgpuBackend();
-  dawnInstance = null;
   webgpuInfo = null;
   if (active?.name === 'webgpu') active = null;
 }

@@ -22,10 +22,16 @@ export interface DawnModule {
   globals: object;
 }
 
+// one Dawn instance per native API for the life of the process: a device is made again on the same
+// instance (dropping an instance while Dawn's threads run has crashed the process); with no live
+// device an instance does not keep Node running
+const instances = new Map<string, GPU>();
+
 /** The first adapter Dawn finds, and the API it came through; null when none. */
 export async function findDawnAdapter(dawn: DawnModule): Promise<{ gpu: GPU; adapter: GPUAdapter; api: string } | null> {
   for (const [option, api] of dawnBackends()) {
-    const gpu = dawn.create([`backend=${option}`]);
+    let gpu = instances.get(option);
+    if (!gpu) instances.set(option, (gpu = dawn.create([`backend=${option}`])));
     const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
     if (adapter) return { gpu, adapter, api };
   }
