@@ -27,11 +27,16 @@ function evalBatch(images: RgbImage[], size: number, kind: 'bicubic' | 'bilinear
 
 /** One batch's embeddings, queued; the promise resolves with its rows once the device has run it. */
 export function queueEmbedding(net: DinoNet, images: RgbImage[], size: number, kind: 'bicubic' | 'bilinear'): Promise<Float32Array[]> {
-  const x = evalBatch(images, size, kind);
+  return queueEmbeddingOf(net, evalBatch(images, size, kind));
+}
+
+/** The embeddings of a batch of input crops [n, S, S, 3] (disposed here), queued as queueEmbedding's. */
+export function queueEmbeddingOf(net: DinoNet, x: tf.Tensor4D): Promise<Float32Array[]> {
   const e = tf.tidy(() => l2Normalize(vitForward(net.config.vit, net.params, x, { perBlockTidy: true })));
   x.dispose();
   const d = net.config.vit.embedDim;
-  const rows = readValues(e).then((data) => images.map((_, j) => data.slice(j * d, (j + 1) * d)));
+  const n = e.shape[0]!;
+  const rows = readValues(e).then((data) => Array.from({ length: n }, (_, j) => data.slice(j * d, (j + 1) * d)));
   // handled here, so a batch nobody awaits (an earlier one failed) rejects quietly
   rows.finally(() => e.dispose()).catch(() => undefined);
   return rows;

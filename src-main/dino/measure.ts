@@ -42,7 +42,8 @@ export async function measureTrainStep(configIn: DinoConfig, steps = 3, warmup =
   const globals = randomCrops(2 * mb, config.globalSize, rng);
   const locals = config.nLocal > 0 ? randomCrops(config.nLocal * mb, config.localSize, rng) : undefined;
   const micro = Array.from({ length: config.accumSteps }, () => ({ globals, locals }));
-  const sched = buildSchedules({ ...config, epochs: 2 }, steps + warmup);
+  // two short epochs of schedule (no warmup longer than the run: the values do not matter for timing)
+  const sched = buildSchedules({ ...config, epochs: 2, warmupEpochs: 0, warmupTeacherTempEpochs: 0 }, steps + warmup);
   let ms: number;
   const step = (i: number) =>
     dinoStepAccumulated(
