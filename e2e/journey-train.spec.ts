@@ -21,7 +21,7 @@ test('journey 1: import the sample photos, train the smallest preset, see the mo
   const training = new TrainingPage(page);
   await page.getByTestId('next-train').getByRole('button', { name: 'Open Training' }).click();
   await expect(training.view).toBeVisible();
-  await expect(page.getByTestId('training-backend')).toContainText(/wasm|tensorflow|cpu/i);
+  await expect(page.getByTestId('training-backend')).toContainText(/wasm|tensorflow|webgpu|cpu/i);
   // the active backend's default preset is the one chosen until the user picks another
   await expect(training.preset('cpu-patch8').getByTestId('preset-default')).toBeVisible();
   await expect(training.preset('cpu-patch8').getByRole('radio')).toBeChecked();

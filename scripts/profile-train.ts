@@ -61,7 +61,7 @@ function profilePath(label: string, c: DinoConfig, steps: number, top: number): 
       const t0 = performance.now();
       const batch = makeBatch(photos, multiCropConfig(c), c.seed, i);
       const t1 = performance.now();
-      dinoStep(
+      await dinoStep(
         state,
         { globals: batch.globals, locals: batch.locals, epoch: 1, lr: 1e-4, wd: 0.04, momentum: 0.996, teacherTemp: c.teacherTemp },
         hyper,

@@ -77,7 +77,10 @@ export interface StatusDTO {
   gone: number;
   models: ModelDTO[];
   activeModel: number | null;
+  /** the compute backend training and embedding use, and its device (a WebGPU adapter: vendor, architecture, API) */
   backend: string;
+  /** one line per better backend passed over, saying why (e.g. no GPU adapter) */
+  backendFallbacks: string[];
   version: string;
 }
 

@@ -44,8 +44,9 @@ const version = appVersion();
 export const libraryApi: ApiModule = (catalog, face) => ({
   'app:status': {
     check: noArgs,
-    handle: () => {
+    handle: async () => {
       const counts = countByStatus(catalog.db);
+      const backend = await probeBackend();
       const models = modelDTOs(catalog);
       return {
         catalog: catalog.paths.root,
@@ -54,7 +55,8 @@ export const libraryApi: ApiModule = (catalog, face) => ({
         gone: counts.gone,
         models,
         activeModel: activeModel(catalog.db, models),
-        backend: probeBackend().description,
+        backend: backend.description,
+        backendFallbacks: backend.fallbacks,
         version,
       };
     },

@@ -4,8 +4,7 @@ import { probeBackend } from '../services/backend-probe';
 import { getImage } from '../db/repos/images';
 import { getModel } from '../db/repos/models';
 import { setSetting } from '../db/repos/settings';
-import { prepared } from '../db/repos/statements';
-import { getRun, lastRun, listMetrics, type RunRow } from '../db/repos/training';
+import { getRun, lastRun, listMetrics, meanImgPerSec, type RunRow } from '../db/repos/training';
 import type { Catalog } from '../services/catalog';
 import { attentionOf, embedCatalog, embedOutsideBytes, startEmbed } from '../services/embedder';
 import { OFFICIAL_CHECKPOINTS } from '../dino/weights/official';
@@ -15,15 +14,15 @@ import type { TrainOptions } from '../services/trainer';
 import type { ApiModule } from './table';
 import { BadRequestError, noArgs, v } from './validate';
 
-/** Seconds per epoch per 1000 photos, from this catalog's own runs of the preset (mean img/s). */
-function measuredSpeed(catalog: Catalog, preset: string): number | null {
-  const r = prepared(
-    catalog.db,
-    // the first steps include warm-up (kernel compilation, decoding); skip them when there are more
-    `SELECT coalesce(avg(CASE WHEN m.step > 2 THEN m.img_per_sec END), avg(m.img_per_sec)) AS ips
-     FROM training_metrics m JOIN training_runs r ON r.id = m.run_id WHERE r.preset = ?`,
-  ).get(preset) as { ips: number | null };
-  return r.ips ? 1000 / r.ips : null;
+/** Seconds per epoch per 1000 photos, from this catalog's own runs of the preset on this backend and device. */
+// Training and weights import reach the model code (and tfjs): loaded when such a job starts, so
+// the first screen (and the app's start) never waits for them.
+const trainerService = () => import('../services/trainer');
+const weightsService = () => import('../services/weights');
+
+function measuredSpeed(catalog: Catalog, preset: string, backend: string): number | null {
+  const ips = meanImgPerSec(catalog.db, preset, backend);
+  return ips ? 1000 / ips : null;
 }
 
 /** "vit_tiny/16", with the preset's own depth or width when it overrides the architecture's */
@@ -32,30 +31,34 @@ function archLabel(c: DinoConfig): string {
   return `${c.arch}/${c.patchSize}${custom ? ` (${custom})` : ''}`;
 }
 
-function presetDTOs(catalog: Catalog): PresetDTO[] {
-  const byDefault = defaultPresetName(probeBackend().description);
-  return PRESETS.map((p) => ({
-    name: p.name,
-    description: p.description,
-    arch: archLabel(p.config),
-    secondsPerEpochPer1000: measuredSpeed(catalog, p.name),
-    isDefault: p.name === byDefault,
-    config: Object.fromEntries(Object.entries(p.config).filter(([, x]) => x !== null)) as PresetDTO['config'],
-  }));
+async function presetDTOs(catalog: Catalog): Promise<PresetDTO[]> {
+  const [backend, { resolveConfig }] = await Promise.all([probeBackend(), trainerService()]);
+  const byDefault = defaultPresetName(backend.description);
+  return Promise.all(
+    PRESETS.map(async (p) => {
+      // as a run would get it: a GPU preset sized to the adapter's memory
+      const { config } = await resolveConfig({ preset: p.name });
+      return {
+        name: p.name,
+        description: p.description,
+        arch: archLabel(config),
+        secondsPerEpochPer1000: measuredSpeed(catalog, p.name, backend.description),
+        isDefault: p.name === byDefault,
+        config: Object.fromEntries(Object.entries(config).filter(([, x]) => x !== null)) as PresetDTO['config'],
+      };
+    }),
+  );
 }
 
 function runDTO(r: RunRow): TrainRunDTO {
   const config = JSON.parse(r.config) as Record<string, number | string | boolean | null>;
   const base = PRESETS.find((p) => p.name === r.preset)?.config as unknown as Record<string, unknown> | undefined;
-  // fields the preset lacks (initFrom: the weights a fine-tune started from) count when set
-  const changed = Object.fromEntries(Object.entries(config).filter(([k, x]) => !base || (k in base ? base[k] !== x : x !== null)));
+  // fields the preset lacks (initFrom: the weights a fine-tune started from) count when set; the
+  // backend it ran on is no setting
+  const changed = Object.fromEntries(Object.entries(config).filter(([k, x]) => k !== 'backend' && (!base || (k in base ? base[k] !== x : x !== null))));
   return { id: r.id, preset: r.preset, state: r.state, changed, startedAt: r.started_at, endedAt: r.ended_at, modelId: r.model_id };
 }
 
-// Training and weights import reach the model code (and tfjs): loaded when such a job starts, so
-// the first screen (and the app's start) never waits for them.
-const trainerService = () => import('../services/trainer');
-const weightsService = () => import('../services/weights');
 
 /**
  * Refuses unknown or out-of-range hyperparameters now, as a bad request the face can show next to
@@ -65,7 +68,7 @@ const weightsService = () => import('../services/weights');
 async function checkTrainArgs(args: Pick<TrainOptions, 'preset' | 'epochs' | 'overrides' | 'from'>): Promise<void> {
   const [{ resolveConfig }, { normalizeConfig }] = await Promise.all([trainerService(), import('../dino/trainer')]);
   try {
-    const { config } = resolveConfig(args);
+    const { config } = await resolveConfig(args);
     if (!args.from) normalizeConfig(config);
   } catch (e) {
     throw new BadRequestError(e instanceof Error ? e.message : String(e));

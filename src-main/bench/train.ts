@@ -134,7 +134,7 @@ export const benchmark: Benchmark = {
       const torch = new Map<number, number | null>();
       for (const p of paths) {
         p.setup();
-        const t = measureTrainStep(c, steps, 1);
+        const t = await measureTrainStep(c, steps, 1);
         const heapMb = ((tf.backend() as unknown as { wasm?: { HEAPU8: Uint8Array } }).wasm?.HEAPU8.length ?? 0) / 2 ** 20;
         log(`  ${name}, ${p.name}: ${t.msPerStep.toFixed(0)} ms/step, ${t.imgPerSec.toFixed(2)} img/s, peak RSS ${t.peakRssMb.toFixed(0)} MB (process so far), wasm heap ${heapMb.toFixed(0)} MB`);
         if (!torch.has(p.threads)) torch.set(p.threads, torchStepMs(c, steps, p.threads, log));
@@ -173,7 +173,7 @@ export const benchmark: Benchmark = {
       log(`  ${name}: timing one optimizer step (minutes)...`);
       // one step, no warm-up: a step is minutes long, its one-off costs (heap growth, AdamW state) seconds
       const cpu0 = process.cpuUsage();
-      const t = measureTrainStep(c, 1, 0);
+      const t = await measureTrainStep(c, 1, 0);
       // CPU time of every thread: on a shared machine it says more than the wall clock
       const cpu = process.cpuUsage(cpu0);
       const cpuSeconds = (cpu.user + cpu.system) / 1e6;

@@ -206,13 +206,11 @@ function flipAndColorJitter(px: Float32Array, size: number, cfg: MultiCropConfig
   if (rng.next() < cfg.grayscaleProb) grayscale(px);
 }
 
-/** ImageNet normalisation, written at `offset` (in floats) of `dst` */
-export function normalizeInto(px: Float32Array, dst: Float32Array, offset: number): void {
-  for (let i = 0; i < px.length; i += 3) {
-    dst[offset + i] = (px[i]! - IMAGENET_MEAN[0]) / IMAGENET_STD[0];
-    dst[offset + i + 1] = (px[i + 1]! - IMAGENET_MEAN[1]) / IMAGENET_STD[1];
-    dst[offset + i + 2] = (px[i + 2]! - IMAGENET_MEAN[2]) / IMAGENET_STD[2];
-  }
+/** Pixels in [0, 1] as bytes at `offset` of `dst`, rounded to the nearest and clamped as PIL's uint8 output */
+export function quantizeInto(px: Float32Array, dst: Uint8Array, offset: number): void {
+  // a clamped view rounds to nearest and clips to 0..255 on every store
+  const q = new Uint8ClampedArray(dst.buffer, dst.byteOffset + offset, px.length);
+  for (let i = 0; i < px.length; i++) q[i] = px[i]! * 255;
 }
 
 type View = 'global1' | 'global2' | 'local';
@@ -236,30 +234,31 @@ export function multiCropInto(
   rng: Rng,
   b: number,
   batch: number,
-  globals: Float32Array,
-  locals: Float32Array | null,
+  globals: Uint8Array,
+  locals: Uint8Array | null,
 ): void {
   const gLen = cfg.globalSize * cfg.globalSize * 3;
   const lLen = cfg.localSize * cfg.localSize * 3;
   for (let c = 0; c < 2; c++) {
     const px = oneCrop(img, cfg.globalSize, cfg.globalScale, c === 0 ? 'global1' : 'global2', cfg, rng);
-    normalizeInto(px, globals, (c * batch + b) * gLen);
+    quantizeInto(px, globals, (c * batch + b) * gLen);
   }
   if (!locals) return;
   for (let c = 0; c < cfg.nLocal; c++) {
     const px = oneCrop(img, cfg.localSize, cfg.localScale, 'local', cfg, rng);
-    normalizeInto(px, locals, (c * batch + b) * lLen);
+    quantizeInto(px, locals, (c * batch + b) * lLen);
   }
 }
 
 /**
  * The evaluation transform: resize the shorter side to 256 * size / 224, centre-crop size x size,
- * normalise. Done as one resample of the source box that becomes the centre crop.
+ * as bytes (normalised where the tensor is made). Done as one resample of the source box that becomes
+ * the centre crop.
  */
 export function evalTransformInto(
   img: RgbImage,
   size: number,
-  dst: Float32Array,
+  dst: Uint8Array,
   offset: number,
   kind: 'bicubic' | 'bilinear' = 'bicubic',
 ): void {
@@ -272,5 +271,5 @@ export function evalTransformInto(
   const sx = img.width / rw;
   const sy = img.height / rh;
   const px = resampleBox(img, left * sx, top * sy, (left + size) * sx, (top + size) * sy, size, size, kind);
-  normalizeInto(px, dst, offset);
+  quantizeInto(px, dst, offset);
 }

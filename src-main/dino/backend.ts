@@ -1,24 +1,39 @@
 /**
- * Backend selection, once per process: `tensorflow` from @tensorflow/tfjs-node-gpu (CUDA), then from
- * @tensorflow/tfjs-node (native CPU), else `wasm` (SIMD). The native packages download libtensorflow at
- * install time and cannot install offline, so they are optional: imported dynamically, a failure just
- * moves on. On an offline machine a user can install them from a local copy of the libtensorflow
- * tarball: `TFJS_NODE_BASE_URI=file:///path/to/dir/ npm install @tensorflow/tfjs-node-gpu`.
- * `cpu` (pure JS, ~300x slower than wasm for training) is used only when asked for by name.
+ * Backend selection, once per process, best first: `tensorflow` from @tensorflow/tfjs-node-gpu (CUDA),
+ * `webgpu` on a hardware adapter (any GPU: Metal, D3D12, Vulkan, through Dawn's Node bindings, the
+ * `webgpu` package), `tensorflow` from @tensorflow/tfjs-node (native CPU), else `wasm` (SIMD, with the
+ * native BLAS addon when built). The tfjs-node packages download libtensorflow at install time and
+ * cannot install offline, so they are optional: imported dynamically, a failure just moves on. On an
+ * offline machine a user can install them from a local copy of the libtensorflow tarball:
+ * `TFJS_NODE_BASE_URI=file:///path/to/dir/ npm install @tensorflow/tfjs-node-gpu`.
+ * A software WebGPU adapter (SwiftShader, lavapipe) is used only when asked for by name
+ * (DINO_BACKEND=webgpu): it is correct and far slower than wasm. Every backend that was passed over
+ * says why in `fallbacks`. `cpu` (pure JS, ~300x slower than wasm for training) is used only when
+ * asked for by name.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { exposeNavigatorGpu, findDawnAdapter, loadDawn, NO_ADAPTER, webgpuUnavailableHere } from './dawn';
+import { gpuFailure } from './gpu-errors';
+import { describeAdapter, softwareAdapterSkipped, summarizeAdapter, type GpuAdapterSummary } from './gpu-adapter';
 import { installNativeKernels } from './native-kernels';
 import { installWasmKernels } from './wasm-kernels';
 
-export type BackendChoice = 'tensorflow' | 'wasm' | 'cpu';
+export const BACKEND_CHOICES = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
+export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 
 export interface BackendInfo {
-  /** tfjs backend name: tensorflow | wasm | cpu */
-  name: string;
+  /** tfjs backend name: tensorflow | webgpu | wasm | cpu */
+  name: BackendChoice;
   /** what a user should read: which package and device */
   description: string;
+  /** runs on a GPU (CUDA or a hardware WebGPU adapter): GPU presets suit it */
+  gpu: boolean;
+  /** the WebGPU adapter, on webgpu */
+  adapter?: GpuAdapterSummary;
+  /** one line per better backend that was passed over, saying why */
+  fallbacks: string[];
 }
 
 let active: BackendInfo | null = null;
@@ -41,16 +56,50 @@ async function tryImport(name: string): Promise<boolean> {
   }
 }
 
-async function tryTensorflow(): Promise<BackendInfo | null> {
-  for (const [pkg, desc] of [
-    ['@tensorflow/tfjs-node-gpu', 'tensorflow (tfjs-node-gpu, CUDA)'],
-    ['@tensorflow/tfjs-node', 'tensorflow (tfjs-node, native CPU)'],
-  ] as const) {
-    if ((await tryImport(pkg)) && (await tf.setBackend('tensorflow').catch(() => false))) {
-      return { name: 'tensorflow', description: desc };
-    }
+async function tryTensorflow(pkg: '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfjs-node'): Promise<BackendInfo | null> {
+  const gpu = pkg === '@tensorflow/tfjs-node-gpu';
+  if ((await tryImport(pkg)) && (await tf.setBackend('tensorflow').catch(() => false))) {
+    return { name: 'tensorflow', description: gpu ? 'tensorflow (tfjs-node-gpu, CUDA)' : 'tensorflow (tfjs-node, native CPU)', gpu, fallbacks: [] };
   }
   return null;
+}
+
+// the running webgpu backend, taken up again when a process switches back to it (tests)
+let webgpuInfo: BackendInfo | null = null;
+
+/** Starts `webgpu`, or says why not. A software adapter only when `allowSoftware`. */
+async function tryWebgpu(allowSoftware: boolean): Promise<BackendInfo | string> {
+  const here = webgpuUnavailableHere();
+  if (here) return `webgpu: ${here}`;
+  if (webgpuInfo && !gpuFailure() && (allowSoftware || webgpuInfo.gpu) && (await tf.setBackend('webgpu'))) return webgpuInfo;
+  try {
+    const found = await findDawnAdapter(await loadDawn());
+    if (!found) return `webgpu: ${NO_ADAPTER}`;
+    // tfjs-backend-webgpu needs WebGPU's globals, installed by loadDawn: import it only now
+    const { startWebgpuBackend } = await import('./gpu-device');
+    const adapter = summarizeAdapter(found.adapter, found.api);
+    if (adapter.software && !allowSoftware) {
+      return `webgpu: ${softwareAdapterSkipped(adapter)}`;
+    }
+    exposeNavigatorGpu(found.gpu);
+    await startWebgpuBackend(found.adapter);
+    webgpuInfo = { name: 'webgpu', description: describeAdapter(adapter), gpu: !adapter.software, adapter, fallbacks: [] };
+    return webgpuInfo;
+  } catch (e) {
+    return `webgpu: ${e instanceof Error ? e.message : String(e)}`;
+  }
+}
+
+/**
+ * Ends the webgpu backend, so the process can exit: a live Dawn device keeps Node's event loop
+ * running (benchmarks, tests). The next initBackend selects again.
+ */
+export async function releaseWebgpu(): Promise<void> {
+  if (!webgpuInfo) return;
+  const { stopWebgpuBackend } = await import('./gpu-device');
+  stopWebgpuBackend();
+  webgpuInfo = null;
+  if (active?.name === 'webgpu') active = null;
 }
 
 async function initWasm(): Promise<BackendInfo | null> {
@@ -69,9 +118,9 @@ async function initWasm(): Promise<BackendInfo | null> {
     // matMul / erf / exp in OpenBLAS through the optional addon (native/blas, npm run build:native);
     // DINO_NATIVE=0 keeps wasm's own kernels
     const native = process.env.DINO_NATIVE === '0' ? null : installNativeKernels();
-    if (!native) return { name: 'wasm', description: base };
+    if (!native) return { name: 'wasm', description: base, gpu: false, fallbacks: [] };
     const version = /OpenBLAS [\d.]+/.exec(native.config)?.[0] ?? 'OpenBLAS';
-    return { name: 'wasm', description: `${base} + native BLAS (${version}, ${native.threads} threads)` };
+    return { name: 'wasm', description: `${base} + native BLAS (${version}, ${native.threads} threads)`, gpu: false, fallbacks: [] };
   } catch {
     return null;
   }
@@ -80,13 +129,13 @@ async function initWasm(): Promise<BackendInfo | null> {
 async function initCpu(): Promise<BackendInfo> {
   await import('@tensorflow/tfjs-backend-cpu');
   await tf.setBackend('cpu');
-  return { name: 'cpu', description: 'cpu (pure JavaScript, slow: tests only)' };
+  return { name: 'cpu', description: 'cpu (pure JavaScript, slow: tests only)', gpu: false, fallbacks: [] };
 }
 
-function parseChoice(v: string | undefined): BackendChoice | undefined {
+export function parseChoice(v: string | undefined): BackendChoice | undefined {
   if (!v) return undefined;
-  if (v === 'tensorflow' || v === 'wasm' || v === 'cpu') return v;
-  throw new Error(`DINO_BACKEND must be tensorflow, wasm or cpu, not "${v}"`);
+  if ((BACKEND_CHOICES as readonly string[]).includes(v)) return v as BackendChoice;
+  throw new Error(`DINO_BACKEND must be ${BACKEND_CHOICES.join(', ')}, not "${v}"`);
 }
 
 async function select(choice: BackendChoice | undefined): Promise<BackendInfo> {
@@ -97,14 +146,27 @@ async function select(choice: BackendChoice | undefined): Promise<BackendInfo> {
     if (!w) throw new Error('the wasm backend failed to start');
     return w;
   }
-  const native = await tryTensorflow();
-  if (native) return native;
+  if (choice === 'webgpu') {
+    const g = await tryWebgpu(true);
+    if (typeof g === 'string') throw new Error(`backend "webgpu" asked for but it cannot start: ${g.replace(/^webgpu: /, '')}`);
+    return g;
+  }
+  const fallbacks: string[] = [];
+  const cuda = await tryTensorflow('@tensorflow/tfjs-node-gpu');
+  if (cuda) return cuda;
+  if (choice !== 'tensorflow') {
+    const g = await tryWebgpu(false);
+    if (typeof g !== 'string') return g;
+    fallbacks.push(g);
+  }
+  const native = await tryTensorflow('@tensorflow/tfjs-node');
+  if (native) return { ...native, fallbacks };
   if (choice === 'tensorflow') {
     throw new Error('backend "tensorflow" asked for but neither @tensorflow/tfjs-node-gpu nor @tensorflow/tfjs-node loads');
   }
   const w = await initWasm();
-  if (w) return w;
-  throw new Error('no usable tfjs backend: tfjs-node(-gpu) absent and wasm failed to start');
+  if (w) return { ...w, fallbacks };
+  throw new Error(`no usable tfjs backend: tfjs-node(-gpu) absent, ${fallbacks.join('; ')}, and wasm failed to start`);
 }
 
 /**

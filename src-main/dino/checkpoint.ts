@@ -5,6 +5,7 @@
  * student.<param>, teacher.<param>, optimizer.m.<param>, optimizer.v.<param>, center.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { readValues } from './gpu-errors';
 import type { DinoConfig } from './presets';
 import type { NamedArray, SafetensorsContent } from './safetensors';
 import type { DinoState } from './step';
@@ -17,21 +18,28 @@ export interface TrainProgress {
   numImages: number;
 }
 
-function arr(t: tf.Tensor): NamedArray {
-  return { shape: [...t.shape], data: t.dataSync() as Float32Array };
+/** Every tensor's values, read in parallel (on a GPU, one wait for all the copies). */
+export async function readNamed(named: Iterable<[string, tf.Tensor]>): Promise<Map<string, NamedArray>> {
+  const list = [...named];
+  const data = await Promise.all(list.map(([, t]) => readValues(t)));
+  return new Map(list.map(([n, t], i) => [n, { shape: [...t.shape], data: data[i]! }]));
 }
 
-export function stateToCheckpoint(state: DinoState, config: DinoConfig, progress: TrainProgress): SafetensorsContent {
-  const tensors = new Map<string, NamedArray>();
-  for (const [n, v] of state.student.params) tensors.set(`student.${n}`, arr(v));
-  for (const [n, v] of state.teacher.params) tensors.set(`teacher.${n}`, arr(v));
+/**
+ * The state as checkpoint tensors. Reads asynchronously: the values are those after every step queued
+ * before the call, whatever is queued while it waits.
+ */
+export async function stateToCheckpoint(state: DinoState, config: DinoConfig, progress: TrainProgress): Promise<SafetensorsContent> {
+  const named: [string, tf.Tensor][] = [];
+  for (const [n, v] of state.student.params) named.push([`student.${n}`, v]);
+  for (const [n, v] of state.teacher.params) named.push([`teacher.${n}`, v]);
   const steps: Record<string, number> = {};
   for (const [n, s] of state.optimizer.state) {
-    tensors.set(`optimizer.m.${n}`, arr(s.m));
-    tensors.set(`optimizer.v.${n}`, arr(s.v));
+    named.push([`optimizer.m.${n}`, s.m], [`optimizer.v.${n}`, s.v]);
     steps[n] = s.step;
   }
-  tensors.set('center', arr(state.center));
+  named.push(['center', state.center]);
+  const tensors = await readNamed(named);
   return {
     tensors,
     metadata: {

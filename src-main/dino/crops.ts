@@ -7,11 +7,11 @@
 import { multiCropInto, type MultiCropConfig, type RgbImage } from './augment';
 import { Rng } from './rng';
 
-/** One micro-batch's crops, crop-major: globals [2, B, S, S, 3], locals [nLocal, B, s, s, 3]. */
+/** One micro-batch's crops as RGB bytes, crop-major: globals [2, B, S, S, 3], locals [nLocal, B, s, s, 3]. */
 export interface CropArrays {
   batch: number;
-  globals: Float32Array;
-  locals: Float32Array | null;
+  globals: Uint8Array;
+  locals: Uint8Array | null;
 }
 
 /** What a cropper needs to know of the run: fixed for its whole length. */
@@ -50,8 +50,8 @@ export function cropIteration(images: readonly RgbImage[], spec: CropSpec, it: n
   for (let start = 0; start < images.length; start += spec.microSize) {
     const part = images.slice(start, start + spec.microSize);
     const b = part.length;
-    const globals = new Float32Array(2 * b * gs * gs * 3);
-    const locals = nLocal > 0 ? new Float32Array(nLocal * b * ls * ls * 3) : null;
+    const globals = new Uint8Array(2 * b * gs * gs * 3);
+    const locals = nLocal > 0 ? new Uint8Array(nLocal * b * ls * ls * 3) : null;
     part.forEach((img, i) => multiCropInto(img, spec.crops, rng, i, b, globals, locals));
     out.push({ batch: b, globals, locals });
   }

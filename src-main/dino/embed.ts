@@ -1,10 +1,13 @@
 /**
  * Embeddings for retrieval: the teacher backbone's [CLS] after the final norm, L2-normalised (not
  * the head's output), from the evaluation transform (shorter side to 256 * size / 224, centre crop,
- * ImageNet normalisation). One tf.tidy per block keeps memory to one block's activations.
+ * ImageNet normalisation). One tf.tidy per block keeps memory to one block's activations. Reads are
+ * asynchronous, and a batch's read is started before the next batch is queued, so a GPU never waits.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { evalTransformInto, type RgbImage } from './augment';
+import { readValues } from './gpu-errors';
+import { imageBatch } from './image-batch';
 import { l2Normalize } from './ops';
 import type { DinoNet } from './net';
 import { lastSelfAttention, vitForward } from './vit';
@@ -17,36 +20,52 @@ export interface EmbedOptions {
 }
 
 function evalBatch(images: RgbImage[], size: number, kind: 'bicubic' | 'bilinear'): tf.Tensor4D {
-  const buf = new Float32Array(images.length * size * size * 3);
-  images.forEach((img, i) => evalTransformInto(img, size, buf, i * size * size * 3, kind));
-  return tf.tensor4d(buf, [images.length, size, size, 3]);
+  const bytes = new Uint8Array(images.length * size * size * 3);
+  images.forEach((img, i) => evalTransformInto(img, size, bytes, i * size * size * 3, kind));
+  return imageBatch(bytes, [images.length, size, size, 3]);
 }
 
-export function embedImages(net: DinoNet, images: RgbImage[], opts: EmbedOptions = {}): Float32Array[] {
+/** One batch's embeddings, queued; the promise resolves with its rows once the device has run it. */
+export function queueEmbedding(net: DinoNet, images: RgbImage[], size: number, kind: 'bicubic' | 'bilinear'): Promise<Float32Array[]> {
+  return queueEmbeddingOf(net, evalBatch(images, size, kind));
+}
+
+/** The embeddings of a batch of input crops [n, S, S, 3] (disposed here), queued as queueEmbedding's. */
+export function queueEmbeddingOf(net: DinoNet, x: tf.Tensor4D): Promise<Float32Array[]> {
+  const e = tf.tidy(() => l2Normalize(vitForward(net.config.vit, net.params, x, { perBlockTidy: true })));
+  x.dispose();
+  const d = net.config.vit.embedDim;
+  const n = e.shape[0]!;
+  const rows = readValues(e).then((data) => Array.from({ length: n }, (_, j) => data.slice(j * d, (j + 1) * d)));
+  // handled here, so a batch nobody awaits (an earlier one failed) rejects quietly
+  rows.finally(() => e.dispose()).catch(() => undefined);
+  return rows;
+}
+
+/** Embeds in batches of opts.batchSize, each queued before the one before it is read. */
+export async function embedImages(net: DinoNet, images: RgbImage[], opts: EmbedOptions = {}): Promise<Float32Array[]> {
   const size = opts.size ?? net.config.vit.imgSize;
   const bs = opts.batchSize ?? 16;
-  const out: Float32Array[] = [];
+  const batches: Promise<Float32Array[]>[] = [];
   for (let i = 0; i < images.length; i += bs) {
-    const chunk = images.slice(i, i + bs);
-    const x = evalBatch(chunk, size, opts.interpolation ?? 'bicubic');
-    const e = tf.tidy(() => l2Normalize(vitForward(net.config.vit, net.params, x, { perBlockTidy: true })));
-    x.dispose();
-    const data = e.dataSync() as Float32Array;
-    e.dispose();
-    const d = net.config.vit.embedDim;
-    for (let j = 0; j < chunk.length; j++) out.push(data.slice(j * d, (j + 1) * d));
+    batches.push(queueEmbedding(net, images.slice(i, i + bs), size, opts.interpolation ?? 'bicubic'));
+    // at most one batch waits to be read: the one queued before this
+    if (batches.length > 1) await batches.at(-2);
   }
-  return out;
+  return (await Promise.all(batches)).flat();
 }
 
 /** The last block's [CLS]->patch attention per head for one image: [heads][gridH * gridW], grid size. */
-export function attentionMaps(net: DinoNet, image: RgbImage, size?: number): { heads: Float32Array[]; grid: number } {
+export async function attentionMaps(net: DinoNet, image: RgbImage, size?: number): Promise<{ heads: Float32Array[]; grid: number }> {
   const s = size ?? net.config.vit.imgSize;
   const x = evalBatch([image], s, 'bicubic');
   const a = lastSelfAttention(net.config.vit, net.params, x);
   x.dispose();
-  const data = a.dataSync() as Float32Array;
   const [, h, n] = a.shape;
-  a.dispose();
-  return { heads: Array.from({ length: h }, (_, i) => data.slice(i * n, (i + 1) * n)), grid: Math.round(Math.sqrt(n)) };
+  try {
+    const data = await readValues(a);
+    return { heads: Array.from({ length: h }, (_, i) => data.slice(i * n, (i + 1) * n)), grid: Math.round(Math.sqrt(n)) };
+  } finally {
+    a.dispose();
+  }
 }

@@ -2,13 +2,14 @@
  * Numerics against PyTorch: fixtures made by scripts/fixtures/make_dino_fixtures.py from a reference
  * written to the official DINO definitions (tiny ViT dim 32, depth 2, patch 8; 2 x 32 px global and
  * 2 x 24 px local crops; K 64). Every tensor must agree to 1e-4 relative (max |ours - torch| over
- * max |torch|), on the wasm backend.
+ * max |torch|), on the wasm backend, or the one DINO_FIXTURES_BACKEND names (fixtures-webgpu.test.ts).
+ * Values are read asynchronously, as a GPU backend needs.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from './backend';
+import { initBackend, parseChoice } from './backend';
 import { dinoLoss, teacherTargets } from './loss';
 import { createNet, loadParams, multiCropForward, type NetConfig } from './net';
 import { posEmbedMatrix, posEmbedMatrixTensor } from './posembed';
@@ -59,8 +60,8 @@ function l2RelErr(ours: ArrayLike<number>, ref: ArrayLike<number>): number {
  * its gradient, so an element whose gradient is at float32 rounding level can move slightly
  * differently; there the L2 relative error must be <= 1e-4 and the max relative error <= 1e-3.
  */
-function expectClose(ours: tf.Tensor | ArrayLike<number>, name: string, tol = 1e-4, afterStep = false): void {
-  const data = ours instanceof tf.Tensor ? ours.dataSync() : ours;
+async function expectClose(ours: tf.Tensor | ArrayLike<number>, name: string, tol = 1e-4, afterStep = false): Promise<void> {
+  const data = ours instanceof tf.Tensor ? await ours.data() : ours;
   const ref = get(name).data;
   const e = maxRelErr(data, ref);
   const l2 = l2RelErr(data, ref);
@@ -82,19 +83,22 @@ function nhwc(name: string): tf.Tensor4D {
   return tf.tidy(() => tf.transpose(tf.tensor4d(t.data, t.shape as [number, number, number, number]), [0, 2, 3, 1]));
 }
 
+const backend = parseChoice(process.env.DINO_FIXTURES_BACKEND) ?? 'wasm';
+const read = async (t: tf.Tensor): Promise<Float32Array> => (await t.data()) as Float32Array;
+
 beforeAll(async () => {
-  await initBackend('wasm');
+  await initBackend(backend);
   // the interpolation matrix for 24 px crops is a kept, cached constant: make it before counting tensors
   posEmbedMatrixTensor(C.img_size! / C.patch!, C.img_size! / C.patch!, C.local_size! / C.patch!, C.local_size! / C.patch!);
 });
 
 afterAll(() => {
   const f = (w: { max: number; l2: number }) => `max-relative ${w.max.toExponential(2)}, l2-relative ${w.l2.toExponential(2)}`;
-  console.log(`worst agreement with PyTorch: outputs/gradients/centre ${f(worst.direct)}; parameters after AdamW steps ${f(worst.afterStep)}`);
+  console.log(`${backend}: worst agreement with PyTorch: outputs/gradients/centre ${f(worst.direct)}; parameters after AdamW steps ${f(worst.afterStep)}`);
 });
 
 describe('DINO numerics equal the PyTorch reference', () => {
-  it('interpolates position embeddings like F.interpolate bicubic', () => {
+  it('interpolates position embeddings like F.interpolate bicubic', async () => {
     const pos = get('student.pos_embed');
     const g0 = C.img_size! / C.patch!;
     const d = C.dim!;
@@ -108,30 +112,30 @@ describe('DINO numerics equal the PyTorch reference', () => {
           for (let c = 0; c < d; c++) out[(1 + r) * d + c]! += w * pos.data[(1 + k) * d + c]!;
         }
       }
-      expectClose(out, `expected.pos_g${g}`, 1e-5);
+      await expectClose(out, `expected.pos_g${g}`, 1e-5);
     }
   });
 
-  it('computes the [CLS] embedding, last attention and head output', () => {
+  it('computes the [CLS] embedding, last attention and head output', async () => {
     const before = tf.memory().numTensors;
     const net = createNet(netConfig, new Rng(1));
     loadParams(net, fx, 'student.');
     const g = nhwc('crops.global');
     const l = nhwc('crops.local');
     const cls = vitForward(net.config.vit, net.params, g);
-    expectClose(cls, 'expected.cls_global');
+    await expectClose(cls, 'expected.cls_global');
     const clsL = vitForward(net.config.vit, net.params, l, { perBlockTidy: true });
-    expectClose(clsL, 'expected.cls_local');
+    await expectClose(clsL, 'expected.cls_local');
     const attn = lastSelfAttention(net.config.vit, net.params, g);
-    expectClose(attn, 'expected.attn_global');
+    await expectClose(attn, 'expected.attn_global');
     const out = multiCropForward(net, [g, l]);
-    expectClose(out, 'expected.student_out');
+    await expectClose(out, 'expected.student_out');
     tf.dispose([cls, clsL, attn, out, g, l]);
     for (const v of net.params.values()) v.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it.each([false, true])('computes the loss gradients (per-block recomputation %s)', (recompute) => {
+  it.each([false, true])('computes the loss gradients (per-block recomputation %s)', async (recompute) => {
     const student = createNet(netConfig, new Rng(1));
     const teacher = createNet(netConfig, new Rng(2));
     loadParams(student, fx, 'student.');
@@ -146,11 +150,11 @@ describe('DINO numerics equal the PyTorch reference', () => {
       () => dinoLoss(multiCropForward(student, [g, l], { recompute }), targets, 2 + C.n_local!, C.student_temp!),
       vars.map(([, v]) => v),
     );
-    expect(Math.abs(value.dataSync()[0]! - meta.steps.step0!.loss)).toBeLessThan(1e-4 * meta.steps.step0!.loss);
+    expect(Math.abs((await read(value))[0]! - meta.steps.step0!.loss)).toBeLessThan(1e-4 * meta.steps.step0!.loss);
     let checked = 0;
     for (const [name, v] of vars) {
       if (!fx.has(`step0.grad.${name}`)) continue;
-      expectClose(grads[v.name]!, `step0.grad.${name}`);
+      await expectClose(grads[v.name]!, `step0.grad.${name}`);
       checked++;
     }
     expect(checked).toBeGreaterThan(30);
@@ -158,7 +162,7 @@ describe('DINO numerics equal the PyTorch reference', () => {
     for (const v of [...student.params.values(), ...teacher.params.values()]) v.dispose();
   });
 
-  it('gives the same gradients with stochastic depth with and without recomputation, and with kept activations', () => {
+  it('gives the same gradients with stochastic depth with and without recomputation, and with kept activations', async () => {
     const cfg: NetConfig = { ...netConfig, vit: { ...netConfig.vit, dropPathRate: 0.5 } };
     const student = createNet(cfg, new Rng(1));
     loadParams(student, fx, 'student.');
@@ -177,16 +181,16 @@ describe('DINO numerics equal the PyTorch reference', () => {
     const k = gradsOf(true, true);
     // the kept intermediates are freed once the backward has run: only the loss and the gradients remain
     expect(tf.memory().numTensors - before).toBe(1 + vars.length);
-    expect(Math.abs(a.value.dataSync()[0]! - b.value.dataSync()[0]!)).toBeLessThan(1e-5);
-    for (const v of vars) expect(maxRelErr(b.grads[v.name]!.dataSync(), a.grads[v.name]!.dataSync())).toBeLessThan(1e-4);
+    expect(Math.abs((await read(a.value))[0]! - (await read(b.value))[0]!)).toBeLessThan(1e-5);
+    for (const v of vars) expect(maxRelErr(await read(b.grads[v.name]!), await read(a.grads[v.name]!))).toBeLessThan(1e-4);
     // the same kernels on the same inputs: keeping instead of recomputing changes no bit
-    expect(k.value.dataSync()[0]).toBe(b.value.dataSync()[0]);
-    for (const v of vars) expect(Array.from(k.grads[v.name]!.dataSync())).toEqual(Array.from(b.grads[v.name]!.dataSync()));
+    expect((await read(k.value))[0]).toBe((await read(b.value))[0]);
+    for (const v of vars) expect(Array.from(await read(k.grads[v.name]!))).toEqual(Array.from(await read(b.grads[v.name]!)));
     tf.dispose([g, l, targets, a.value, b.value, k.value, ...Object.values(a.grads), ...Object.values(b.grads), ...Object.values(k.grads)]);
     for (const v of student.params.values()) v.dispose();
   });
 
-  it('takes two training steps (clip, frozen last layer, AdamW, EMA, centre) like main_dino', () => {
+  it('takes two training steps (clip, frozen last layer, AdamW, EMA, centre) like main_dino', async () => {
     const before = tf.memory().numTensors;
     const student = createNet(netConfig, new Rng(1));
     const teacher = createNet(netConfig, new Rng(2));
@@ -219,15 +223,15 @@ describe('DINO numerics equal the PyTorch reference', () => {
       expect(sched.wd[it]).toBeCloseTo(ref.wd, 12);
       expect(sched.momentum[it]).toBeCloseTo(ref.momentum, 12);
       expect(sched.teacherTemp[epoch]).toBeCloseTo(ref.teacher_temp, 12);
-      const r = dinoStep(
+      const r = await dinoStep(
         state,
         { globals: g, locals: l, epoch, lr: sched.lr[it]!, wd: sched.wd[it]!, momentum: sched.momentum[it]!, teacherTemp: sched.teacherTemp[epoch]! },
         { nCrops: 2 + C.n_local!, studentTemp: C.student_temp!, centerMomentum: C.center_momentum!, clipGrad: C.clip_grad!, freezeLastLayer: C.freeze_last_layer! },
       );
       expect(maxRelErr([r.loss, r.teacherEntropy, r.kl], [ref.loss, ref.entropy, ref.kl])).toBeLessThan(1e-4);
-      for (const [name, v] of student.params) expectClose(v, `step${it}.student.${name}`, 1e-4, true);
-      for (const [name, v] of teacher.params) expectClose(v, `step${it}.teacher.${name}`, 1e-4, true);
-      expectClose(state.center, `step${it}.center`);
+      for (const [name, v] of student.params) await expectClose(v, `step${it}.student.${name}`, 1e-4, true);
+      for (const [name, v] of teacher.params) await expectClose(v, `step${it}.teacher.${name}`, 1e-4, true);
+      await expectClose(state.center, `step${it}.center`);
     }
     g.dispose();
     l.dispose();
@@ -235,7 +239,7 @@ describe('DINO numerics equal the PyTorch reference', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('builds the schedules of utils.cosine_scheduler and DINOLoss', () => {
+  it('builds the schedules of utils.cosine_scheduler and DINOLoss', async () => {
     const p = meta.schedules.params;
     const s = buildSchedules(
       {

@@ -18,6 +18,8 @@ export interface StepTiming {
   peakRssMb: number;
   /** wasm / tfjs bytes in use after the steps */
   tfBytesMb: number;
+  /** on webgpu: the most GPU memory tfjs's buffer pool held (it reuses freed buffers and keeps them) */
+  gpuAllocatedMb?: number;
 }
 
 function randomCrops(n: number, size: number, rng: Rng): tf.Tensor4D {
@@ -27,10 +29,11 @@ function randomCrops(n: number, size: number, rng: Rng): tf.Tensor4D {
 }
 
 /**
- * Runs `warmup` untimed then `steps` timed iterations (median reported). With accumSteps > 1 an
+ * Runs `warmup` untimed then `steps` timed iterations (their mean reported). With accumSteps > 1 an
  * iteration is accumSteps micro-batches (the same synthetic crops each time) and one optimizer step.
+ * As in training, a step is queued before the one before it is read, so a GPU never waits on a read.
  */
-export function measureTrainStep(configIn: DinoConfig, steps = 3, warmup = 1): StepTiming {
+export async function measureTrainStep(configIn: DinoConfig, steps = 3, warmup = 1): Promise<StepTiming> {
   const config = normalizeConfig(configIn);
   const state = createTrainState(config);
   const rng = new Rng(1);
@@ -39,32 +42,45 @@ export function measureTrainStep(configIn: DinoConfig, steps = 3, warmup = 1): S
   const globals = randomCrops(2 * mb, config.globalSize, rng);
   const locals = config.nLocal > 0 ? randomCrops(config.nLocal * mb, config.localSize, rng) : undefined;
   const micro = Array.from({ length: config.accumSteps }, () => ({ globals, locals }));
-  const sched = buildSchedules({ ...config, epochs: 2 }, steps + warmup);
-  const times: number[] = [];
+  // two short epochs of schedule (no warmup longer than the run: the values do not matter for timing)
+  const sched = buildSchedules({ ...config, epochs: 2, warmupEpochs: 0, warmupTeacherTempEpochs: 0 }, steps + warmup);
+  let ms: number;
+  const step = (i: number) =>
+    dinoStepAccumulated(
+      state,
+      micro,
+      // epoch 1: past the frozen last layer, so the timed step does all the work
+      { epoch: 1, lr: sched.lr[i]!, wd: sched.wd[i]!, momentum: sched.momentum[i]!, teacherTemp: config.teacherTemp },
+      stepHyper(config),
+    );
   try {
-    for (let i = 0; i < steps + warmup; i++) {
-      const t0 = performance.now();
-      dinoStepAccumulated(
-        state,
-        micro,
-        // epoch 1: past the frozen last layer, so the timed step does all the work
-        { epoch: 1, lr: sched.lr[i]!, wd: sched.wd[i]!, momentum: sched.momentum[i]!, teacherTemp: config.teacherTemp },
-        stepHyper(config),
-      );
-      if (i >= warmup) times.push(performance.now() - t0);
+    for (let i = 0; i < warmup; i++) await step(i);
+    const t0 = performance.now();
+    let before: Promise<unknown> | null = null;
+    for (let i = warmup; i < steps + warmup; i++) {
+      const queued = step(i);
+      await before;
+      before = queued;
     }
+    await before;
+    ms = (performance.now() - t0) / steps;
   } finally {
     globals.dispose();
     locals?.dispose();
     disposeState(state);
   }
-  times.sort((x, y) => x - y);
-  const ms = times[Math.floor(times.length / 2)]!;
   return {
     msPerStep: ms,
     imgPerSec: (b * 1000) / ms,
     secondsPerEpochPer1000: ((1000 / b) * ms) / 1000,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
     tfBytesMb: tf.memory().numBytes / 2 ** 20,
+    ...gpuMemory(),
   };
+}
+
+/** tfjs-backend-webgpu's pool size, when on webgpu (it never gives buffers back: its size is the peak). */
+export function gpuMemory(): { gpuAllocatedMb?: number } {
+  const m = tf.memory() as tf.MemoryInfo & { numBytesAllocatedInGPU?: number };
+  return m.numBytesAllocatedInGPU === undefined ? {} : { gpuAllocatedMb: m.numBytesAllocatedInGPU / 2 ** 20 };
 }

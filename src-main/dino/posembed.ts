@@ -58,11 +58,14 @@ export function posEmbedMatrix(g0h: number, g0w: number, gh: number, gw: number)
   return m;
 }
 
-const cache = new Map<string, tf.Tensor2D>();
+// per backend instance: a GPU backend started again after its device was lost cannot read the old one's
+const caches = new WeakMap<tf.KernelBackend, Map<string, tf.Tensor2D>>();
 
 /** The cached interpolation matrix as a kept tensor (reused every step; never disposed by a tidy). */
 export function posEmbedMatrixTensor(g0h: number, g0w: number, gh: number, gw: number): tf.Tensor2D {
-  const key = `${g0h}x${g0w}->${gh}x${gw}@${tf.getBackend()}`;
+  const key = `${g0h}x${g0w}->${gh}x${gw}`;
+  let cache = caches.get(tf.backend());
+  if (!cache) caches.set(tf.backend(), (cache = new Map()));
   let t = cache.get(key);
   if (!t) {
     t = tf.keep(tf.tensor2d(posEmbedMatrix(g0h, g0w, gh, gw), [gh * gw, g0h * g0w]));

@@ -75,7 +75,7 @@ beforeAll(async () => {
 });
 
 describe('dinoStepAccumulated', () => {
-  it('gives the parameters of one batch of 2B when run as 2 micro-batches of B', () => {
+  it('gives the parameters of one batch of 2B when run as 2 micro-batches of B', async () => {
     const before = tf.memory().numTensors;
     const b = 8;
     const init = createNet(netConfig(2), new Rng(1));
@@ -90,8 +90,8 @@ describe('dinoStepAccumulated', () => {
 
     // a clip threshold that most parameters' gradients exceed: clipping must act on the summed gradient
     const clipHyper = { ...hyper, clipGrad: 0.05 };
-    const r1 = dinoStep(one, { ...full, ...sched }, clipHyper);
-    const r2 = dinoStepAccumulated(two, micro, sched, clipHyper);
+    const r1 = await dinoStep(one, { ...full, ...sched }, clipHyper);
+    const r2 = await dinoStepAccumulated(two, micro, sched, clipHyper);
     expect(Math.abs(r2.loss - r1.loss)).toBeLessThan(1e-5 * Math.abs(r1.loss));
     expect(Math.abs(r2.teacherEntropy - r1.teacherEntropy)).toBeLessThan(1e-5 * Math.abs(r1.teacherEntropy));
     expect(maxRelErr(two.center.dataSync(), one.center.dataSync())).toBeLessThan(1e-6);
@@ -148,16 +148,16 @@ describe('dinoStepAccumulated', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('keeps the tensor count flat over accumulated steps', () => {
+  it('keeps the tensor count flat over accumulated steps', async () => {
     const init = createNet(netConfig(2), new Rng(2));
     const state = stateFrom(init);
     for (const v of init.params.values()) v.dispose();
     const micro = [batch(4, 1), batch(4, 2), batch(2, 3)];
     // the first step creates the AdamW moments
-    dinoStepAccumulated(state, micro, sched, hyper);
+    await dinoStepAccumulated(state, micro, sched, hyper);
     const counts: number[] = [];
     for (let i = 0; i < 3; i++) {
-      dinoStepAccumulated(state, micro, { ...sched, dropPathRng: new Rng(i) }, { ...hyper, freezeBlocks: i % 2 });
+      await dinoStepAccumulated(state, micro, { ...sched, dropPathRng: new Rng(i) }, { ...hyper, freezeBlocks: i % 2 });
       counts.push(tf.memory().numTensors);
     }
     micro.forEach(disposeBatch);
@@ -168,7 +168,7 @@ describe('dinoStepAccumulated', () => {
 });
 
 describe('freezeBlocks', () => {
-  it('leaves the frozen part bit-identical and without optimizer state, and trains the rest', () => {
+  it('leaves the frozen part bit-identical and without optimizer state, and trains the rest', async () => {
     const before = tf.memory().numTensors;
     const depth = 3;
     const freezeBlocks = 2;
@@ -183,10 +183,10 @@ describe('freezeBlocks', () => {
       const targets = teacherTargets(multiCropForward(state.teacher, [full.globals]), state.center, sched.teacherTemp);
       return dinoLoss(multiCropForward(state.student, [full.globals, full.locals]), targets, hyper.nCrops, hyper.studentTemp);
     });
-    const r = dinoStep(state, { ...full, ...sched }, { ...hyper, freezeBlocks });
+    const r = await dinoStep(state, { ...full, ...sched }, { ...hyper, freezeBlocks });
     expect(Math.abs(r.loss - expected.dataSync()[0]!)).toBeLessThan(1e-6 * r.loss);
     expected.dispose();
-    dinoStep(state, { ...full, ...sched }, { ...hyper, freezeBlocks });
+    await dinoStep(state, { ...full, ...sched }, { ...hyper, freezeBlocks });
     disposeBatch(full);
 
     let frozen = 0;

@@ -12,10 +12,15 @@
  *
  * Fine-tuning may freeze the first blocks (StepHyper.freezeBlocks): no gradient, no AdamW state, and
  * their forward pass over the global crops done once for teacher and student.
+ *
+ * Nothing in a step waits for the device: its ops are queued, and its loss and entropy come back
+ * through a promise (the one read of the step, a copy queued right behind its last op). On a GPU the
+ * caller queues the next step before awaiting it (trainer.ts), so the device never idles on a read.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { dinoLoss, targetEntropy, teacherTargets, updateCenter } from './loss';
 import { multiCropForward, type DinoNet } from './net';
+import { readValues } from './gpu-errors';
 import { AdamW, clipGradients, emaUpdate } from './optimizer';
 import type { Rng } from './rng';
 import { KEPT_FLOATS_PER_ROW_PER_DIM } from './blockgrad';
@@ -122,12 +127,16 @@ export function isFrozenBackboneParam(name: string, freezeBlocks: number): boole
 }
 
 /** One iteration on one batch. */
-export function dinoStep(state: DinoState, input: StepInput, h: StepHyper): StepResult {
+export function dinoStep(state: DinoState, input: StepInput, h: StepHyper): Promise<StepResult> {
   return dinoStepAccumulated(state, [input], input, h);
 }
 
-/** One iteration (one optimizer step) on a batch given as micro-batches, in order. */
-export function dinoStepAccumulated(state: DinoState, microBatches: readonly MicroBatch[], s: StepSchedule, h: StepHyper): StepResult {
+/**
+ * One iteration (one optimizer step) on a batch given as micro-batches, in order. Returns once every
+ * op is queued (the state's variables then hold the new values, as later ops see them); the promise
+ * resolves with the step's loss and entropy once the device has run it.
+ */
+export function dinoStepAccumulated(state: DinoState, microBatches: readonly MicroBatch[], s: StepSchedule, h: StepHyper): Promise<StepResult> {
   const { student, teacher, center } = state;
   if (microBatches.length === 0) throw new Error('dinoStep: no micro-batch');
   const sizes = microBatches.map((mb) => mb.globals.shape[0] / 2);
@@ -216,7 +225,10 @@ export function dinoStepAccumulated(state: DinoState, microBatches: readonly Mic
   tf.dispose(allTeacher === teacherOuts[0] ? teacherOuts : [allTeacher, ...teacherOuts]);
 
   const values = tf.tidy(() => tf.stack([loss, entropy]));
-  const [l, e] = values.dataSync();
-  tf.dispose([values, loss, entropy]);
-  return { loss: l!, teacherEntropy: e!, kl: l! - e! };
+  tf.dispose([loss, entropy]);
+  // the read starts now, so its copy is queued before anything the caller queues next
+  const result = readValues(values).then(([l, e]) => ({ loss: l!, teacherEntropy: e!, kl: l! - e! }));
+  // handled here, so a step whose result nobody awaits (a cancelled run) rejects quietly
+  result.finally(() => values.dispose()).catch(() => undefined);
+  return result;
 }

@@ -215,13 +215,13 @@ describe('trainDino', () => {
   it('embeds photos as unit vectors and gives attention maps, without leaking', async () => {
     const res = await trainDino(tiny, source, {}, { numImages: data.length, maxSteps: 1 });
     const before = tf.memory().numTensors;
-    const e = embedImages(res.state.teacher, data.slice(0, 5), { size: 32, batchSize: 2 });
+    const e = await embedImages(res.state.teacher, data.slice(0, 5), { size: 32, batchSize: 2 });
     expect(e).toHaveLength(5);
     for (const v of e) {
       expect(v.length).toBe(192);
       expect(Math.hypot(...v)).toBeCloseTo(1, 4);
     }
-    const maps = attentionMaps(res.state.teacher, data[0]!, 32);
+    const maps = await attentionMaps(res.state.teacher, data[0]!, 32);
     expect(maps.grid).toBe(2);
     expect(maps.heads).toHaveLength(3);
     for (const h of maps.heads) expect(h.reduce((a, b) => a + b, 0)).toBeLessThan(1);

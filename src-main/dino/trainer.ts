@@ -6,11 +6,17 @@
  * (the crops are the same as without: the RNG is drawn image by image either way). Reports metrics
  * every step, watches for collapse, checkpoints on a timer and at the end, and resumes exactly
  * (same schedules, same crops: crops.ts) from a checkpoint.
+ *
+ * On an asynchronous backend (webgpu) a step's metrics are read one step behind: step i + 1 is queued
+ * before step i's loss is awaited, so the GPU always has work while the loop waits, prepares crops or
+ * reports. Elsewhere a step has run when it returns, and its metrics are reported at once.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { MultiCropConfig, RgbImage } from './augment';
 import { cropIteration, inlineCropper, RNG_STREAM, stepSeed, type BatchCropper, type CropArrays, type CropSpec } from './crops';
 import { checkpointConfig, restoreState, stateToCheckpoint } from './checkpoint';
+import { gpuFailure } from './gpu-errors';
+import { imageBatch } from './image-batch';
 import { netConfigs } from './model';
 import { cloneNet, createNet } from './net';
 import { ADDED_FIELDS, OFFICIAL_VIT_S16, checkConfigLimits, type DinoConfig } from './presets';
@@ -164,9 +170,9 @@ export function makeBatch(images: RgbImage[], crops: MultiCropConfig, seed: numb
 }
 
 function toMicroBatch(c: CropArrays, cfg: MultiCropConfig): MicroBatch {
-  const globals = tf.tensor4d(c.globals, [2 * c.batch, cfg.globalSize, cfg.globalSize, 3]);
+  const globals = imageBatch(c.globals, [2 * c.batch, cfg.globalSize, cfg.globalSize, 3]);
   if (!c.locals) return { globals };
-  return { globals, locals: tf.tensor4d(c.locals, [cfg.nLocal * c.batch, cfg.localSize, cfg.localSize, 3]) };
+  return { globals, locals: imageBatch(c.locals, [cfg.nLocal * c.batch, cfg.localSize, cfg.localSize, 3]) };
 }
 
 function abortError(): Error {
@@ -180,6 +186,18 @@ interface PlannedBatch {
   /** the iteration this batch is for */
   it: number;
   images: SourceImage[];
+}
+
+/** A queued step whose metrics are not reported yet. */
+interface InFlight extends PlannedBatch {
+  result: Promise<StepResult>;
+  /** time spent waiting for its photos and crops */
+  dataMs: number;
+}
+
+/** Backends whose ops run when queued, not when read: their steps are read one step behind. */
+function readsLag(): boolean {
+  return tf.getBackend() === 'webgpu';
 }
 
 /**
@@ -251,7 +269,7 @@ export async function trainDino(
   };
   const save = async (final: boolean) => {
     if (!hooks.checkpoint) return;
-    const ck = stateToCheckpoint(state, config, { it: result.it, numImages: opts.numImages });
+    const ck = await stateToCheckpoint(state, config, { it: result.it, numImages: opts.numImages });
     await hooks.checkpoint(ck, { it: result.it, epoch: Math.floor(result.it / itersPerEpoch), final });
   };
 
@@ -267,6 +285,57 @@ export async function trainDino(
   let lastSave = Date.now();
   let stepsThisCall = 0;
   let emaStepMs = 0;
+  // the loop's clock runs only while it trains: hooks (reporting, pausing, checkpoints) are left out
+  let hookMs = 0;
+  const outsideClock = async <T>(f: () => T | Promise<T>): Promise<T> => {
+    const t = performance.now();
+    try {
+      return await f();
+    } finally {
+      hookMs += performance.now() - t;
+    }
+  };
+  const clock = () => performance.now() - hookMs;
+  let lastReported = clock();
+  let inFlight: InFlight | null = null;
+
+  const report = async (step: InFlight): Promise<void> => {
+    const r = await step.result;
+    const now = clock();
+    const ms = now - lastReported;
+    lastReported = now;
+    const { it, epoch, images } = step;
+    emaStepMs = emaStepMs ? 0.9 * emaStepMs + 0.1 * ms : ms;
+    const m: StepMetrics = {
+      epoch,
+      step: it + 1,
+      totalSteps,
+      loss: r.loss,
+      lr: sched.lr[it]!,
+      wd: sched.wd[it]!,
+      momentum: sched.momentum[it]!,
+      teacherTemp: sched.teacherTemp[epoch]!,
+      teacherEntropy: r.teacherEntropy,
+      klTeacherStudent: r.kl,
+      imgPerSec: (images.length * 1000) / ms,
+      dataWaitFraction: Math.min(1, step.dataMs / ms),
+      etaSeconds: ((totalSteps - it - 1) * emaStepMs) / 1000,
+      collapse: watch.update(r.teacherEntropy),
+      msPerStep: ms,
+    };
+    if (!Number.isFinite(r.loss)) throw new Error(`loss is ${r.loss} at iteration ${it}: lower the lr or raise the teacher temperature`);
+    await outsideClock(() => hooks.onStep?.(m));
+    if (opts.checkpointEveryMs !== undefined && Date.now() - lastSave >= opts.checkpointEveryMs) {
+      await outsideClock(() => save(false));
+      lastSave = Date.now();
+    }
+  };
+  const reportInFlight = async (): Promise<void> => {
+    const step = inFlight;
+    inFlight = null;
+    if (step) await report(step);
+  };
+
   try {
     const tFirst = performance.now();
     let next = await ask();
@@ -277,11 +346,13 @@ export async function trainDino(
         result.stoppedEarly = true;
         break;
       }
-      while (hooks.shouldPause?.()) {
-        if (hooks.signal?.aborted) throw abortError();
-        await new Promise((r) => setTimeout(r, 200));
-      }
-      await hooks.beforeStep?.();
+      await outsideClock(async () => {
+        while (hooks.shouldPause?.()) {
+          if (hooks.signal?.aborted) throw abortError();
+          await new Promise((r) => setTimeout(r, 200));
+        }
+        await hooks.beforeStep?.();
+      });
       if (hooks.signal?.aborted) throw abortError();
 
       const t0 = performance.now();
@@ -290,14 +361,13 @@ export async function trainDino(
       // the next step's crops are made while this one runs
       next = await ask();
       const micro = parts.map((c) => toMicroBatch(c, crops));
-      const t1 = performance.now();
-      const dataMs = t1 - t0 + carriedMs;
+      const dataMs = performance.now() - t0 + carriedMs;
       carriedMs = 0;
 
-      const { it, epoch, images } = batch;
-      let r: StepResult;
+      const { it, epoch } = batch;
+      let stepResult: Promise<StepResult>;
       try {
-        r = dinoStepAccumulated(
+        stepResult = dinoStepAccumulated(
           state,
           micro,
           {
@@ -313,42 +383,28 @@ export async function trainDino(
       } finally {
         for (const mb of micro) tf.dispose(mb.locals ? [mb.globals, mb.locals] : [mb.globals]);
       }
-      const t2 = performance.now();
       result.it = it + 1;
       stepsThisCall++;
-      const ms = t2 - t1 + dataMs;
-      emaStepMs = emaStepMs ? 0.9 * emaStepMs + 0.1 * ms : ms;
-      const m: StepMetrics = {
-        epoch,
-        step: result.it,
-        totalSteps,
-        loss: r.loss,
-        lr: sched.lr[it]!,
-        wd: sched.wd[it]!,
-        momentum: sched.momentum[it]!,
-        teacherTemp: sched.teacherTemp[epoch]!,
-        teacherEntropy: r.teacherEntropy,
-        klTeacherStudent: r.kl,
-        imgPerSec: (images.length * 1000) / ms,
-        dataWaitFraction: dataMs / ms,
-        etaSeconds: ((totalSteps - result.it) * emaStepMs) / 1000,
-        collapse: watch.update(r.teacherEntropy),
-        msPerStep: ms,
-      };
-      if (!Number.isFinite(r.loss)) throw new Error(`loss is ${r.loss} at iteration ${it}: lower the lr or raise the teacher temperature`);
-      await hooks.onStep?.(m);
-      if (opts.checkpointEveryMs !== undefined && Date.now() - lastSave >= opts.checkpointEveryMs) {
-        await save(false);
-        lastSave = Date.now();
-      }
+      // this step is queued: report the one before it while the device runs this one
+      await reportInFlight();
+      inFlight = { ...batch, result: stepResult, dataMs };
+      if (!readsLag()) await reportInFlight();
     }
+    await reportInFlight();
     // a source that ran short still ends the run where the schedules expect it
     if (!result.stoppedEarly) result.it = totalSteps;
     await save(!result.stoppedEarly);
     return result;
   } catch (e) {
-    // keep what was learnt: a cancelled run can be resumed from here
-    if ((e as Error).name === 'AbortError' || (e as Error).name === 'CancelledError') await save(false).catch(() => undefined);
+    // keep what was learnt: a cancelled run can be resumed from here (a GPU failure leaves the state
+    // unreadable, and the last checkpoint is what is kept then)
+    if ((e as Error).name === 'AbortError' || (e as Error).name === 'CancelledError') {
+      const drained = await reportInFlight().then(
+        () => true,
+        () => false,
+      );
+      if (drained && !gpuFailure()) await save(false).catch(() => undefined);
+    }
     disposeState(state);
     throw e;
   } finally {

@@ -1,5 +1,7 @@
 import { createRequire } from 'node:module';
 import { loadNativeBlas } from '../../native/blas/index.js';
+import { findDawnAdapter, loadDawn, NO_ADAPTER, webgpuUnavailableHere } from '../dino/dawn';
+import { describeAdapter, softwareAdapterSkipped, summarizeAdapter, type GpuAdapterSummary } from '../dino/gpu-adapter';
 
 const requireHere = createRequire(import.meta.url);
 
@@ -24,17 +26,60 @@ function nativeBlas(): string {
   return native;
 }
 
+let adapterProbe: Promise<GpuAdapterSummary | string> | undefined;
+
+/**
+ * The WebGPU adapter the workers will find, or why there is none (looked for once: an adapter only,
+ * no device, so nothing stays open in this thread).
+ */
+function probeAdapter(): Promise<GpuAdapterSummary | string> {
+  adapterProbe ??= (async () => {
+    const here = webgpuUnavailableHere();
+    if (here) return here;
+    try {
+      const found = await findDawnAdapter(await loadDawn());
+      return found ? summarizeAdapter(found.adapter, found.api) : NO_ADAPTER;
+    } catch (e) {
+      return e instanceof Error ? e.message : String(e);
+    }
+  })();
+  return adapterProbe;
+}
+
+export interface ProbedBackend {
+  name: 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
+  description: string;
+  /** a GPU backend (CUDA, or WebGPU on a hardware adapter): GPU presets suit it */
+  gpu: boolean;
+  /** the WebGPU adapter, on webgpu */
+  adapter?: GpuAdapterSummary;
+  /** one line per better backend passed over, saying why */
+  fallbacks: string[];
+}
+
+const WASM = (): ProbedBackend => ({ name: 'wasm', description: `wasm (tfjs-backend-wasm, SIMD, 1 thread)${nativeBlas()}`, gpu: false, fallbacks: [] });
+
 /**
  * Which compute backend training and embedding will use, without loading tfjs in this thread (the
- * workers load it): the same order as dino/backend.ts. Honest about the one thing it cannot know
- * without loading: whether an installed tfjs-node-gpu finds CUDA.
+ * workers load it): the same order and the same rules as dino/backend.ts. Honest about the one thing
+ * it cannot know without loading: whether an installed tfjs-node-gpu finds CUDA.
  */
-export function probeBackend(): { name: 'tensorflow' | 'wasm' | 'cpu'; description: string; gpu: boolean } {
+export async function probeBackend(): Promise<ProbedBackend> {
   const forced = process.env.DINO_BACKEND;
-  if (forced === 'cpu') return { name: 'cpu', description: 'cpu (pure JavaScript, slow: tests only)', gpu: false };
-  if (forced !== 'wasm') {
-    if (installed('@tensorflow/tfjs-node-gpu')) return { name: 'tensorflow', description: 'tensorflow (tfjs-node-gpu, CUDA)', gpu: true };
-    if (installed('@tensorflow/tfjs-node')) return { name: 'tensorflow', description: 'tensorflow (tfjs-node, native CPU)', gpu: false };
+  if (forced === 'cpu') return { name: 'cpu', description: 'cpu (pure JavaScript, slow: tests only)', gpu: false, fallbacks: [] };
+  if (forced === 'wasm') return WASM();
+  if (forced === 'webgpu') {
+    const a = await probeAdapter();
+    if (typeof a === 'string') return { name: 'webgpu', description: `webgpu asked for (DINO_BACKEND) but unavailable: ${a}`, gpu: false, fallbacks: [] };
+    return { name: 'webgpu', description: describeAdapter(a), gpu: !a.software, adapter: a, fallbacks: [] };
   }
-  return { name: 'wasm', description: `wasm (tfjs-backend-wasm, SIMD, 1 thread)${nativeBlas()}`, gpu: false };
+  if (installed('@tensorflow/tfjs-node-gpu')) return { name: 'tensorflow', description: 'tensorflow (tfjs-node-gpu, CUDA)', gpu: true, fallbacks: [] };
+  const fallbacks: string[] = [];
+  if (forced !== 'tensorflow') {
+    const a = await probeAdapter();
+    if (typeof a !== 'string' && !a.software) return { name: 'webgpu', description: describeAdapter(a), gpu: true, adapter: a, fallbacks: [] };
+    fallbacks.push(`webgpu: ${typeof a === 'string' ? a : softwareAdapterSkipped(a)}`);
+  }
+  if (installed('@tensorflow/tfjs-node')) return { name: 'tensorflow', description: 'tensorflow (tfjs-node, native CPU)', gpu: false, fallbacks };
+  return { ...WASM(), fallbacks };
 }

@@ -75,11 +75,11 @@ export async function modelFeatures(catalog: Catalog, modelId: number, set: Labe
 }
 
 /** The network of a model (trained: from its config; imported: inferred), or the default preset's. */
-export function netOfModel(catalog: Catalog, modelId: number | undefined): NetConfig {
+export async function netOfModel(catalog: Catalog, modelId: number | undefined): Promise<NetConfig> {
   const m = modelId === undefined ? undefined : getModel(catalog.db, modelId);
   if (m?.source === 'trained') return netConfigs(JSON.parse(m.config) as DinoConfig).teacher;
   if (m?.source === 'imported') return (JSON.parse(m.config) as { net: NetConfig }).net;
-  return netConfigs(getPreset(defaultPresetName(probeBackend().description)).config).teacher;
+  return netConfigs(getPreset(defaultPresetName((await probeBackend()).description)).config).teacher;
 }
 
 /** The `random` baseline: the same ViT at random initialisation (fixed seed), same eval transform. */

@@ -1,3 +1,4 @@
+import { readNamed } from '../dino/checkpoint';
 import type { DinoNet, NetConfig } from '../dino/net';
 import { writeSafetensors, type NamedArray } from '../dino/safetensors';
 import { initVitParams, newVariable, type Params, type VitConfig } from '../dino/vit';
@@ -19,9 +20,8 @@ export interface ModelFileInfo {
   hasHead: boolean;
 }
 
-export function saveModelFile(path: string, net: DinoNet, extra: Record<string, string> = {}): void {
-  const tensors = new Map<string, NamedArray>();
-  for (const [name, v] of net.params) tensors.set(name, { shape: [...v.shape], data: v.dataSync() as Float32Array });
+export async function saveModelFile(path: string, net: DinoNet, extra: Record<string, string> = {}): Promise<void> {
+  const tensors = await readNamed(net.params);
   writeSafetensors(path, tensors, { ...extra, format: MODEL_FORMAT, net: JSON.stringify(net.config) });
 }
 

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { TrainMetricDTO } from '../../src-shared/api';
+import { gpuMemoryBudget, sizedForGpu } from '../dino/gpu-memory';
 import { defaultPresetName, getPreset, withOverrides, type DinoConfig } from '../dino/presets';
 import { netConfigs } from '../dino/model';
 import { insertModel } from '../db/repos/models';
@@ -54,19 +55,23 @@ export interface TrainResult {
   embedding?: EmbedResult;
 }
 
-export function resolveConfig(
+export async function resolveConfig(
   opts: Pick<TrainOptions, 'preset' | 'epochs' | 'overrides'>,
   pretrained?: ViTArchInfo,
-): { preset: string; config: DinoConfig } {
-  const gpu = probeBackend().gpu;
-  const preset = opts.preset ?? (pretrained ? (gpu ? 'finetune-gpu' : 'finetune-cpu') : defaultPresetName(probeBackend().description));
-  const base = getPreset(preset).config;
-  const config = withOverrides(base, {
+): Promise<{ preset: string; config: DinoConfig; backend: string }> {
+  const backend = await probeBackend();
+  const preset = opts.preset ?? (pretrained ? (backend.gpu ? 'finetune-gpu' : 'finetune-cpu') : defaultPresetName(backend.description));
+  const p = getPreset(preset);
+  const config = withOverrides(p.config, {
     ...(pretrained ? architectureOf(pretrained) : {}),
     ...opts.overrides,
     ...(opts.epochs !== undefined ? { epochs: opts.epochs } : {}),
   });
-  return { preset, config };
+  // a GPU preset on a WebGPU adapter: as many micro-batches as its memory needs (unless set by hand)
+  if (p.target === 'gpu' && backend.adapter && opts.overrides?.accumSteps === undefined) {
+    return { preset, config: sizedForGpu(config, gpuMemoryBudget(backend.adapter.maxBufferSize, process.env)), backend: backend.description };
+  }
+  return { preset, config, backend: backend.description };
 }
 
 /** The config fields fine-tuning takes from the pretrained weights: the network must match them. */
@@ -109,8 +114,10 @@ export async function train(catalog: Catalog, opts: TrainOptions, job?: JobConte
       initFrom = (await resolveWeights(opts.from, catalog.paths.models, { signal: job?.signal })).path;
       pretrained = (await readWeightsInWorker(initFrom, 'shapes', job)).arch;
     }
-    ({ preset, config } = resolveConfig(opts, pretrained));
-    runId = createRun(catalog.db, preset, { ...config, initFrom: initFrom ?? null });
+    let runsOn: string;
+    ({ preset, config, backend: runsOn } = await resolveConfig(opts, pretrained));
+    // the backend (and device) it runs on, so time estimates come from runs on the same device
+    runId = createRun(catalog.db, preset, { ...config, initFrom: initFrom ?? null, backend: runsOn });
   }
   const items = okImages(catalog);
   if (items.length === 0) throw new Error('The catalog has no photos: import a folder first.');
@@ -172,7 +179,8 @@ export async function train(catalog: Catalog, opts: TrainOptions, job?: JobConte
     if (opts.embed !== false) result.embedding = await embedCatalog(catalog, modelId, job);
     return result;
   } catch (e) {
-    const state = e instanceof CancelledError || (e as Error).name === 'AbortError' ? 'cancelled' : 'failed';
+    // a cancel reaches the worker as a message and comes back as its error: the job's signal says what it was
+    const state = e instanceof CancelledError || (e as Error).name === 'AbortError' || job?.signal.aborted ? 'cancelled' : 'failed';
     if (getRun(catalog.db, runId)) updateRun(catalog.db, runId, { state, ended: true });
     throw e;
   }

@@ -2,6 +2,7 @@ import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Benchmark, BenchResult } from '../../bench/types';
+import { parseChoice, releaseWebgpu } from '../../dino/backend';
 import { fromBundle } from '../../services/bundle';
 import { UsageError, type Command } from '../command';
 
@@ -17,21 +18,35 @@ function benchNames(): string[] {
 export const command: Command = {
   name: 'bench',
   summary: 'run benchmarks, each against a baseline measured in the same run',
-  usage: 'bench [NAME...] [--quick] [--out FILE] [--json]',
-  options: { quick: { type: 'boolean' }, out: { type: 'string' } },
+  usage: 'bench [NAME...] [--quick] [--backend tensorflow|webgpu|wasm|cpu] [--out FILE] [--json]',
+  options: { quick: { type: 'boolean' }, out: { type: 'string' }, backend: { type: 'string' } },
   async run(ctx) {
     // benchmarks read fixtures and scripts of the checkout, and load their modules by path
     if (fromBundle) throw new UsageError('benchmarks run from the sources of a checkout: `npm run bench`');
     const all = benchNames();
     const names = ctx.positionals.length ? ctx.positionals : all;
     for (const n of names) if (!all.includes(n)) throw new UsageError(`unknown benchmark ${n} (have: ${all.join(', ')})`);
+    const backend = ctx.values.backend as string | undefined;
+    if (backend !== undefined) {
+      try {
+        // as DINO_BACKEND: the benchmarks and their workers start this backend
+        process.env.DINO_BACKEND = parseChoice(backend);
+      } catch (e) {
+        throw new UsageError(`--backend: ${(e as Error).message.replace(/^DINO_BACKEND /, '')}`);
+      }
+    }
     const results: BenchResult[] = [];
-    for (const n of names) {
-      const { benchmark } = (await import(join(benchDir, `${n}.ts`))) as { benchmark: Benchmark };
-      ctx.log(`bench ${n}: ${benchmark.description}`);
-      const rs = await benchmark.run({ log: ctx.log, quick: Boolean(ctx.values.quick) });
-      for (const r of rs) ctx.log(`  ${formatRow(r)}`);
-      results.push(...rs);
+    try {
+      for (const n of names) {
+        const { benchmark } = (await import(join(benchDir, `${n}.ts`))) as { benchmark: Benchmark };
+        ctx.log(`bench ${n}: ${benchmark.description}`);
+        const rs = await benchmark.run({ log: ctx.log, quick: Boolean(ctx.values.quick) });
+        for (const r of rs) ctx.log(`  ${formatRow(r)}`);
+        results.push(...rs);
+      }
+    } finally {
+      // a live GPU device would keep the process running
+      await releaseWebgpu();
     }
     const out = resolve((ctx.values.out as string | undefined) ?? join('bench-results', `bench-${Date.now()}.json`));
     mkdirSync(dirname(out), { recursive: true });

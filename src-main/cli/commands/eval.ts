@@ -57,7 +57,7 @@ async function evaluate(ctx: CliContext, catalog: Catalog, dataDir: string, mode
     modelId = added.model;
     main = String(modelId);
   }
-  const net = netOfModel(catalog, modelId);
+  const net = await netOfModel(catalog, modelId);
   const scores = async (which: string): Promise<QualityScores> => {
     ctx.log(`eval: features ${which} for ${set.ids.length} photos`);
     const v =

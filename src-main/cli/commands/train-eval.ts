@@ -56,7 +56,7 @@ export const command: Command = {
       await startImport(catalog, [dataDir]).promise;
       const set = labelledSet(catalog, dataDir);
       const overrides = setOverrides(ctx);
-      const { preset, config } = resolveConfig({ preset: stringOpt(ctx, 'preset'), epochs: intOpt(ctx, 'epochs', 1), overrides });
+      const { preset, config } = await resolveConfig({ preset: stringOpt(ctx, 'preset'), epochs: intOpt(ctx, 'epochs', 1), overrides });
       const pixels = scoreFeatures(await pixelFeatures(set), set.labels);
       const random = scoreFeatures(await randomFeatures(netConfigs(config).teacher, set, undefined, config.seed), set.labels);
       ctx.log(`train-eval: pixels k-NN20 ${pixels.knn['20']!.toFixed(3)}, random init ${random.knn['20']!.toFixed(3)}`);

@@ -59,6 +59,20 @@ export function insertMetric(db: Db, m: TrainMetricDTO): void {
   ).run(m.runId, m.step, m.epoch, m.loss, m.lr, m.momentum, m.teacherTemp, m.teacherEntropy, m.klTeacherStudent, m.imgPerSec, m.dataWaitFraction);
 }
 
+/**
+ * Mean img/s of a preset's runs on one backend (its description names the device), or null when none
+ * ran there. The first steps include warm-up (kernel compilation, decoding): skipped when there are more.
+ */
+export function meanImgPerSec(db: Db, preset: string, backend: string): number | null {
+  const r = prepared(
+    db,
+    `SELECT coalesce(avg(CASE WHEN m.step > 2 THEN m.img_per_sec END), avg(m.img_per_sec)) AS ips
+     FROM training_metrics m JOIN training_runs r ON r.id = m.run_id
+     WHERE r.preset = ? AND json_extract(r.config, '$.backend') = ?`,
+  ).get(preset, backend) as { ips: number | null };
+  return r.ips;
+}
+
 export function listMetrics(db: Db, runId: number): TrainMetricDTO[] {
   const rows = prepared(db, 'SELECT * FROM training_metrics WHERE run_id = ? ORDER BY step').all(runId) as Record<string, number>[];
   return rows.map((r) => ({

@@ -3,12 +3,14 @@
  * and head give the [CLS] embedding, the last block's [CLS]->patch attention and the head output
  * that the PyTorch reference (scripts/fixtures/weights_reference.py, the official definition)
  * computed, to 1e-4 max abs, for patch 16 and 8, at the training size, an interpolated size and an
- * interpolated non-square size.
+ * interpolated non-square size, on wasm, cpu and webgpu (SwiftShader where there is no GPU; skipped
+ * only where Linux has no Vulkan loader). Values are read asynchronously, as a GPU backend needs.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { initBackend } from '../backend';
+import { afterAll, describe, expect, it } from 'vitest';
+import { initBackend, releaseWebgpu } from '../backend';
+import { useSoftwareGpu } from '../webgpu-test-setup';
 import { headForward } from '../head';
 import { readSafetensors } from '../safetensors';
 import { lastSelfAttention, vitForward, type Params } from '../vit';
@@ -58,7 +60,12 @@ const cases = [
   { model: 'p8', file: 'vit_p8_pretrain.pth', sizes: [[32, 32], [48, 48]] },
 ] as const;
 
-describe.each(['wasm', 'cpu'] as const)('parity with PyTorch on %s', (backend) => {
+const noGpu = useSoftwareGpu();
+const backends = noGpu ? (['wasm', 'cpu'] as const) : (['wasm', 'cpu', 'webgpu'] as const);
+const read = async (t: tf.Tensor): Promise<Float32Array> => (await t.data()) as Float32Array;
+afterAll(() => releaseWebgpu());
+
+describe.each(backends)('parity with PyTorch on %s', (backend) => {
   it.each(cases)('$file', async ({ model, file, sizes }) => {
     await initBackend(backend);
     const w = loadDinoWeights(join(FX, file));
@@ -73,12 +80,12 @@ describe.each(['wasm', 'cpu'] as const)('parity with PyTorch on %s', (backend) =
       const x0 = tf.slice(x, [0, 0, 0, 0], [1, h, wd, 3]);
       const cls = vitForward(vit, params, x);
       const attn = lastSelfAttention(vit, params, x0);
-      const dCls = maxAbs(cls.dataSync(), expected.get(`${key}.cls`)!.data);
-      const dAttn = maxAbs(attn.dataSync(), clsRow(expected.get(`${key}.attn`)!));
+      const dCls = maxAbs(await read(cls), expected.get(`${key}.cls`)!.data);
+      const dAttn = maxAbs(await read(attn), clsRow(expected.get(`${key}.attn`)!));
       let dHead = 0;
       if (head) {
         const out = headForward(head, params, cls);
-        dHead = maxAbs(out.dataSync(), expected.get(`${key}.head`)!.data);
+        dHead = maxAbs(await read(out), expected.get(`${key}.head`)!.data);
         out.dispose();
       }
       report.push(`${key}: cls ${dCls.toExponential(1)} attn ${dAttn.toExponential(1)} head ${head ? dHead.toExponential(1) : '-'}`);

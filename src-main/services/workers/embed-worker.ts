@@ -1,5 +1,5 @@
 import { initBackend } from '../../dino/backend';
-import { attentionMaps, embedImages } from '../../dino/embed';
+import { attentionMaps, queueEmbedding } from '../../dino/embed';
 import { disposeNet, type DinoNet } from '../../dino/net';
 import { decodeRgb } from '../../library/decode';
 import { loadNet } from '../model-loader';
@@ -49,20 +49,28 @@ workerMain<EmbedWorkerData, EmbedWorkerEvent, EmbedWorkerResult>(async (side) =>
         }),
       );
     let next = decodeBatch(0);
+    // a batch is queued before the one before it is read and posted: a GPU never waits on a read
+    let posting: Promise<void> = Promise.resolve();
     for (let start = 0; start < items.length; start += side.data.batchSize) {
       await side.checkpoint();
       const decoded = await next;
       next = decodeBatch(start + side.data.batchSize);
       const ok = decoded.filter((d): d is { id: number; img: { data: Uint8Array; width: number; height: number } } => 'img' in d);
-      const vectors = ok.length ? embedImages(net, ok.map((d) => ({ rgb: d.img.data, width: d.img.width, height: d.img.height }))) : [];
+      const rows = ok.length ? queueEmbedding(net, ok.map((d) => ({ rgb: d.img.data, width: d.img.width, height: d.img.height })), net.config.vit.imgSize, 'bicubic') : Promise.resolve([]);
       const bad = decoded.filter((d): d is { id: number; error: string } => 'error' in d).map((d) => ({ id: d.id, reason: d.error }));
-      embedded += ok.length;
-      failed += bad.length;
-      side.post({ type: 'batch', ids: ok.map((d) => d.id), vectors, failed: bad });
+      await posting;
+      posting = rows.then((vectors) => {
+        embedded += ok.length;
+        failed += bad.length;
+        side.post({ type: 'batch', ids: ok.map((d) => d.id), vectors, failed: bad });
+      });
+      // handled when awaited; meanwhile a rejection must not count as unhandled
+      posting.catch(() => undefined);
     }
+    await posting;
     if (side.data.attention && items[0]) {
       const img = await decodeRgb(items[0].path, maxSide);
-      const a = attentionMaps(net, { rgb: img.data, width: img.width, height: img.height });
+      const a = await attentionMaps(net, { rgb: img.data, width: img.width, height: img.height });
       return { embedded, failed, attention: { heads: a.heads.map((h) => [...h]), grid: a.grid } };
     }
     return { embedded, failed };

@@ -153,7 +153,7 @@ workerMain<TrainWorkerData, TrainWorkerEvent, TrainWorkerResult>(async (side) =>
     },
   );
   try {
-    saveModelFile(d.modelFile, result.state.teacher, { steps: String(result.it), config: JSON.stringify(result.config) });
+    await saveModelFile(d.modelFile, result.state.teacher, { steps: String(result.it), config: JSON.stringify(result.config) });
     return {
       steps: result.it,
       totalSteps: result.totalSteps,
