@@ -74,12 +74,16 @@ test('the package holds the build, every worker, and no TypeScript sources or de
 
 /** Packages the app ships: package-lock's non-dev ones that are installed here (optional ones may not be). */
 function productionPackages(): { path: string; name: string; version: string }[] {
+  // what electron-builder.yml leaves out on purpose (`- "!node_modules/NAME/**"`)
+  const config = readFileSync(join(repoRoot, 'electron-builder.yml'), 'utf8');
+  const leftOut = new Set([...config.matchAll(/^\s*-\s*"!node_modules\/(.+?)\/\*\*"\s*$/gm)].map((m) => m[1]));
   const lock = JSON.parse(readFileSync(join(repoRoot, 'package-lock.json'), 'utf8')) as {
     packages: Record<string, { version?: string; dev?: boolean; devOptional?: boolean }>;
   };
   return Object.entries(lock.packages)
     .filter(([p, e]) => p.startsWith('node_modules/') && !e.dev && !e.devOptional && existsSync(join(repoRoot, p)))
-    .map(([p, e]) => ({ path: p, name: p.slice(p.lastIndexOf('node_modules/') + 'node_modules/'.length), version: e.version ?? '' }));
+    .map(([p, e]) => ({ path: p, name: p.slice(p.lastIndexOf('node_modules/') + 'node_modules/'.length), version: e.version ?? '' }))
+    .filter((p) => !leftOut.has(p.name));
 }
 
 /** node-gyp's intermediate folders: nothing in them is loaded (electron-builder leaves them out) */

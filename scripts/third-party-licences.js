@@ -18,9 +18,16 @@ function packageDir(name, from) {
   }
 }
 
+/** Packages electron-builder.yml leaves out of the installers (`- "!node_modules/NAME/**"` under files). */
+export function leftOutPackages() {
+  const config = readFileSync(join(root, 'electron-builder.yml'), 'utf8');
+  return new Set([...config.matchAll(/^\s*-\s*"!node_modules\/(.+?)\/\*\*"\s*$/gm)].map((m) => m[1]));
+}
+
 /** Every installed package reachable from the app's dependencies, by name: { dir, pkg } (its package.json). */
 export function shippedPackages() {
   const found = new Map();
+  const leftOut = leftOutPackages();
   const visit = (dir) => {
     if (found.has(dir)) return;
     const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
@@ -36,7 +43,8 @@ export function shippedPackages() {
     if (!d) throw new Error(`${dep} is a dependency but is not installed: run npm ci`);
     visit(d);
   }
-  return [...found].map(([dir, pkg]) => ({ dir, pkg })).sort((a, b) => a.pkg.name.localeCompare(b.pkg.name) || a.dir.localeCompare(b.dir));
+  // a package left out still brings its dependencies: electron-builder ships the whole production tree
+  return [...found].filter(([, pkg]) => !leftOut.has(pkg.name)).map(([dir, pkg]) => ({ dir, pkg })).sort((a, b) => a.pkg.name.localeCompare(b.pkg.name) || a.dir.localeCompare(b.dir));
 }
 
 function licenceText(dir) {
