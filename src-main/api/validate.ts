@@ -1,4 +1,6 @@
 // Tiny argument validators: every handler checks what a renderer or HTTP client sent before use.
+// Fields are read as own properties only ("toString" or "__proto__" is a name like any other, never
+// something inherited), and integers must be safe integers (1e300 is an integer to JavaScript).
 
 export class BadRequestError extends Error {
   constructor(message: string) {
@@ -17,7 +19,7 @@ export const v = {
     return x;
   },
   int: (opts: { min?: number; max?: number } = {}): Check<number> => (x, w) => {
-    if (typeof x !== 'number' || !Number.isInteger(x)) throw new BadRequestError(`${w} must be an integer`);
+    if (typeof x !== 'number' || !Number.isSafeInteger(x)) throw new BadRequestError(`${w} must be an integer (at most ${Number.MAX_SAFE_INTEGER} in size)`);
     if (opts.min !== undefined && x < opts.min) throw new BadRequestError(`${w} must be at least ${opts.min}`);
     if (opts.max !== undefined && x > opts.max) throw new BadRequestError(`${w} must be at most ${opts.max}`);
     return x;
@@ -46,12 +48,13 @@ export const v = {
     if (typeof x !== 'object' || x === null || Array.isArray(x)) throw new BadRequestError(`${w} must be an object`);
     const entries = Object.entries(x);
     if (opts.max !== undefined && entries.length > opts.max) throw new BadRequestError(`${w} has too many fields`);
-    const out: Record<string, T> = {};
-    for (const [k, value] of entries) {
-      if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(k)) throw new BadRequestError(`${w} has a bad field name`);
-      out[k] = item(value, `${w}.${k}`);
+    for (const [k] of entries) {
+      // __proto__, constructor, toString...: names every object answers to, which a consumer could
+      // mistake for (or, on assignment, turn into) something inherited
+      if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(k) || k in Object.prototype) throw new BadRequestError(`${w} has a bad field name`);
     }
-    return out;
+    // own data properties only (fromEntries defines, never assigns)
+    return Object.fromEntries(entries.map(([k, value]) => [k, item(value, `${w}.${k}`)]));
   },
   optional: <T>(c: Check<T>): Check<T | undefined> => (x, w) => (x === undefined || x === null ? undefined : c(x, w)),
   oneOf: <A, B>(a: Check<A>, b: Check<B>): Check<A | B> => (x, w) => {
@@ -63,11 +66,11 @@ export const v = {
   },
   object: <S extends Record<string, Check<unknown>>>(shape: S): Check<{ [K in keyof S]: ReturnType<S[K]> }> => (x, w) => {
     if (typeof x !== 'object' || x === null || Array.isArray(x)) throw new BadRequestError(`${w} must be an object`);
-    const extra = Object.keys(x).filter((k) => !(k in shape));
-    if (extra.length) throw new BadRequestError(`${w} has unknown field ${extra[0]}`);
+    const extra = Object.keys(x).filter((k) => !Object.hasOwn(shape, k));
+    if (extra.length) throw new BadRequestError(`${w} has unknown field ${extra[0]!.slice(0, 64)}`);
     const out: Record<string, unknown> = {};
     for (const [k, c] of Object.entries(shape)) {
-      const value = c((x as Record<string, unknown>)[k], `${w}.${k}`);
+      const value = c(Object.hasOwn(x, k) ? (x as Record<string, unknown>)[k] : undefined, `${w}.${k}`);
       if (value !== undefined) out[k] = value;
     }
     return out as { [K in keyof S]: ReturnType<S[K]> };

@@ -15,6 +15,7 @@ const rec = vi.hoisted(() => ({
   headers: [] as ((d: unknown, done: (r: { responseHeaders: Record<string, string[]> }) => void) => void)[],
   before: [] as ((d: { url: string }, done: (r: { cancel: boolean }) => void) => void)[],
   appEvents: new Map<string, ((...a: unknown[]) => void)[]>(),
+  focused: 0,
   ready: null as null | Promise<void>,
 }));
 
@@ -28,6 +29,14 @@ vi.mock('electron', () => {
     on(): void {}
     isDestroyed(): boolean {
       return false;
+    }
+    isMinimized(): boolean {
+      return true;
+    }
+    restore(): void {}
+    show(): void {}
+    focus(): void {
+      rec.focused++;
     }
     async loadURL(url: string): Promise<void> {
       rec.windows.at(-1)!.url = url;
@@ -48,6 +57,8 @@ vi.mock('electron', () => {
       on: (e: string, l: (...a: unknown[]) => void) => rec.appEvents.set(e, [...(rec.appEvents.get(e) ?? []), l]),
       quit: vi.fn(),
       exit: vi.fn(),
+      // this process is the first instance
+      requestSingleInstanceLock: () => true,
     },
     BrowserWindow,
     dialog: { showOpenDialog: vi.fn(async () => ({ canceled: true, filePaths: [] })), showErrorBox: vi.fn() },
@@ -105,6 +116,12 @@ describe('electron main', () => {
     expect(bad).toMatchObject({ error: expect.stringMatching(/bad request/) });
     const foreign = { senderFrame: { url: 'https://evil.example/' } };
     await expect(rec.ipc.get('jobs:list')!(foreign, {})).resolves.toMatchObject({ error: expect.stringMatching(/refused/) });
+  });
+
+  it('is the one instance: a second launch brings its window to the front', () => {
+    const before = rec.focused;
+    for (const l of rec.appEvents.get('second-instance') ?? []) l();
+    expect(rec.focused).toBe(before + 1);
   });
 
   it('serves photos by id only and blocks remote content', async () => {

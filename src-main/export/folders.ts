@@ -1,4 +1,5 @@
 import * as nodeFs from 'node:fs';
+import * as fsp from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { manifestCsv, manifestJson } from './manifest';
 import { safeFileName, safeFileNameKeepExt } from './safe-name';
@@ -41,13 +42,16 @@ export interface ExportResult {
   missing: string[];
 }
 
-/** The file operations an export uses; tests swap them to simulate a full disk. */
+/**
+ * The file operations an export uses; tests swap them to simulate a full disk. Asynchronous (libuv's
+ * pool): copying gigabytes must not hold the main thread, which serves the UI meanwhile.
+ */
 export interface ExportIo {
-  copyFileSync: typeof nodeFs.copyFileSync;
-  linkSync: typeof nodeFs.linkSync;
-  symlinkSync: typeof nodeFs.symlinkSync;
-  writeFileSync: typeof nodeFs.writeFileSync;
-  mkdirSync: typeof nodeFs.mkdirSync;
+  copyFile: typeof fsp.copyFile;
+  link: typeof fsp.link;
+  symlink: typeof fsp.symlink;
+  writeFile: typeof fsp.writeFile;
+  mkdir: typeof fsp.mkdir;
 }
 
 export class ExportError extends Error {
@@ -87,18 +91,18 @@ function explain(e: unknown, to: string, done: number, total: number): ExportErr
  * either complete or absent. link() refuses to replace an existing file, so even a name taken in
  * the meantime is never overwritten.
  */
-function placeManifest(io: ExportIo, tmp: string, dir: string, name: string, taken: Set<string>): string {
+async function placeManifest(io: ExportIo, tmp: string, dir: string, name: string, taken: Set<string>): Promise<string> {
   for (;;) {
     const final = join(dir, uniqueName(dir, name, taken, true));
     try {
-      io.linkSync(tmp, final);
+      await io.link(tmp, final);
       return final;
     } catch (e) {
       if (errCode(e) === 'EEXIST') continue;
       if (errCode(e) === 'EPERM' || errCode(e) === 'ENOTSUP' || errCode(e) === 'EOPNOTSUPP') {
         // no hard links on this file system (FAT, some network shares): rename after the check
         if (!nodeFs.existsSync(final)) {
-          nodeFs.renameSync(tmp, final);
+          await fsp.rename(tmp, final);
           return final;
         }
         continue;
@@ -115,14 +119,15 @@ function placeManifest(io: ExportIo, tmp: string, dir: string, name: string, tak
  * present). Nothing that exists is ever overwritten. 'manifest' mode writes only the two manifests,
  * pointing at the photos where they are. A full disk or an unwritable folder stops with an
  * ExportError; files already placed stay (they are complete), the manifests are not written.
+ * `checkpoint` is awaited before each photo: it throws to cancel (a CancelledError passes through).
  */
-export function exportClusters(
+export async function exportClusters(
   input: ExportInput,
   target: string,
   mode: ExportMode,
-  opts: { io?: ExportIo; onProgress?(done: number, total: number): void; checkpoint?(): void } = {},
-): ExportResult {
-  const io = opts.io ?? nodeFs;
+  opts: { io?: ExportIo; onProgress?(done: number, total: number): void; checkpoint?(): Promise<void> | void } = {},
+): Promise<ExportResult> {
+  const io = opts.io ?? fsp;
   const to = resolve(target);
   const total = input.clusters.reduce((s, c) => s + c.members.length, 0);
   const files: ExportedFile[] = [];
@@ -131,18 +136,18 @@ export function exportClusters(
   let done = 0;
   const tmps: string[] = [];
   try {
-    io.mkdirSync(to, { recursive: true });
+    await io.mkdir(to, { recursive: true });
     const takenTop = new Set<string>();
     for (const c of input.clusters) {
       let folder: string | null = null;
       const taken = new Set<string>();
       if (mode !== 'manifest') {
         folder = uniqueName(to, safeFileName(c.name, `cluster ${c.id}`), takenTop);
-        io.mkdirSync(join(to, folder));
+        await io.mkdir(join(to, folder));
         folders.push(join(to, folder));
       }
       for (const m of c.members) {
-        opts.checkpoint?.();
+        await opts.checkpoint?.();
         const source = resolve(m.path);
         if (!nodeFs.existsSync(source)) {
           // vanished since import: skipped and reported, never a link to nothing
@@ -156,9 +161,9 @@ export function exportClusters(
           for (;;) {
             dest = join(dir, uniqueName(dir, safeFileNameKeepExt(basename(source)), taken, true));
             try {
-              if (mode === 'copy') io.copyFileSync(source, dest, nodeFs.constants.COPYFILE_EXCL);
-              else if (mode === 'hardlink') io.linkSync(source, dest);
-              else io.symlinkSync(source, dest);
+              if (mode === 'copy') await io.copyFile(source, dest, nodeFs.constants.COPYFILE_EXCL);
+              else if (mode === 'hardlink') await io.link(source, dest);
+              else await io.symlink(source, dest);
               break;
             } catch (e) {
               if (errCode(e) === 'EEXIST') continue; // taken meanwhile: next suffix
@@ -174,11 +179,11 @@ export function exportClusters(
     const tmpCsv = join(to, `.clusters.csv.tmp-${process.pid}-${Date.now()}`);
     const tmpJson = join(to, `.clusters.json.tmp-${process.pid}-${Date.now()}`);
     tmps.push(tmpCsv, tmpJson);
-    io.writeFileSync(tmpCsv, manifestCsv(input, files), { flag: 'wx' });
-    io.writeFileSync(tmpJson, manifestJson(input, files, mode), { flag: 'wx' });
+    await io.writeFile(tmpCsv, manifestCsv(input, files), { flag: 'wx' });
+    await io.writeFile(tmpJson, manifestJson(input, files, mode), { flag: 'wx' });
     const takenManifest = new Set<string>();
-    const json = placeManifest(io, tmpJson, to, 'clusters.json', takenManifest);
-    const manifest = placeManifest(io, tmpCsv, to, 'clusters.csv', takenManifest);
+    const json = await placeManifest(io, tmpJson, to, 'clusters.json', takenManifest);
+    const manifest = await placeManifest(io, tmpCsv, to, 'clusters.csv', takenManifest);
     return { exported: files.length, to, manifest, json, folders, missing };
   } catch (e) {
     if (e instanceof ExportError) throw e;

@@ -11,14 +11,25 @@ export function csvField(x: string | number): string {
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
+/**
+ * A text cell a spreadsheet will not run: one that starts with = + - @ (or a tab or carriage return,
+ * which some spreadsheets skip before looking) gets a leading apostrophe, as OWASP advises for CSV
+ * injection. A cluster named =HYPERLINK(...) would otherwise be a live formula in clusters.csv.
+ * Numbers are written as numbers (a negative similarity stays -0.5).
+ */
+export function csvText(s: string): string {
+  return csvField(/^[=+\-@\t\r]/.test(s) ? `'${s}` : s);
+}
+
 export function manifestCsv(input: ExportInput, files: readonly ExportedFile[]): string {
   const params = JSON.stringify(input.clustering.params);
   const lines = [CSV_COLUMNS.join(',')];
   for (const f of files) {
     lines.push(
-      [f.path, f.source, f.clusterId, f.clusterName, f.folder ?? '', f.similarity.toFixed(6), input.model.name, input.clustering.id, params]
-        .map(csvField)
-        .join(','),
+      [
+        csvText(f.path), csvText(f.source), csvField(f.clusterId), csvText(f.clusterName), csvText(f.folder ?? ''),
+        csvField(f.similarity.toFixed(6)), csvText(input.model.name), csvField(input.clustering.id), csvText(params),
+      ].join(','),
     );
   }
   return `${lines.join('\r\n')}\r\n`;

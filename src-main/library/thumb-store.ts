@@ -1,5 +1,5 @@
 import { mkdirSync, renameSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 
@@ -11,12 +11,27 @@ export function thumbPath(thumbsDir: string, id: number): string {
   return join(thumbsDir, (id % 256).toString(16).padStart(2, '0'), `${id}.jpg`);
 }
 
+/**
+ * Writes `data` to a new file and flushes it to the disk before resolving: a file renamed into place
+ * afterwards can never be empty after a power cut (the rename reaching the disk before the data did),
+ * which a reader would otherwise serve for ever. On libuv's pool, so it overlaps other work.
+ */
+export async function writeFileDurable(path: string, data: Uint8Array): Promise<void> {
+  const fh = await open(path, 'w');
+  try {
+    await fh.writeFile(data);
+    await fh.datasync();
+  } finally {
+    await fh.close();
+  }
+}
+
 /** Writes a file so that readers see either the old or the whole new file, never half of one. */
 export async function writeFileAtomic(path: string, data: Uint8Array): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
   try {
-    await writeFile(tmp, data);
+    await writeFileDurable(tmp, data);
     await rename(tmp, path);
   } catch (e) {
     await rm(tmp, { force: true });

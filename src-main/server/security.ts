@@ -1,4 +1,4 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 
 // Web mode listens on loopback, but any web page the user visits can still reach 127.0.0.1 through
@@ -16,8 +16,16 @@ export function cookieName(port: number): string {
   return `dino_token_${port}`;
 }
 
-export function tokenCookie(port: number, token: string): string {
-  return `${cookieName(port)}=${token}; HttpOnly; SameSite=Strict; Path=/`;
+/**
+ * The cookie's secret: derived from the token, so it is per start too, but not the token itself.
+ * It opens photos, events and the UI's files; the API wants the token in its header.
+ */
+export function mediaToken(token: string): string {
+  return createHmac('sha256', token).update('dino-explorer media cookie').digest('base64url');
+}
+
+export function tokenCookie(port: number, secret: string): string {
+  return `${cookieName(port)}=${secret}; HttpOnly; SameSite=Strict; Path=/`;
 }
 
 export function sameSecret(a: string | undefined, b: string): boolean {
@@ -58,10 +66,14 @@ export function parseCookies(header: string | undefined): Map<string, string> {
   return out;
 }
 
-/** The token a request carries: header first (fetch from the UI), else the cookie (img, EventSource). */
-export function requestToken(req: IncomingMessage, port: number): string | undefined {
+/** The token in the request's header (the UI's fetch sets it), if any. */
+export function headerToken(req: IncomingMessage): string | undefined {
   const header = req.headers[TOKEN_HEADER];
-  if (typeof header === 'string') return header;
+  return typeof header === 'string' ? header : undefined;
+}
+
+/** The media secret in the request's cookie (img, EventSource), if any. */
+export function cookieToken(req: IncomingMessage, port: number): string | undefined {
   return parseCookies(req.headers.cookie).get(cookieName(port));
 }
 

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { BINARY_RESULT_TYPE } from '../../src-shared/api';
 import { createApi, dispatch, isChannel, type ApiModule, type ApiTable } from '../api/table';
 import { apiModules } from '../api/modules';
@@ -9,7 +10,7 @@ import { streamEvents } from './event-stream';
 import { defaultRendererDir } from './paths';
 import { readPhoto, type PhotoKind } from './photo-route';
 import {
-  SECURITY_HEADERS, hostAllowed, newToken, originAllowed, requestToken, sameSecret, tokenCookie,
+  SECURITY_HEADERS, TOKEN_HEADER, cookieToken, headerToken, hostAllowed, mediaToken, newToken, originAllowed, sameSecret, tokenCookie,
 } from './security';
 import { readStatic } from './static-files';
 
@@ -44,10 +45,18 @@ class HttpError extends Error {
   }
 }
 
-/** Web mode: the API table over HTTP and server-sent events, on loopback only, behind a token. */
+/**
+ * Web mode: the API table over HTTP and server-sent events, on loopback only, behind a token. The
+ * token itself travels only in a header the page's script sets (the API); the cookie the page
+ * receives holds another secret derived from it, good for what an <img> or an EventSource must
+ * fetch without a header (photos, events, the UI's files) and nothing else. Browsers send a
+ * 127.0.0.1 cookie to every port, so any other local web server sees it; it can read photos with it,
+ * never call the API (import, export, delete).
+ */
 export async function startServer(catalog: Catalog, options: ServerOptions = {}): Promise<RunningServer> {
   const table = createApi(catalog, { kind: 'web' }, options.modules ?? apiModules);
   const token = options.token ?? newToken();
+  const media = mediaToken(token);
   const rendererDir = resolve(options.rendererDir ?? defaultRendererDir);
   const host = options.host ?? '127.0.0.1';
   const streams = new Set<() => void>();
@@ -66,30 +75,37 @@ export async function startServer(catalog: Catalog, options: ServerOptions = {})
     const url = new URL(req.url ?? '/', `http://${host}:${port}`);
     const path = url.pathname;
     const method = req.method ?? 'GET';
-    const carried = requestToken(req, port);
-    const authorised = sameSecret(carried, token);
+    const apiAuthorised = sameSecret(headerToken(req), token);
+    const mediaAuthorised = apiAuthorised || sameSecret(cookieToken(req, port), media);
 
-    // The first page load proves itself with ?token= and receives the cookie every later request carries.
+    // The first page load proves itself with ?token= and receives the media cookie; its script keeps
+    // the token (sessionStorage) for the API's header.
     if (method === 'GET' && (path === '/' || path === '/index.html')) {
       const fromQuery = url.searchParams.get('token') ?? undefined;
       const viaQuery = sameSecret(fromQuery, token);
-      if (!viaQuery && !authorised) return sendText(res, 401, 'unauthorised: open the address printed by `dino-explorer serve`, token included');
+      if (!viaQuery && !mediaAuthorised) return sendText(res, 401, 'unauthorised: open the address printed by `dino-explorer serve`, token included');
       const page = await readStatic(rendererDir, '/index.html');
       if (!page) return sendText(res, 500, `the UI is not built (${rendererDir} is missing): run \`npm run build\``);
       return send(res, 200, page.bytes, {
         'Content-Type': page.contentType,
-        ...(viaQuery ? { 'Set-Cookie': tokenCookie(port, token) } : {}),
+        ...(viaQuery ? { 'Set-Cookie': tokenCookie(port, media) } : {}),
       });
     }
-    if (!authorised) return sendText(res, 401, 'unauthorised: missing or wrong token');
 
     if (path.startsWith('/api/')) {
+      if (!apiAuthorised) return sendText(res, 401, `unauthorised: the API takes the token in the ${TOKEN_HEADER} header`);
       if (method !== 'POST') return sendText(res, 405, 'use POST for /api/<channel>');
       // JSON only: an HTML form cannot send it cross-site without a CORS preflight we never grant.
       if (!(req.headers['content-type'] ?? '').toLowerCase().startsWith('application/json')) {
         return sendText(res, 415, 'the body must be application/json');
       }
-      const channel = decodeURIComponent(path.slice('/api/'.length));
+      let channel: string;
+      try {
+        channel = decodeURIComponent(path.slice('/api/'.length));
+      } catch {
+        // a malformed %-escape is the client's mistake, not the server's
+        return send(res, 400, JSON.stringify({ error: 'bad request: the channel name is not valid percent-encoding' }), { 'Content-Type': 'application/json' });
+      }
       if (!isChannel(channel)) return send(res, 404, JSON.stringify({ error: `unknown channel ${channel}` }), { 'Content-Type': 'application/json' });
       const body = await readBody(req, options.maxBodyBytes ?? MAX_BODY_BYTES);
       let args: unknown;
@@ -107,6 +123,7 @@ export async function startServer(catalog: Catalog, options: ServerOptions = {})
       return send(res, 200, JSON.stringify(envelope), { 'Content-Type': 'application/json' });
     }
 
+    if (!mediaAuthorised) return sendText(res, 401, 'unauthorised: missing or wrong token');
     if (method !== 'GET' && method !== 'HEAD') return sendText(res, 405, 'method not allowed');
 
     if (path === '/events') {
@@ -122,7 +139,15 @@ export async function startServer(catalog: Catalog, options: ServerOptions = {})
       if (!found) return sendText(res, 404, 'no such photo');
       const etag = `"${found.etag}"`;
       if (req.headers['if-none-match'] === etag) return send(res, 304, '', { ETag: etag, 'Cache-Control': 'private, no-cache' });
-      return send(res, 200, found.bytes, { 'Content-Type': found.contentType, ETag: etag, 'Cache-Control': 'private, no-cache' });
+      const headers = { 'Content-Type': found.contentType, ETag: etag, 'Cache-Control': 'private, no-cache', 'Content-Length': String(found.size) };
+      // HEAD: the headers only, and no file opened
+      if (method === 'HEAD') return send(res, 200, '', headers);
+      const body = found.open();
+      if (Buffer.isBuffer(body)) return send(res, 200, body, headers);
+      res.writeHead(200, { ...SECURITY_HEADERS, ...headers });
+      // streamed with backpressure; a file cut short or a client gone ends the response
+      await pipeline(body, res).catch(() => res.destroy());
+      return;
     }
 
     const file = await readStatic(rendererDir, path);

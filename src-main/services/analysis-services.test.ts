@@ -13,7 +13,6 @@ import { searchApi } from '../api/search';
 import { createApi, dispatch } from '../api/table';
 import { allMembers, listClusters } from '../db/repos/clusters';
 import { putEmbedding } from '../db/repos/embeddings';
-import { openCatalog } from './catalog';
 import { clusterMembersPage, listClusteringDTOs, mapPoints, mergeClustersRecomputed, renameClusterChecked, runClustering, runProjection } from './clusters';
 import { runExport } from './exporter';
 import { makeAnalysisCatalog, type Fixture } from './analysis-fixture';
@@ -38,9 +37,9 @@ function bruteForce(id: number, k: number): number[] {
 }
 
 describe('search service', () => {
-  it('returns the exact top-k with cosine similarities, the query itself excluded', () => {
+  it('returns the exact top-k with cosine similarities, the query itself excluded', async () => {
     for (const id of fx.ids.slice(0, 20)) {
-      const got = searchSimilar(fx.catalog, id, { k: 10 });
+      const got = await searchSimilar(fx.catalog, id, { k: 10 });
       expect(got.map((g) => g.id)).toEqual(bruteForce(id, 10));
       expect(got[0]!.path).toMatch(/IMG_\d+\.jpg$/);
       const sim = fx.vectorOf(id).reduce((s, x, j) => s + x * fx.vectorOf(got[0]!.id)[j]!, 0);
@@ -48,45 +47,42 @@ describe('search service', () => {
     }
   });
 
-  it('a stored vector used as an outside query finds its own photo first with similarity 1', () => {
+  it('a stored vector used as an outside query finds its own photo first with similarity 1', async () => {
     const id = fx.ids[17]!;
-    const got = searchByVector(fx.catalog, fx.vectorOf(id).map((x) => x * 3), { k: 5 });
+    const got = await searchByVector(fx.catalog, fx.vectorOf(id).map((x) => x * 3), { k: 5 });
     expect(got[0]!.id).toBe(id);
     expect(got[0]!.similarity).toBeCloseTo(1, 5);
   });
 
-  it('photos removed from the library disappear from results; re-embedded ones follow', () => {
+  it('photos removed from the library disappear from results; re-embedded ones follow', async () => {
     const id = fx.ids[0]!;
-    const before = searchSimilar(fx.catalog, id, { k: 10 }).map((g) => g.id);
+    const before = (await searchSimilar(fx.catalog, id, { k: 10 })).map((g) => g.id);
     const gone = before.slice(0, 3);
     fx.catalog.db.prepare(`UPDATE images SET status = 'gone' WHERE id IN (${gone.join(',')})`).run();
-    const after = searchSimilar(fx.catalog, id, { k: 10 }).map((g) => g.id);
+    const after = (await searchSimilar(fx.catalog, id, { k: 10 })).map((g) => g.id);
     for (const g of gone) expect(after).not.toContain(g);
     expect(after).toEqual(bruteForce(id, 10));
     fx.catalog.db.prepare(`UPDATE images SET status = 'ok' WHERE id IN (${gone.join(',')})`).run();
     // re-embed one photo as an exact copy of the query's vector: it becomes the top hit
     putEmbedding(fx.catalog.db, fx.modelId, { imageId: fx.ids[599]!, hash: 'changed', vector: fx.vectorOf(id) });
-    const top = searchSimilar(fx.catalog, id, { k: 3 });
+    const top = await searchSimilar(fx.catalog, id, { k: 3 });
     expect(top[0]!.id).toBe(fx.ids[599]);
     expect(top[0]!.similarity).toBeCloseTo(1, 5);
   });
 
   it('rebuilds a deleted or corrupted index file at start without user action', async () => {
     const file = indexFile(fx.catalog, fx.modelId);
-    searchSimilar(fx.catalog, fx.ids[1]!, { k: 5 });
+    await searchSimilar(fx.catalog, fx.ids[1]!, { k: 5 });
     expect(existsSync(file)).toBe(true);
     for (const damage of ['delete', 'corrupt'] as const) {
-      dropIndexes(fx.catalog); // as a fresh start would
+      // forgetting the index in memory is what a fresh start does (the catalog itself stays open:
+      // a second writer would be refused its lock)
+      dropIndexes(fx.catalog);
       if (damage === 'delete') rmSync(file);
       else writeFileSync(file, readFileSync(file).subarray(0, 1000));
-      const again = openCatalog(fx.catalog.paths.root);
-      try {
-        const got = searchSimilar(again, fx.ids[1]!, { k: 10 });
-        expect(got.length).toBe(10);
-        expect(existsSync(file)).toBe(true);
-      } finally {
-        await again.close();
-      }
+      const got = await searchSimilar(fx.catalog, fx.ids[1]!, { k: 10 });
+      expect(got.length).toBe(10);
+      expect(existsSync(file)).toBe(true);
     }
   });
 
@@ -94,7 +90,7 @@ describe('search service', () => {
     const r = await runClustering(fx.catalog, { k: 5, inWorker: false });
     const members = new Set(allMembers(fx.catalog.db, r.clustering).filter((m) => m.cluster === 2).map((m) => m.imageId));
     const query = fx.ids.find((id) => !members.has(id))!;
-    const got = searchSimilar(fx.catalog, query, { k: 8, cluster: 2 });
+    const got = await searchSimilar(fx.catalog, query, { k: 8, cluster: 2 });
     expect(got.length).toBe(8);
     for (const g of got) expect(members.has(g.id)).toBe(true);
   });
@@ -230,7 +226,7 @@ describe('clustering, map and export services', () => {
   it('exports a clustering round trip: exactly the clustered photos, byte-identical, nothing overwritten', async () => {
     const r = await runClustering(fx.catalog, { k: 5, inWorker: false });
     const to = join(dir, 'export');
-    const res = runExport(fx.catalog, { clusteringId: r.clustering, clusters: [1, 3], to, mode: 'copy' });
+    const res = await runExport(fx.catalog, { clusteringId: r.clustering, clusters: [1, 3], to, mode: 'copy' });
     const members = allMembers(fx.catalog.db, r.clustering).filter((m) => m.cluster === 1 || m.cluster === 3);
     expect(res.exported).toBe(members.length);
     expect(readdirSync(to).sort()).toEqual(['Cluster 1', 'Cluster 3', 'clusters.csv', 'clusters.json']);
@@ -240,10 +236,10 @@ describe('clustering, map and export services', () => {
     expect(got).toEqual(want);
     const csvRows = readFileSync(res.manifest, 'utf8').trim().split('\r\n').slice(1);
     expect(csvRows.length).toBe(members.length);
-    const second = runExport(fx.catalog, { clusteringId: r.clustering, clusters: [1, 3], to, mode: 'copy' });
+    const second = await runExport(fx.catalog, { clusteringId: r.clustering, clusters: [1, 3], to, mode: 'copy' });
     expect(second.manifest).toBe(join(to, 'clusters (2).csv'));
     expect(readdirSync(to).sort()).toEqual(['Cluster 1', 'Cluster 1 (2)', 'Cluster 3', 'Cluster 3 (2)', 'clusters (2).csv', 'clusters (2).json', 'clusters.csv', 'clusters.json']);
-    expect(() => runExport(fx.catalog, { clusteringId: r.clustering, clusters: [99], to, mode: 'copy' })).toThrow(/no cluster 99/);
+    await expect(runExport(fx.catalog, { clusteringId: r.clustering, clusters: [99], to, mode: 'copy' })).rejects.toThrow(/no cluster 99/);
   });
 
   it('serves the channels through the API table', async () => {

@@ -6,9 +6,10 @@ import { ivfKnnGraph } from '../analysis/ivf-knn';
 import { sphericalKMeans } from '../analysis/kmeans';
 import { project } from '../analysis/projection';
 import { dotAt, normalizeAt, type Vectors } from '../analysis/vectors';
-import { loadAllEmbeddings } from '../db/repos/embeddings';
+import { embeddingEntries, getEmbeddings, loadAllEmbeddings } from '../db/repos/embeddings';
+import { ensureIndex, type VectorSource } from '../vector-index/ensure';
 import { buildKnnGraph } from '../vector-index/knn-graph';
-import { loadIndex } from '../vector-index/persist';
+import { loadIndex, saveIndex } from '../vector-index/persist';
 import { nativeRowDots } from './analysis-blas';
 
 // Clustering and the map's layout take seconds to a minute of pure computation at 100k photos: they
@@ -33,7 +34,12 @@ export type AnalysisTask =
   /** rows [start, end) of the kNN graph of `ids`, from the index file the main thread just saved */
   | { kind: 'graph'; dbFile: string; modelId: number; dim: number; indexFile: string; ids: number[]; k: number; start: number; end: number }
   /** the whole kNN graph by blocked brute force (native BLAS only; see blasKnnGraph), for duplicates and outliers */
-  | { kind: 'knn'; dbFile: string; modelId: number; dim: number; k: number };
+  | { kind: 'knn'; dbFile: string; modelId: number; dim: number; k: number }
+  /**
+   * the search index brought in step with the table (vector-index ensureIndex on `indexFile`) and
+   * saved to `saveTo`: building one takes seconds to minutes (services/search WORKER_SYNC_FROM)
+   */
+  | { kind: 'index'; dbFile: string; modelId: number; dim: number; indexFile: string; saveTo: string };
 
 export type AnalysisEvent = { phase: string; done: number; total: number };
 
@@ -66,7 +72,8 @@ export type AnalysisResult =
   | { kind: 'density'; result: DensityTaskResult }
   | { kind: 'layout'; ids: number[]; xy: Float32Array }
   | { kind: 'graph'; start: number; end: number; indices: Int32Array; similarities: Float32Array }
-  | { kind: 'knn'; ids: number[]; graph: KnnGraph };
+  | { kind: 'knn'; ids: number[]; graph: KnnGraph }
+  | { kind: 'index'; size: number; reason: string | null };
 
 function load(dbFile: string, modelId: number, dim: number): { ids: number[]; data: Float32Array } {
   const db = new Database(dbFile, { readonly: true, fileMustExist: true });
@@ -104,10 +111,30 @@ export function blasKnnGraph(v: Vectors, k: number, post: (e: AnalysisEvent) => 
   return ivfKnnGraph(v, k, dots, { onProgress: (done, total) => post({ phase: 'neighbour graph', done, total }), between: check });
 }
 
+/** The index task: on its own read-only connection, with each row's version (analysis-tasks' other kinds read vectors only). */
+function indexTask(task: Extract<AnalysisTask, { kind: 'index' }>): AnalysisResult {
+  const db = new Database(task.dbFile, { readonly: true, fileMustExist: true });
+  try {
+    const entries = embeddingEntries(db, task.modelId).map((e) => ({ id: e.imageId, version: e.version }));
+    const source: VectorSource = {
+      *vectors(ids) {
+        for (const r of getEmbeddings(db, task.modelId, ids)) yield { id: r.imageId, vector: r.vector };
+      },
+    };
+    const own = task.saveTo === task.indexFile;
+    const r = ensureIndex({ file: task.indexFile, dim: task.dim, entries, source, save: own });
+    if (!own) saveIndex(r.index, task.saveTo);
+    return { kind: 'index', size: r.index.size, reason: r.rebuilt ? r.reason : null };
+  } finally {
+    db.close();
+  }
+}
+
 export async function runAnalysisTask(task: AnalysisTask, post: (e: AnalysisEvent) => void, cancelled: () => boolean): Promise<AnalysisResult> {
   const check = (): void => {
     if (cancelled()) throw new Error('cancelled');
   };
+  if (task.kind === 'index') return indexTask(task);
   const { ids, data } = load(task.dbFile, task.modelId, task.dim);
   const vectors: Vectors = { n: ids.length, dim: task.dim, data };
   if (task.kind === 'graph') {

@@ -11,6 +11,9 @@ import { workerModule } from './worker-entries';
 import { runInWorker } from './worker-host';
 import type { EmbedWorkerData, EmbedWorkerEvent, EmbedWorkerResult } from './workers/embed-worker';
 
+/** how long a cancelled embed may take to finish its batch before its thread is stopped (a cancel answers within a second) */
+const CANCEL_KILL_MS = 500;
+
 export interface EmbedResult {
   model: number;
   embedded: number;
@@ -59,6 +62,8 @@ export async function embedCatalog(catalog: Catalog, modelId: number, job?: JobC
             job?.progress({ done, counts: { embedded: done } });
           }
         },
+        // every finished batch is already stored: a cancel may stop the thread mid-batch
+        { killAfterMs: CANCEL_KILL_MS },
       )
     : { embedded: 0, failed: 0 };
   return { model: modelId, embedded: result.embedded, failed: result.failed, skipped: total.n - todo.length, seconds: (Date.now() - t0) / 1000, backend };

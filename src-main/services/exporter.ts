@@ -2,7 +2,7 @@ import { allMembers, getClustering, listClusters } from '../db/repos/clusters';
 import { modelInfo } from '../db/repos/embeddings';
 import { exportClusters, type ExportMode } from '../export/folders';
 import type { Catalog } from './catalog';
-import { CancelledError, type JobContext } from './jobs';
+import type { JobContext } from './jobs';
 
 export interface ExportRunOptions {
   clusteringId: number;
@@ -22,8 +22,12 @@ export interface ExportRunResult {
   missing: string[];
 }
 
-/** Exports the chosen clusters of a clustering run (see export/folders for the layout and the rules). */
-export function runExport(catalog: Catalog, opts: ExportRunOptions, ctx?: Pick<JobContext, 'progress' | 'signal'>): ExportRunResult {
+/**
+ * Exports the chosen clusters of a clustering run (see export/folders for the layout and the rules).
+ * Every photo is copied asynchronously and passes the job's checkpoint, so a large export keeps the
+ * UI answering and stops within a photo of a cancel.
+ */
+export async function runExport(catalog: Catalog, opts: ExportRunOptions, ctx?: Pick<JobContext, 'progress' | 'checkpoint'>): Promise<ExportRunResult> {
   const c = getClustering(catalog.db, opts.clusteringId);
   if (!c) throw new Error(`There is no clustering ${opts.clusteringId} in this catalog.`);
   const clusters = listClusters(catalog.db, c.id);
@@ -41,12 +45,10 @@ export function runExport(catalog: Catalog, opts: ExportRunOptions, ctx?: Pick<J
   ctx?.progress({ phase: 'exporting', done: 0, total: input.clusters.reduce((s, k) => s + k.members.length, 0) });
   return exportClusters(input, opts.to, opts.mode, {
     onProgress: (done, total) => ctx?.progress({ done, total }),
-    checkpoint: () => {
-      if (ctx?.signal.aborted) throw new CancelledError();
-    },
+    checkpoint: () => ctx?.checkpoint(),
   });
 }
 
 export function startExportJob(catalog: Catalog, opts: ExportRunOptions): { id: string; promise: Promise<ExportRunResult> } {
-  return catalog.jobs.start('export', async (ctx) => runExport(catalog, opts, ctx), { pausable: false });
+  return catalog.jobs.start('export', (ctx) => runExport(catalog, opts, ctx), { pausable: false });
 }

@@ -173,11 +173,17 @@ describe('import pipeline', () => {
     expect((await sharp(file).metadata()).format).toBe('jpeg');
     const png = await fullImage(catalog, id);
     expect(png?.contentType).toBe('image/png');
+    // shown as it is: the file itself, to be streamed
+    expect(png).toMatchObject({ file: join(photos, 'b.png'), size: statSync(join(photos, 'b.png')).size });
     const tiff = await fullImage(catalog, idOf('trip/e.tif'));
     expect(tiff?.contentType).toBe('image/jpeg');
-    expect((await sharp(tiff!.bytes).metadata()).format).toBe('jpeg');
+    expect(tiff && 'bytes' in tiff && (await sharp(tiff.bytes).metadata()).format).toBe('jpeg');
     const heic = await fullImage(catalog, idOf(HEIC));
     expect(heic?.contentType).toBe('image/jpeg');
+    // an empty thumbnail (a write a power cut cut short) is made again, not served
+    writeFileSync(file, '');
+    expect(await thumbnailPath(catalog, id)).toBe(file);
+    expect(statSync(file).size).toBeGreaterThan(0);
     expect(await thumbnailPath(catalog, idOf('bomb.png'))).toBeNull();
     expect(await fullImage(catalog, idOf('zero.jpg'))).toBeNull();
     expect(await thumbnailPath(catalog, 987654)).toBeNull();

@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join, resolve, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -9,7 +9,7 @@ import {
   type ImageRecord, type KnownImage,
 } from '../db/repos/images';
 import { reasonOf, scanFolders, type ScannedFile } from '../library/scan';
-import { moveIntoPlace, thumbPath } from '../library/thumb-store';
+import { moveIntoPlace, thumbPath, writeFileDurable } from '../library/thumb-store';
 import type { Catalog } from './catalog';
 import { CancelledError, type JobContext } from './jobs';
 import type { ingestFile } from '../library/ingest';
@@ -170,6 +170,8 @@ async function runImport(catalog: Catalog, roots: string[], ctx: JobContext, opt
     try {
       while (!stopWith && next < work.length) {
         await ctx.checkpoint();
+        // the checkpoint may yield: another worker can have taken the last photo meanwhile
+        if (stopWith || next >= work.length) break;
         const item = work[next++]!;
         const d = await importOne(ingest!, item, tmpDir, thumbSize, ctx.signal);
         batch.push(d);
@@ -206,7 +208,7 @@ async function importOne(ingest: Ingest, item: WorkItem, tmpDir: string, thumbSi
   try {
     const r = await ingest(file.path, file.bytes, thumbSize, signal);
     const tmpThumb = join(tmpDir, `${randomBytes(8).toString('hex')}.jpg`);
-    await writeFile(tmpThumb, r.thumbnail);
+    await writeFileDurable(tmpThumb, r.thumbnail);
     return {
       item, tmpThumb,
       record: {

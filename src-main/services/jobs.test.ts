@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { JobDTO } from '../../src-shared/api';
-import { CancelledError, Jobs } from './jobs';
+import { CancelledError, Jobs, KEEP_FINISHED } from './jobs';
 import { runInWorker } from './worker-host';
 
 const countWorker = new URL('./fixtures/count-worker.ts', import.meta.url);
@@ -62,6 +62,56 @@ describe('Jobs', () => {
     expect(jobs.resume(id)).toBe(true);
     await promise;
     expect(steps).toBe(10);
+  });
+
+  it('runs nothing of the job inside start(): the caller answers first', async () => {
+    const jobs = new Jobs();
+    let ran = false;
+    const { promise } = jobs.start('export', async () => {
+      ran = true; // a job's synchronous first part (a loop, a file read)
+    });
+    expect(ran).toBe(false);
+    await promise;
+    expect(ran).toBe(true);
+  });
+
+  it('gives the event loop a turn from checkpoint(), even when every step resolves at once', async () => {
+    const jobs = new Jobs();
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 5);
+    const t0 = Date.now();
+    const { promise } = jobs.start('export', async (ctx) => {
+      // 300 ms of steps that never wait on I/O: a timer must still fire all along
+      while (Date.now() - t0 < 300) await ctx.checkpoint();
+    });
+    await promise;
+    clearInterval(timer);
+    expect(ticks).toBeGreaterThan(5);
+  });
+
+  it('honours a cancel at the next checkpoint of a job that never waits', async () => {
+    const jobs = new Jobs();
+    const { id, promise } = jobs.start('export', async (ctx) => {
+      for (;;) await ctx.checkpoint();
+    });
+    const t0 = Date.now();
+    setTimeout(() => jobs.cancel(id), 50);
+    await expect(promise).rejects.toBeInstanceOf(CancelledError);
+    expect(Date.now() - t0).toBeLessThan(1000);
+  });
+
+  it('keeps the job list bounded: the newest finished jobs, and every live one', async () => {
+    const jobs = new Jobs();
+    let release!: () => void;
+    const live = jobs.start('train', () => new Promise<void>((r) => (release = r)));
+    for (let i = 0; i < KEEP_FINISHED + 30; i++) await jobs.start('export', async () => i).promise;
+    const list = jobs.list();
+    expect(list.length).toBe(KEEP_FINISHED + 1);
+    expect(list.some((j) => j.id === live.id && j.state === 'running')).toBe(true);
+    // the oldest finished ones went first
+    expect(list.filter((j) => j.state === 'done').map((j) => j.result)).toEqual(Array.from({ length: KEEP_FINISHED }, (_, i) => i + 30));
+    release();
+    await live.promise;
   });
 
   it('records a failure with its message', async () => {

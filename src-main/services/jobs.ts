@@ -33,6 +33,14 @@ interface JobEntry {
 
 const RATE_WINDOW_MS = 10_000;
 const EMIT_EVERY_MS = 100;
+/**
+ * checkpoint() gives the event loop a turn at least this often: a job whose steps are all
+ * synchronous or resolve at once (a manifest-only export, a loop over cached rows) would otherwise
+ * run as one long chain of microtasks, and no HTTP request or IPC message would be read meanwhile.
+ */
+const YIELD_EVERY_MS = 20;
+/** finished jobs kept for jobs:list (the newest); running and paused ones are always kept */
+export const KEEP_FINISHED = 50;
 
 /** Runs long work (import, training, embedding, ...) with progress, cancel and pause. */
 export class Jobs extends EventEmitter<{ progress: [JobDTO] }> {
@@ -50,12 +58,18 @@ export class Jobs extends EventEmitter<{ progress: [JobDTO] }> {
       promise: Promise.resolve(),
     };
     this.entries.set(id, entry);
+    let lastYield = Date.now();
     const ctx: JobContext = {
       id,
       signal: controller.signal,
       progress: (u) => this.update(entry, u),
       checkpoint: async () => {
         if (controller.signal.aborted) throw new CancelledError();
+        if (Date.now() - lastYield >= YIELD_EVERY_MS) {
+          await new Promise((r) => setImmediate(r));
+          lastYield = Date.now();
+          if (controller.signal.aborted) throw new CancelledError();
+        }
         while (entry.paused && options.pausable !== false) {
           await new Promise<void>((r) => entry.resumeWaiters.push(r));
           if (controller.signal.aborted) throw new CancelledError();
@@ -69,6 +83,10 @@ export class Jobs extends EventEmitter<{ progress: [JobDTO] }> {
     const promise = (async () => {
       this.emitNow(entry);
       try {
+        // the job's first synchronous stretch runs after start() has returned and its caller has
+        // answered (the HTTP reply, the IPC result), not inside that call
+        await new Promise((r) => setImmediate(r));
+        if (controller.signal.aborted) throw new CancelledError();
         const result = await run(ctx);
         entry.dto.state = 'done';
         entry.dto.result = result;
@@ -83,6 +101,7 @@ export class Jobs extends EventEmitter<{ progress: [JobDTO] }> {
         throw e;
       } finally {
         this.emitNow(entry);
+        this.forgetOldFinished();
       }
     })();
     // A job's failure is reported through its state; callers that await `promise` still see it.
@@ -136,6 +155,19 @@ export class Jobs extends EventEmitter<{ progress: [JobDTO] }> {
 
   cancelAll(): void {
     for (const id of this.entries.keys()) this.cancel(id);
+  }
+
+  /** The job list stays bounded in a long session: only the newest KEEP_FINISHED finished jobs stay. */
+  private forgetOldFinished(): void {
+    let finished = 0;
+    for (const e of this.entries.values()) if (!isLive(e.dto)) finished++;
+    // a Map iterates in insertion order: the oldest jobs first
+    for (const [id, e] of this.entries) {
+      if (finished <= KEEP_FINISHED) break;
+      if (isLive(e.dto)) continue;
+      this.entries.delete(id);
+      finished--;
+    }
   }
 
   private wake(e: JobEntry): void {

@@ -1,4 +1,4 @@
-import { access, readFile } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { getImage } from '../db/repos/images';
 import { BROWSER_CONTENT_TYPES, type ImageFormat } from '../library/formats';
 import { thumbPath, writeFileAtomic } from '../library/thumb-store';
@@ -21,8 +21,8 @@ export async function thumbnailPath(catalog: Catalog, id: number): Promise<strin
   if (!row || row.status !== 'ok') return null;
   const file = thumbPath(catalog.paths.thumbs, id);
   try {
-    await access(file);
-    return file;
+    // an empty file is what a power cut leaves of a write not yet on disk: made again, not served
+    if ((await stat(file)).size > 0) return file;
   } catch {
     // deleted by hand, or lost in a crash between the database write and the rename
   }
@@ -36,32 +36,42 @@ export async function thumbnailPath(catalog: Catalog, id: number): Promise<strin
   }
 }
 
-/** The full photo as bytes a browser shows, with their content type. */
-export async function fullImage(catalog: Catalog, id: number): Promise<{ bytes: Buffer; contentType: string } | null> {
+/**
+ * A full photo as a browser shows it: the file itself, to be streamed (a 200 MB panorama is never
+ * read whole into memory), when browsers show its format; else a JPEG made from it (at most
+ * VIEW_MAX_SIDE a side, so a few MB).
+ */
+export type FullImage =
+  | { file: string; size: number; mtimeMs: number; contentType: string }
+  | { bytes: Buffer; contentType: string };
+
+export async function fullImage(catalog: Catalog, id: number): Promise<FullImage | null> {
   const row = getImage(catalog.db, id);
   if (!row || row.status !== 'ok') return null;
-  let bytes: Buffer;
+  let size: number;
+  let mtimeMs: number;
   try {
-    bytes = await readFile(row.path);
+    ({ size, mtimeMs } = await stat(row.path));
   } catch {
     return null;
   }
-  // The content type comes from what the bytes are, not the extension: a PNG named .jpg is common.
-  const format = await sniff(bytes);
+  // The content type comes from what the file is, not its extension: a PNG named .jpg is common.
+  // sharp reads only the header of a file it is given by path.
+  const format = await sniff(row.path);
   const asIs = format ? BROWSER_CONTENT_TYPES[format] : undefined;
-  if (asIs) return { bytes, contentType: asIs };
+  if (asIs) return { file: row.path, size, mtimeMs, contentType: asIs };
   try {
     const { toBrowserJpeg } = await decoder();
-    return { bytes: await toBrowserJpeg(bytes, VIEW_MAX_SIDE), contentType: 'image/jpeg' };
+    return { bytes: await toBrowserJpeg(row.path, VIEW_MAX_SIDE), contentType: 'image/jpeg' };
   } catch {
     return null;
   }
 }
 
-async function sniff(bytes: Buffer): Promise<ImageFormat | null> {
+async function sniff(file: string): Promise<ImageFormat | null> {
   try {
     const { default: sharp } = await import('sharp');
-    const m = await sharp(bytes, { limitInputPixels: false }).metadata();
+    const m = await sharp(file, { limitInputPixels: false }).metadata();
     if (m.format === 'heif') return m.compression === 'av1' ? 'avif' : 'heic';
     return (['jpeg', 'png', 'webp', 'gif', 'tiff'] as const).find((f) => f === m.format) ?? null;
   } catch {

@@ -43,7 +43,7 @@ describe('search with a photo', () => {
     const outside = join(dir, 'query.jpg');
     cpSync(original, outside);
     const vector = await embedOutsideImage(catalog, model, outside);
-    const results = searchByVector(catalog, vector, { k: 5, modelId: model });
+    const results = await searchByVector(catalog, vector, { k: 5, modelId: model });
     expect(results[0]!.path).toBe(original);
     expect(results[0]!.similarity).toBeCloseTo(1, 5);
     expect(results[1]!.similarity).toBeLessThan(results[0]!.similarity);

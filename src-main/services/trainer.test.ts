@@ -50,6 +50,9 @@ describe('training through the CLI', () => {
 
     const before = openCatalog(catalogDir);
     const run = lastRun(before.db)!;
+    // the dead process's run does not stay 'running' for ever: the next opener marks it
+    expect(before.recovered.interruptedRuns).toBe(1);
+    expect(run.state).toBe('interrupted');
     const doneBefore = listMetrics(before.db, run.id).length;
     expect(doneBefore).toBeGreaterThanOrEqual(2);
     expect(run.checkpoint).toBeTruthy();

@@ -13,10 +13,17 @@ import { embedCatalog, type EmbedResult } from './embedder';
 import { CancelledError, type JobContext } from './jobs';
 import { workerModule } from './worker-entries';
 import { runInWorker } from './worker-host';
-import { loadDinoWeights } from '../dino/weights/load';
 import type { ViTArchInfo } from '../dino/weights/inspect';
 import { resolveWeights } from '../dino/weights/resolve';
+import { readWeightsInWorker } from './weights-reader';
 import type { TrainWorkerData, TrainWorkerEvent, TrainWorkerResult } from './workers/train-worker';
+
+/**
+ * A resumable checkpoint at least this often (the first one this long after the start): a killed
+ * run loses at most a minute. Writing cpu-patch8's state takes milliseconds; a ViT-S fine-tune's
+ * (student, teacher, Adam moments: about 0.7 GB) a few seconds, not measured here.
+ */
+export const DEFAULT_CHECKPOINT_EVERY_MS = 60_000;
 
 export interface TrainOptions {
   preset?: string;
@@ -105,7 +112,7 @@ export async function train(catalog: Catalog, opts: TrainOptions, job?: JobConte
     if (opts.from) {
       job?.progress({ phase: 'loading pretrained weights' });
       initFrom = (await resolveWeights(opts.from, catalog.paths.models, { signal: job?.signal })).path;
-      pretrained = loadDinoWeights(initFrom, { shapesOnly: true }).arch;
+      pretrained = (await readWeightsInWorker(initFrom, 'shapes', job)).arch;
     }
     let runsOn: string;
     ({ preset, config, backend: runsOn } = await resolveConfig(opts, pretrained));
@@ -125,7 +132,7 @@ export async function train(catalog: Catalog, opts: TrainOptions, job?: JobConte
         config, items, stateFile, modelFile,
         resume: Boolean(previous),
         initFrom,
-        checkpointEveryMs: opts.checkpointEveryMs ?? 5 * 60_000,
+        checkpointEveryMs: opts.checkpointEveryMs ?? DEFAULT_CHECKPOINT_EVERY_MS,
         maxSteps: opts.maxSteps,
         maxMs: opts.maxMinutes === undefined ? undefined : opts.maxMinutes * 60_000,
       },
@@ -150,17 +157,21 @@ export async function train(catalog: Catalog, opts: TrainOptions, job?: JobConte
       { killAfterMs: 120_000 },
     );
     const { student } = netConfigs(config);
-    const modelId = insertModel(catalog.db, {
-      name: `DINO ${preset} (run ${runId})`,
-      arch: `${config.arch}/${config.patchSize}`,
-      patch_size: config.patchSize,
-      dim: student.vit.embedDim,
-      source: 'trained',
-      checkpoint: modelFile,
-      config: JSON.stringify(config),
-    });
-    updateRun(catalog.db, runId, { state: r.stoppedEarly ? 'stopped' : 'done', modelId, ended: true, checkpoint: stateFile });
-    setSetting(catalog.db, 'activeModel', modelId);
+    // one transaction: a crash between them must not leave a model whose run still says 'running'
+    const modelId = catalog.db.transaction(() => {
+      const id = insertModel(catalog.db, {
+        name: `DINO ${preset} (run ${runId})`,
+        arch: `${config.arch}/${config.patchSize}`,
+        patch_size: config.patchSize,
+        dim: student.vit.embedDim,
+        source: 'trained',
+        checkpoint: modelFile,
+        config: JSON.stringify(config),
+      });
+      updateRun(catalog.db, runId, { state: r.stoppedEarly ? 'stopped' : 'done', modelId: id, ended: true, checkpoint: stateFile });
+      setSetting(catalog.db, 'activeModel', id);
+      return id;
+    })();
     const result: TrainResult = {
       model: modelId, run: runId, preset, epochs: config.epochs, steps: r.steps, totalSteps: r.totalSteps,
       finalLoss: r.finalLoss, stoppedEarly: r.stoppedEarly, seconds: (Date.now() - t0) / 1000, backend: r.backend || backend,

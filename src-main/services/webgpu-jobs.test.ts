@@ -91,7 +91,7 @@ describe.skipIf(missing !== null)(`jobs on the webgpu backend${missing ? ` (skip
     expect(countEmbeddings(catalog.db, model)).toBe(r.embedded);
     const photo = (prepared(catalog.db, "SELECT id, path FROM images WHERE status = 'ok' ORDER BY id LIMIT 1").get() as { id: number; path: string });
     const vector = await embedOutsideImage(catalog, model, photo.path);
-    const hits = searchByVector(catalog, vector, { k: 3, modelId: model });
+    const hits = await searchByVector(catalog, vector, { k: 3, modelId: model });
     expect(hits[0]!.id).toBe(photo.id);
     expect(hits[0]!.similarity).toBeCloseTo(1, 4);
     const a = await attentionOf(catalog, model, photo.id, photo.path);

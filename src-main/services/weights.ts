@@ -1,4 +1,5 @@
-import { copyFileSync, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { copyFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { insertModel } from '../db/repos/models';
 import { setSetting } from '../db/repos/settings';
@@ -8,6 +9,7 @@ import type { Catalog } from './catalog';
 import type { JobContext } from './jobs';
 import { requireModel } from './embedder';
 import { readWeights } from './model-loader';
+import { readWeightsInWorker } from './weights-reader';
 
 export interface AddedModel {
   model: number;
@@ -31,11 +33,12 @@ export async function addModel(catalog: Catalog, fileOrName: string, job?: JobCo
     onProgress: (p) => job?.progress({ phase: 'downloading', done: p.received, total: p.total ?? 0 }),
   });
   job?.progress({ phase: 'reading weights' });
-  const w = readWeights(r.path);
+  const w = await readWeightsInWorker(r.path, 'full', job);
   let file = r.path;
   if (resolve(dirname(file)) !== resolve(catalog.paths.models)) {
     file = uniquePath(join(catalog.paths.models, basename(file)));
-    copyFileSync(r.path, file);
+    // on libuv's pool: a checkpoint can be a gigabyte, and the main thread serves the UI meanwhile
+    await copyFile(r.path, file);
   }
   const vit = w.config.vit;
   const arch = `${vit.arch === 'custom' ? `vit_${vit.embedDim}x${vit.depth}` : vit.arch}/${vit.patchSize}`;

@@ -9,6 +9,7 @@ export const WORKER_ENTRIES = {
   'embed-worker': 'src-main/services/workers/embed-worker.ts',
   'crop-worker': 'src-main/services/workers/crop-worker.ts',
   'analysis-worker': 'src-main/services/workers/analysis-worker.ts',
+  'weights-worker': 'src-main/services/workers/weights-worker.ts',
 } as const;
 
 export type WorkerName = keyof typeof WORKER_ENTRIES;

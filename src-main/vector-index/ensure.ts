@@ -44,6 +44,32 @@ export function syncIndex(index: VectorIndex, entries: readonly IndexEntry[], so
   return { added: toAdd.length - updated, updated, removed: stale.length };
 }
 
+/** stored vectors compared with the database when an index file is opened (all of them below this) */
+export const VERIFY_SAMPLE = 64;
+
+/**
+ * Why a loaded and synced index cannot be trusted, or null: it must hold exactly the database's
+ * photos, and a random sample of its vectors must equal theirs. Versions make a changed vector
+ * visible; this catches what versions cannot, such as an index file written for another copy of
+ * the catalog or a vector damaged in place.
+ */
+function disagreement(index: VectorIndex, entries: readonly IndexEntry[], source: VectorSource): string | null {
+  if (index.size !== entries.length) return `it holds ${index.size} photos, the database ${entries.length}`;
+  const ids = entries.map((e) => e.id);
+  for (let i = ids.length - 1; i > 0 && ids.length > VERIFY_SAMPLE; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [ids[i], ids[j]] = [ids[j]!, ids[i]!];
+  }
+  for (const { id, vector } of source.vectors(ids.slice(-VERIFY_SAMPLE))) {
+    const stored = index.vector(id);
+    if (!stored) return `photo ${id} is missing`;
+    for (let k = 0; k < vector.length; k++) {
+      if (Math.abs(stored[k]! - vector[k]!) > 1e-6) return `the vector of photo ${id} differs`;
+    }
+  }
+  return null;
+}
+
 export interface EnsureResult {
   index: VectorIndex;
   /** true when built from scratch */
@@ -58,31 +84,45 @@ export interface EnsureResult {
 /**
  * Opens the index at `file` and makes it agree with `entries` (the database is the truth): a missing,
  * damaged or incompatible file is rebuilt from scratch; a readable one is synced incrementally
- * (new and changed vectors added, removed ones marked deleted). A graph with more deleted than live
- * points is rebuilt too, so deletes do not pile up forever. Saves when anything changed.
+ * (new and changed vectors added, removed ones marked deleted), then checked: its count against the
+ * database's, and a sample of its vectors against theirs (a disagreement rebuilds it). A graph with
+ * more deleted than live points is rebuilt too, so deletes do not pile up forever. Saves when
+ * anything changed.
  */
-export function ensureIndex(opts: { file: string; dim: number; entries: readonly IndexEntry[]; source: VectorSource; options?: IndexOptions }): EnsureResult {
+export function ensureIndex(opts: {
+  file: string;
+  dim: number;
+  entries: readonly IndexEntry[];
+  source: VectorSource;
+  options?: IndexOptions;
+  /** false: build and sync in memory only, never write the file (a read-only catalog) */
+  save?: boolean;
+}): EnsureResult {
   const { file, dim, entries, source } = opts;
+  const saveIndexFile = (index: VectorIndex): boolean => {
+    if (opts.save === false) return false;
+    saveIndex(index, file);
+    return true;
+  };
   const efSearch = opts.options?.efSearch ?? HNSW_DEFAULTS.efSearch;
   const loaded = loadIndex(file, dim, efSearch);
-  let index: VectorIndex;
-  let reason: string | null = null;
-  if (loaded.index) {
-    index = loaded.index;
-    const wantM = opts.options?.M ?? HNSW_DEFAULTS.M;
-    if (index.M !== wantM) reason = `index built with M=${index.M}, want ${wantM}`;
-  } else {
-    reason = loaded.reason;
-    index = VectorIndex.create(dim, { ...opts.options, capacity: Math.max(1024, Math.ceil(entries.length * 1.1)) });
+  let reason: string | null = loaded.index ? null : loaded.reason;
+  const wantM = opts.options?.M ?? HNSW_DEFAULTS.M;
+  if (loaded.index && loaded.index.M !== wantM) reason = `index built with M=${loaded.index.M}, want ${wantM}`;
+  if (loaded.index && !reason) {
+    const index = loaded.index;
+    const sync = syncIndex(index, entries, source);
+    if (index.deletedIds.size > Math.max(1000, index.size)) reason = `${index.deletedIds.size} deleted points outnumber ${index.size} live ones`;
+    else {
+      const why = disagreement(index, entries, source);
+      if (why) reason = `index disagrees with the database: ${why}`;
+    }
+    if (!reason) {
+      const saved = sync.added + sync.updated + sync.removed > 0 && saveIndexFile(index);
+      return { index, rebuilt: false, reason: null, sync, saved };
+    }
   }
-  if (reason && loaded.index) index = VectorIndex.create(dim, { ...opts.options, capacity: Math.max(1024, Math.ceil(entries.length * 1.1)) });
-  let sync = syncIndex(index, entries, source);
-  if (!reason && index.deletedIds.size > Math.max(1000, index.size)) {
-    reason = `${index.deletedIds.size} deleted points outnumber ${index.size} live ones`;
-    index = VectorIndex.create(dim, { ...opts.options, capacity: Math.max(1024, Math.ceil(entries.length * 1.1)) });
-    sync = syncIndex(index, entries, source);
-  }
-  const changed = reason !== null || sync.added + sync.updated + sync.removed > 0;
-  if (changed) saveIndex(index, file);
-  return { index, rebuilt: reason !== null, reason, sync, saved: changed };
+  const index = VectorIndex.create(dim, { ...opts.options, capacity: Math.max(1024, Math.ceil(entries.length * 1.1)) });
+  const sync = syncIndex(index, entries, source);
+  return { index, rebuilt: true, reason, sync, saved: saveIndexFile(index) };
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import hnswlib from 'hnswlib-node';
 
 const { HierarchicalNSW } = hnswlib;
@@ -9,7 +10,10 @@ import { VectorIndex } from './vector-index';
 
 // On disk, per model: <id>.hnsw (hnswlib's own format), <id>.hnsw.ids (live id and version pairs,
 // float64 little-endian) and <id>.hnsw.json (the sidecar below), written last so a crash mid-save
-// leaves a sidecar that no longer matches and the next start rebuilds.
+// leaves a sidecar that no longer matches and the next start rebuilds. Each file is flushed to disk
+// before it is renamed into place, and the folder after: a power cut must not leave a renamed but
+// empty file (a sidecar of zero bytes reads as damaged and rebuilds; an empty .ids matching an old
+// sidecar would not).
 
 const FORMAT = 1;
 
@@ -51,10 +55,29 @@ export function entriesChecksum(entries: Iterable<readonly [number, number]>): s
   return sha1(new Uint8Array(buf.buffer));
 }
 
+/** Flushes a file's bytes, or a folder's entries, to the disk. */
+function fsyncPath(path: string, folder = false): void {
+  // Windows can neither open a folder nor flush a file opened read-only; its renames need no folder flush
+  if (folder && process.platform === 'win32') return;
+  const fd = openSync(path, folder ? 'r' : 'r+');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Renames a written temporary file into place durably: its bytes first, then the folder entry. */
+function durableRename(tmp: string, file: string): void {
+  fsyncPath(tmp);
+  renameSync(tmp, file);
+  fsyncPath(dirname(file), true);
+}
+
 function writeAtomic(file: string, data: Uint8Array | string): void {
   const tmp = `${file}.tmp-${process.pid}`;
   writeFileSync(tmp, data);
-  renameSync(tmp, file);
+  durableRename(tmp, file);
 }
 
 /** Writes the index, its ids and its sidecar (last). */
@@ -62,7 +85,7 @@ export function saveIndex(index: VectorIndex, file: string): void {
   const tmp = `${file}.tmp-${process.pid}`;
   rmSync(sidecarPath(file), { force: true });
   index.hnsw.writeIndexSync(tmp);
-  renameSync(tmp, file);
+  durableRename(tmp, file);
   const pairs = [...index.versions.entries()];
   const ids = new Float64Array(pairs.length * 2);
   pairs.forEach(([id, version], i) => {

@@ -5,6 +5,7 @@ export const command: Command = {
   name: 'duplicates',
   summary: 'groups of exact (same content) and near-duplicate (similarity >= threshold) photos',
   usage: 'duplicates [--threshold T] [--model ID] [--catalog DIR] [--json]',
+  readOnly: true,
   options: { threshold: { type: 'string' }, model: { type: 'string' } },
   async run(ctx) {
     const threshold = numberOpt(ctx, 'threshold');

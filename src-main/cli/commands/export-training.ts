@@ -7,6 +7,7 @@ export const command: Command = {
   name: 'export-training',
   summary: "lay the catalog's photos out (symlinks, no copies) for the official PyTorch DINO training code",
   usage: 'export-training --to DIR',
+  readOnly: true,
   options: { to: { type: 'string' } },
   async run(ctx) {
     const to = stringOpt(ctx, 'to');

@@ -5,6 +5,7 @@ export const command: Command = {
   name: 'export-weights',
   summary: "write a model's teacher backbone (and head) under the official names, for PyTorch",
   usage: 'export-weights --model ID --format safetensors|pth --out FILE [--with-head]',
+  readOnly: true,
   options: { model: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' }, 'with-head': { type: 'boolean' } },
   async run(ctx) {
     const model = intOpt(ctx, 'model', 1);

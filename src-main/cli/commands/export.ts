@@ -8,6 +8,7 @@ export const command: Command = {
   name: 'export',
   summary: 'export clusters to folders (ImageFolder layout) with clusters.csv and clusters.json; never overwrites',
   usage: 'export --clustering ID --to DIR --mode copy|hardlink|symlink|manifest [--clusters a,b] [--catalog DIR] [--json]',
+  readOnly: true,
   options: { clustering: { type: 'string' }, to: { type: 'string' }, mode: { type: 'string' }, clusters: { type: 'string' } },
   async run(ctx) {
     const clusteringId = intOpt(ctx, 'clustering', 1);

@@ -5,6 +5,7 @@ export const command: Command = {
   name: 'outliers',
   summary: 'the photos least like the rest: score = 1 - mean similarity to the k nearest neighbours',
   usage: 'outliers [-n N] [-k K] [--model ID] [--catalog DIR] [--json]',
+  readOnly: true,
   options: { n: { type: 'string', short: 'n' }, k: { type: 'string', short: 'k' }, model: { type: 'string' } },
   async run(ctx) {
     const results = await findOutliers(ctx.catalog(), { n: intOpt(ctx, 'n', 1) ?? 50, k: intOpt(ctx, 'k', 1) ?? 10, modelId: intOpt(ctx, 'model', 1) });

@@ -18,6 +18,7 @@ export const command: Command = {
   name: 'search',
   summary: 'the photos most similar to a catalog photo (--id) or to a photo file (--image)',
   usage: 'search (--id N | --image FILE) [-k K] [--model ID] [--cluster C] [--attention DIR] [--catalog DIR] [--json]',
+  readOnly: true,
   options: {
     id: { type: 'string' },
     image: { type: 'string' },
@@ -37,7 +38,7 @@ export const command: Command = {
     const attentionDir = stringOpt(ctx, 'attention');
     if (id !== undefined) {
       const model = resolveModel(catalog, modelId).id;
-      const results = searchSimilar(catalog, id, { k, modelId, cluster });
+      const results = await searchSimilar(catalog, id, { k, modelId, cluster });
       if (!attentionDir) return { model, results };
       // the query photo's last-block attention, one PNG per head and their mean
       const img = getImage(catalog.db, id)!;
@@ -52,7 +53,7 @@ export const command: Command = {
     const model = resolveModel(catalog, modelId);
     const embed = await loadEmbedder();
     const vector = await embed(catalog, model.id, file);
-    return { model: model.id, image: file, results: searchByVector(catalog, vector, { k, modelId: model.id, cluster }) };
+    return { model: model.id, image: file, results: await searchByVector(catalog, vector, { k, modelId: model.id, cluster }) };
   },
   human(result) {
     const r = result as { results: { id: number; path: string; similarity: number }[] };

@@ -6,6 +6,7 @@ export const command: Command = {
   name: 'status',
   summary: 'what the catalog holds: photos, failures, models, and the compute backend',
   usage: 'status [--catalog DIR] [--json]',
+  readOnly: true,
   async run(ctx) {
     // The same handler the app's status bar calls, so the two never disagree.
     const route = libraryApi(ctx.catalog(), { kind: 'cli' })['app:status']!;

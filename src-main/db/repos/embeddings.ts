@@ -11,10 +11,10 @@ export interface EmbeddingRow {
   vector: Float32Array;
 }
 
-/** An embedding's identity for the index: the image id and the row's version (its rowid). */
+/** An embedding's identity for the index: the image id and the row's version. */
 export interface EmbeddingEntry {
   imageId: number;
-  /** sqlite rowid: INSERT OR REPLACE gives a replaced vector a new rowid, so it changes with the vector */
+  /** random 53 bits drawn on every insert (migration 040): a new vector never keeps an old one's version */
   version: number;
   hash: string;
 }
@@ -68,7 +68,7 @@ const LIVE = `FROM embeddings e JOIN images i ON i.id = e.image_id WHERE e.model
 
 /** Id, version and hash of every embedding of a model whose image is present ('ok'), by image id. */
 export function embeddingEntries(db: Db, modelId: number): EmbeddingEntry[] {
-  return (prepared(db, `SELECT e.image_id AS imageId, e.rowid AS version, e.hash AS hash ${LIVE} ORDER BY e.image_id`).all(modelId) as EmbeddingEntry[]);
+  return (prepared(db, `SELECT e.image_id AS imageId, e.version AS version, e.hash AS hash ${LIVE} ORDER BY e.image_id`).all(modelId) as EmbeddingEntry[]);
 }
 
 /** Image ids with an embedding of this model whose image is present, ascending. */
@@ -81,13 +81,14 @@ export function countEmbeddings(db: Db, modelId: number): number {
 }
 
 /**
- * A cheap fingerprint of a model's live embeddings (count, sum and max of row ids): it changes when
- * a row is added, replaced (new rowid) or deleted, or an image goes away, so a cached index or kNN
- * graph can tell it is stale without reading every row.
+ * A cheap fingerprint of a model's live embeddings: the count of changes to them (a row added,
+ * replaced or deleted, a photo gone or back; kept by triggers, migration 040, whoever writes), so a
+ * cached index or kNN graph can tell it is stale without reading a row. Count, sum and max of row
+ * ids, the fingerprint before, stayed equal when the newest row was deleted and made again.
  */
 export function embeddingsFingerprint(db: Db, modelId: number): string {
-  const r = prepared(db, `SELECT count(*) AS n, total(e.rowid) AS s, max(e.rowid) AS m ${LIVE}`).get(modelId) as { n: number; s: number; m: number | null };
-  return `${r.n}:${r.s}:${r.m ?? 0}`;
+  const r = prepared(db, 'SELECT generation FROM embedding_generations WHERE model_id = ?').get(modelId) as { generation: number } | undefined;
+  return String(r?.generation ?? 0);
 }
 
 /** Every live embedding of a model in one matrix, rows in ascending image id. */

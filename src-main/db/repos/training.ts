@@ -18,6 +18,18 @@ export function createRun(db: Db, preset: string, config: object): number {
   return Number(r.lastInsertRowid);
 }
 
+/**
+ * Runs left 'running' or 'paused' by a process that died (kill -9, power cut): called by the catalog's
+ * writer at open, when no other process can be training on it. They become 'interrupted'; one with a
+ * checkpoint is what `train --resume` continues.
+ */
+export function interruptOrphanedRuns(db: Db): number {
+  return prepared(
+    db,
+    "UPDATE training_runs SET state = 'interrupted', ended_at = coalesce(ended_at, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) WHERE state IN ('running', 'paused')",
+  ).run().changes;
+}
+
 export function getRun(db: Db, id: number): RunRow | undefined {
   return prepared(db, 'SELECT * FROM training_runs WHERE id = ?').get(id) as RunRow | undefined;
 }

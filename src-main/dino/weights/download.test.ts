@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ChecksumError, download, downloadOfficial, type DownloadProgress } from './download';
+import { ChecksumError, DownloadError, PINS_FILE, download, downloadOfficial, redirectTarget, type DownloadProgress } from './download';
 import { findOfficial, officialUrl, OFFICIAL_CHECKPOINTS } from './official';
 import { resolveWeights } from './resolve';
 
@@ -21,6 +21,8 @@ for (let i = 0; i < body.length; i++) body[i] = (i * 7919 + (i >> 8)) & 0xff;
 const sha = createHash('sha256').update(body).digest('hex');
 const requests: { path: string; range?: string }[] = [];
 let dropped = 0;
+/** the official file's bytes as the test server offers them now (a later test swaps them) */
+let officialBody = body;
 let server: http.Server;
 let base = '';
 
@@ -63,7 +65,17 @@ beforeAll(async () => {
       res.write(body.subarray(0, 1000)); // then never finishes
       return;
     }
-    if (path === '/dino_deitsmall16_pretrain/dino_deitsmall16_pretrain.pth') return serve(req, res, body);
+    if (path === '/dino_deitsmall16_pretrain/dino_deitsmall16_pretrain.pth') return serve(req, res, officialBody);
+    if (path === '/endless') {
+      // chunked, no length announced, and no end
+      res.writeHead(200);
+      const chunk = Buffer.alloc(64 * 1024, 1);
+      const more = (): void => {
+        while (!res.destroyed && res.write(chunk));
+        if (!res.destroyed) res.once('drain', more);
+      };
+      return more();
+    }
     res.writeHead(404).end();
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -149,6 +161,32 @@ describe('download', () => {
   });
 });
 
+describe('download limits', () => {
+  it('never follows a redirect from https down to http', () => {
+    const from = new URL('https://dl.example/dino/a.pth');
+    expect(() => redirectTarget(from, 'http://mirror.example/a.pth')).toThrow(/refused: dl\.example redirected this https download to http/);
+    expect(() => redirectTarget(from, 'ftp://mirror.example/a.pth')).toThrow(DownloadError);
+    expect(redirectTarget(from, 'https://cdn.example/a.pth').href).toBe('https://cdn.example/a.pth');
+    expect(redirectTarget(from, '/other/a.pth').href).toBe('https://dl.example/other/a.pth');
+    expect(redirectTarget(new URL('http://127.0.0.1/x'), 'https://dl.example/a.pth').protocol).toBe('https:');
+  });
+
+  it('cuts off a body that announces no length once it passes the limit, and keeps nothing of it', async () => {
+    const dest = join(tmp, 'endless.pth');
+    const err = await download({ url: `${base}/endless`, dest, maxBytes: 500_000 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DownloadError);
+    expect((err as Error).message).toMatch(/sent more than 500000 bytes without announcing a length; the download was thrown away/);
+    expect(existsSync(dest)).toBe(false);
+    expect(existsSync(`${dest}.part`)).toBe(false);
+  });
+
+  it('refuses an announced length past the limit before reading the body', async () => {
+    const dest = join(tmp, 'too-big.pth');
+    await expect(download({ url: `${base}/ok.bin`, dest, maxBytes: 1000 })).rejects.toThrow(/offers 1000000 bytes, more than the 1000 a weights file may have/);
+    expect(existsSync(`${dest}.part`)).toBe(false);
+  });
+});
+
 describe('official checkpoints', () => {
   it('catalogues the four ViTs, backbone and full checkpoint, with the official URLs', () => {
     expect(OFFICIAL_CHECKPOINTS.map((c) => c.name)).toEqual([
@@ -179,6 +217,33 @@ describe('official checkpoints', () => {
       expect(await resolveWeights(join(models, 'dino_deitsmall16_pretrain.pth'), tmp)).toMatchObject({ downloaded: false });
       await expect(resolveWeights('dino_vits17', models)).rejects.toThrow(/no such file, and not an official checkpoint name \(dino_vits16, /);
     } finally {
+      if (prev === undefined) delete process.env.DINO_WEIGHTS_BASE_URL;
+      else process.env.DINO_WEIGHTS_BASE_URL = prev;
+    }
+  });
+
+  it('records the first download of an official file and checks every later one against it', async () => {
+    const prev = process.env.DINO_WEIGHTS_BASE_URL;
+    process.env.DINO_WEIGHTS_BASE_URL = base;
+    const models = join(tmp, 'pinned-models');
+    try {
+      // no checksum is published for the official files: the first download is recorded
+      await downloadOfficial('dino_vits16', models);
+      const pins = JSON.parse(readFileSync(join(models, PINS_FILE), 'utf8')) as Record<string, { sha256: string; size: number }>;
+      expect(pins['dino_deitsmall16_pretrain.pth']).toEqual({ sha256: sha, size: body.length });
+      // the file is deleted; the server now hands out other bytes of the same size
+      rmSync(join(models, 'dino_deitsmall16_pretrain.pth'));
+      officialBody = Buffer.from(body);
+      officialBody[500_000]! ^= 0x01;
+      const err = await downloadOfficial('dino_vits16', models).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ChecksumError);
+      expect((err as Error).message).toMatch(/checksum mismatch .*checked against the first download of dino_deitsmall16_pretrain\.pth, recorded in .*official-sha256\.json/);
+      expect(existsSync(join(models, 'dino_deitsmall16_pretrain.pth'))).toBe(false);
+      // and a server that sends the recorded file again is believed
+      officialBody = body;
+      expect((await downloadOfficial('dino_vits16', models)).sha256).toBe(sha);
+    } finally {
+      officialBody = body;
       if (prev === undefined) delete process.env.DINO_WEIGHTS_BASE_URL;
       else process.env.DINO_WEIGHTS_BASE_URL = prev;
     }

@@ -1,11 +1,13 @@
-// Downloads a weights file over HTTP(S) into the catalog: follows redirects, reports progress,
-// writes to `<dest>.part` and resumes it with a Range request after a dropped connection (also in
-// a later run), checks the size and, when known, the sha256, and only then renames the file into
-// place, so a file under its final name is always complete. Cancel with an AbortSignal: the
-// partial file stays for the next attempt. No third-party HTTP client: node:http/https suffice.
+// Downloads a weights file over HTTP(S) into the catalog: follows redirects (never from https down to
+// http), reports progress, writes to `<dest>.part` and resumes it with a Range request after a
+// dropped connection (also in a later run), checks the size and, when known, the sha256, and only
+// then renames the file into place, so a file under its final name is always complete. A body past
+// the expected size, or past maxBytes when no size is known, is cut off and thrown away. Cancel with
+// an AbortSignal: the partial file stays for the next attempt. No third-party HTTP client:
+// node:http/https suffice.
 
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
@@ -30,7 +32,15 @@ export interface DownloadOptions {
   retryDelayMs?: number;
   /** a connection silent for this long counts as dropped; default 30 s */
   idleTimeoutMs?: number;
+  /**
+   * the most bytes taken when expectedSize is not given (a server need not announce a length, and
+   * one that streams for ever must not fill the disk); default DEFAULT_MAX_BYTES
+   */
+  maxBytes?: number;
 }
+
+/** The official ViT-B/8 full checkpoint, the largest, is about 1 GB. */
+export const DEFAULT_MAX_BYTES = 4 * 1024 ** 3;
 
 export interface DownloadResult {
   path: string;
@@ -49,6 +59,7 @@ export class ChecksumError extends DownloadError {
 }
 
 class RetryableError extends Error {}
+class OversizeError extends DownloadError {}
 
 function abortError(): Error {
   const e = new Error('download cancelled');
@@ -58,6 +69,18 @@ function abortError(): Error {
 
 /** Why we cut a response (idle timeout): its 'error' event only says "aborted". */
 const dropReasons = new WeakMap<http.IncomingMessage, Error>();
+
+/**
+ * Where a redirect leads. From https only to https: a step down to http would hand the rest of the
+ * download (and what it says the file is) to anyone on the path.
+ */
+export function redirectTarget(from: URL, location: string): URL {
+  const next = new URL(location, from);
+  if (from.protocol === 'https:' && next.protocol !== 'https:') {
+    throw new DownloadError(`refused: ${from.host} redirected this https download to ${next.protocol.replace(':', '')}, which anyone on the way could change`);
+  }
+  return next;
+}
 
 function get(url: string, headers: Record<string, string>, signal: AbortSignal | undefined, idleMs: number, redirects = 5): Promise<http.IncomingMessage> {
   return new Promise((resolve, reject) => {
@@ -71,7 +94,12 @@ function get(url: string, headers: Record<string, string>, signal: AbortSignal |
       if ([301, 302, 303, 307, 308].includes(status) && res.headers.location) {
         res.resume();
         if (redirects === 0) return reject(new DownloadError(`too many redirects at ${url}`));
-        const next = new URL(res.headers.location, u).toString();
+        let next: string;
+        try {
+          next = redirectTarget(u, res.headers.location).toString();
+        } catch (e) {
+          return reject(e);
+        }
         return get(next, headers, signal, idleMs, redirects - 1).then(resolve, reject);
       }
       resolve(res);
@@ -132,6 +160,11 @@ async function attempt(o: DownloadOptions, part: string, have: number, report: (
     res.resume();
     throw new DownloadError(`the server offers ${total} bytes, expected ${o.expectedSize}: not the expected file`);
   }
+  const limit = o.expectedSize ?? o.maxBytes ?? DEFAULT_MAX_BYTES;
+  if (total !== null && total > limit) {
+    res.destroy();
+    throw new DownloadError(`the server offers ${total} bytes, more than the ${limit} a weights file may have; refused`);
+  }
   const out = createWriteStream(part, { flags: start > 0 ? 'a' : 'w' });
   const closed = new Promise<void>((r) => out.once('close', () => r()));
   let received = start;
@@ -140,10 +173,15 @@ async function attempt(o: DownloadOptions, part: string, have: number, report: (
     await new Promise<void>((resolve, reject) => {
       res.on('data', (chunk: Buffer) => {
         received += chunk.length;
+        // the length the server announced, or none: either way no more than the limit is kept
+        if (received > limit) {
+          res.destroy(new OversizeError(`the server sent more than ${limit} bytes${total === null ? ' without announcing a length' : ''}; the download was thrown away`));
+          return;
+        }
         report(received, total);
       });
       // a destroyed response emits 'error' (with our reason: cancel, idle timeout) before 'close'
-      res.on('error', (err) => reject(o.signal?.aborted ? abortError() : dropReasons.get(res) ?? new RetryableError(`the connection dropped (${err.message})`)));
+      res.on('error', (err) => reject(o.signal?.aborted ? abortError() : err instanceof OversizeError ? err : dropReasons.get(res) ?? new RetryableError(`the connection dropped (${err.message})`)));
       res.on('close', () => !res.complete && reject(o.signal?.aborted ? abortError() : new RetryableError('the connection dropped')));
       out.on('error', reject);
       res.pipe(out);
@@ -158,6 +196,24 @@ async function attempt(o: DownloadOptions, part: string, have: number, report: (
   if (o.signal?.aborted) throw abortError();
   if (total !== null && received < total) throw new RetryableError(`the connection dropped at ${received} of ${total} bytes`);
   return received;
+}
+
+/** attempt(), with a body cut off for its size thrown away rather than kept to resume */
+async function attemptWithin(o: DownloadOptions, part: string, have: number, report: (n: number, total: number | null) => void): Promise<number> {
+  try {
+    return await attempt(o, part, have, report);
+  } catch (e) {
+    if (e instanceof OversizeError) rmPart(part);
+    throw e;
+  }
+}
+
+function rmPart(part: string): void {
+  try {
+    unlinkSync(part);
+  } catch {
+    // already gone
+  }
 }
 
 /** Downloads `url` to `dest` (see the file comment). Throws DownloadError / ChecksumError / AbortError. */
@@ -187,7 +243,7 @@ export async function download(o: DownloadOptions): Promise<DownloadResult> {
     }
     if (have > 0) resumedFrom.push(have);
     try {
-      size = await attempt(o, part, have, report);
+      size = await attemptWithin(o, part, have, report);
       break;
     } catch (err) {
       if (!(err instanceof RetryableError)) throw err;
@@ -211,6 +267,24 @@ export interface OfficialDownloadResult extends Partial<DownloadResult> {
   existing: boolean;
 }
 
+/**
+ * sha256 and size of the official files this catalog downloaded, by file name: the publisher gives
+ * no checksums for them, so the first complete download is recorded and every later one must match
+ * it (a changed or tampered file on the server, or on the way, is then refused).
+ */
+export const PINS_FILE = 'official-sha256.json';
+
+type Pins = Record<string, { sha256: string; size: number }>;
+
+function readPins(file: string): Pins {
+  try {
+    const pins = JSON.parse(readFileSync(file, 'utf8')) as Pins;
+    return pins && typeof pins === 'object' ? pins : {};
+  } catch {
+    return {};
+  }
+}
+
 /** Fetches an official checkpoint by name into `modelsDir` (the catalog's models/). */
 export async function downloadOfficial(
   name: string,
@@ -222,14 +296,30 @@ export async function downloadOfficial(
   const dest = join(modelsDir, c.file);
   if (existsSync(dest)) return { path: dest, existing: true };
   const { baseUrl, ...rest } = opts;
-  const sha256 = rest.sha256 ?? c.sha256;
-  const expectedSize = rest.expectedSize ?? c.size;
-  const r = await download({
-    ...rest,
-    url: officialUrl(c, baseUrl),
-    dest,
-    ...(sha256 ? { sha256 } : {}),
-    ...(expectedSize !== undefined ? { expectedSize } : {}),
-  });
+  const pinsFile = join(modelsDir, PINS_FILE);
+  const pinned = readPins(pinsFile)[c.file];
+  const sha256 = rest.sha256 ?? c.sha256 ?? pinned?.sha256;
+  const expectedSize = rest.expectedSize ?? c.size ?? pinned?.size;
+  let r: DownloadResult;
+  try {
+    r = await download({
+      ...rest,
+      url: officialUrl(c, baseUrl),
+      dest,
+      ...(sha256 ? { sha256 } : {}),
+      ...(expectedSize !== undefined ? { expectedSize } : {}),
+    });
+  } catch (e) {
+    if (pinned && !c.sha256 && !rest.sha256 && e instanceof DownloadError) {
+      e.message += ` (checked against the first download of ${c.file}, recorded in ${pinsFile})`;
+    }
+    throw e;
+  }
+  if (!c.sha256 && !pinned) {
+    const pins = readPins(pinsFile);
+    pins[c.file] = { sha256: r.sha256, size: r.size };
+    writeFileSync(`${pinsFile}.tmp`, `${JSON.stringify(pins, null, 2)}\n`);
+    renameSync(`${pinsFile}.tmp`, pinsFile);
+  }
   return { ...r, existing: false };
 }

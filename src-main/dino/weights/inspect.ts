@@ -2,7 +2,7 @@
 // and checks the set is complete and consistent, so that a wrong file fails here with a message
 // naming what it holds instead of failing later inside the model.
 
-import { WeightsFormatError, describeKeys } from './tensor-map';
+import { WeightsFormatError, describeKeys, shown } from './tensor-map';
 
 export interface ViTArchInfo {
   /** vit_tiny / vit_small / vit_base when width and depth match the official factories */
@@ -78,12 +78,16 @@ export function inspectVit(tensors: Shapes, opts: { numHeads?: number; label?: s
   if (n <= 0 || side * side !== n) fail(`pos_embed holds ${n} patch positions, not a square grid`);
   if (proj.length !== 4 || proj[0] !== d || proj[1] !== 3 || proj[2] !== proj[3]) fail(`patch_embed.proj.weight has shape [${proj}], expected [${d}, 3, p, p]`);
   const patchSize = proj[2]!;
-  let depth = 0;
+  const blocks = new Set<number>();
   for (const k of keys) {
-    const m = /^blocks\.(\d+)\./.exec(k);
-    if (m) depth = Math.max(depth, Number(m[1]) + 1);
+    const m = /^blocks\.(\d{1,9})\./.exec(k);
+    if (m) blocks.add(Number(m[1]));
   }
+  let depth = 0;
+  for (const b of blocks) depth = Math.max(depth, b + 1);
   if (depth === 0) fail('no transformer blocks (blocks.N.*)');
+  // checked before the per-block list below is built: a key 'blocks.999999999.x' must not make it
+  if (blocks.size !== depth) fail(`blocks are numbered up to ${depth - 1} but only ${blocks.size} are present`);
   const hidden = shape('blocks.0.mlp.fc1.weight')?.[0] ?? 0;
   const qkvBias = tensors.has('blocks.0.attn.qkv.bias');
   const expect: [string, number[] | undefined][] = [['patch_embed.proj.bias', [d]], ['norm.weight', [d]], ['norm.bias', [d]]];
@@ -104,7 +108,7 @@ export function inspectVit(tensors: Shapes, opts: { numHeads?: number; label?: s
     if (s && shape(k)!.join(',') !== s.join(',')) fail(`${k} has shape [${shape(k)}], expected [${s}]`);
   }
   const extra = keys.filter((k) => !k.startsWith('head.') && !expect.some(([e]) => e === k) && !['cls_token', 'pos_embed', 'patch_embed.proj.weight'].includes(k));
-  if (extra.length) fail(`unexpected tensor${extra.length > 1 ? 's' : ''} ${extra.slice(0, 3).join(', ')}${extra.length > 3 ? ', ...' : ''}`);
+  if (extra.length) fail(`unexpected tensor${extra.length > 1 ? 's' : ''} ${extra.slice(0, 3).map((k) => shown(k, 60)).join(', ')}${extra.length > 3 ? ', ...' : ''}`);
   const numHeads = opts.numHeads ?? defaultNumHeads(d);
   if (d % numHeads !== 0) fail(`${numHeads} heads do not divide width ${d}`);
   const known = KNOWN_WIDTHS[d];

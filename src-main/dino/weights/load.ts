@@ -52,18 +52,18 @@ interface Source {
 
 const PART_ORDER = ['teacher', '', 'state_dict', 'model', 'module', 'student'];
 
-function sniff(path: string): { kind: 'zip' | 'safetensors' | 'legacy-torch' | 'unknown'; size: number; head: Buffer } {
+function sniff(path: string): { kind: 'zip' | 'safetensors' | 'legacy-torch' | 'unknown'; size: number } {
   const fd = openSync(path, 'r');
   try {
     const size = fstatSync(fd).size;
     const head = Buffer.alloc(Math.min(16, size));
     readSync(fd, head, 0, head.length, 0);
     if (size === 0) throw new WeightsFormatError(`${basename(path)}: the file is empty`);
-    if (head.length >= 4 && head.readUInt32LE(0) === 0x04034b50) return { kind: 'zip', size, head };
-    if (head.length >= 9 && head[8] === 0x7b /* { */) return { kind: 'safetensors', size, head };
+    if (head.length >= 4 && head.readUInt32LE(0) === 0x04034b50) return { kind: 'zip', size };
+    if (head.length >= 9 && head[8] === 0x7b /* { */) return { kind: 'safetensors', size };
     // torch.save before 1.6: a pickled magic number 0x1950a86a20f9469cfc6c (LONG1 of 10 bytes)
-    if (head.length >= 4 && head[0] === 0x80 && head[2] === 0x8a && head[3] === 0x0a) return { kind: 'legacy-torch', size, head };
-    return { kind: 'unknown', size, head };
+    if (head.length >= 4 && head[0] === 0x80 && head[2] === 0x8a && head[3] === 0x0a) return { kind: 'legacy-torch', size };
+    return { kind: 'unknown', size };
   } finally {
     closeSync(fd);
   }
@@ -176,15 +176,34 @@ function officialNamePlan(keys: string[]): Map<string, string[]> {
   return plan;
 }
 
-function plainData(v: PyValue, depth = 0): unknown {
-  if (depth > 6) return undefined;
-  if (v instanceof PyObject) return plainData(v.state as PyValue, depth + 1);
+/**
+ * The training arguments as JSON-like data, at most PLAIN_NODES values in all: a Namespace whose
+ * lists name the same list over and over would otherwise expand to 10^6 values for six levels of ten
+ * (and so would any later JSON of it). Keys become own properties (fromEntries), so a key named
+ * __proto__ is just a key.
+ */
+const PLAIN_NODES = 10_000;
+function plainData(v: PyValue, depth = 0, left = { nodes: PLAIN_NODES }): unknown {
+  // counted before the depth test: the cut-off level's values count too
+  if (--left.nodes < 0 || depth > 6) return undefined;
+  if (v instanceof PyObject) return plainData(v.state as PyValue, depth + 1, left);
+  // the loops stop with the budget: a Map of a million entries costs its first few thousand
   if (v instanceof Map) {
-    const o: Record<string, unknown> = {};
-    for (const [k, x] of v) o[String(k)] = plainData(x as PyValue, depth + 1);
-    return o;
+    const entries: [string, unknown][] = [];
+    for (const [k, x] of v) {
+      if (left.nodes <= 0) break;
+      entries.push([String(k), plainData(x as PyValue, depth + 1, left)]);
+    }
+    return Object.fromEntries(entries);
   }
-  if (Array.isArray(v)) return v.map((x) => plainData(x as PyValue, depth + 1));
+  if (Array.isArray(v)) {
+    const items: unknown[] = [];
+    for (const x of v) {
+      if (left.nodes <= 0) break;
+      items.push(plainData(x as PyValue, depth + 1, left));
+    }
+    return items;
+  }
   if (typeof v === 'bigint') return Number(v);
   if (v === null || ['string', 'number', 'boolean'].includes(typeof v)) return v;
   return undefined; // tensors, bytes: not metadata
@@ -193,9 +212,10 @@ function plainData(v: PyValue, depth = 0): unknown {
 /** Reads a weights file of any accepted format into official names; throws WeightsFormatError with a clear message otherwise. */
 export function loadDinoWeights(path: string, opts: LoadOptions = {}): LoadedWeights {
   const label = basename(path);
-  const { kind, size, head } = sniff(path);
+  const { kind, size } = sniff(path);
   if (kind === 'unknown') {
-    throw new WeightsFormatError(`${label}: not a PyTorch checkpoint (.pth/.bin zip) or a .safetensors file (${size} bytes starting ${head.subarray(0, 8).toString('hex')})`);
+    // what the bytes are is not repeated back: a message must not carry a file's content
+    throw new WeightsFormatError(`${label}: not a PyTorch checkpoint (.pth/.bin zip) or a .safetensors file (${size} bytes)`);
   }
   const src = kind === 'safetensors' ? safetensorsSource(path, label, size) : pthSource(path, label, opts.part);
   try {

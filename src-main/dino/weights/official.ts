@@ -1,8 +1,11 @@
 // The official DINO ViT checkpoints (facebookresearch/dino, hubconf.py and README), by the names
 // the app offers. The backbone files hold the teacher backbone (the official *_pretrain.pth);
 // the full checkpoints also hold student, head, optimizer and training args (fine-tuning starts
-// the head from there). Sizes and checksums are not published: the download checks the size the
-// server announces, and a sha256 is verified when one is recorded here or given by the caller.
+// the head from there). dl.fbaipublicfiles.com publishes no size or checksum for these files (the
+// sha256 Hugging Face shows is of its own facebook/dino-* files, another layout the app does not
+// download), and none could be fetched from here to pin: `size` and `sha256` stay unset, and the
+// download records the first complete copy of each file in the catalog and checks every later one
+// against it (download.ts, PINS_FILE). A value set here, or given by the caller, wins.
 
 export interface OfficialCheckpoint {
   name: string;

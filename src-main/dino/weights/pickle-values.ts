@@ -2,13 +2,14 @@
 // pickle that reaches outside the allow-list. Shared by the unpickler VM (pickle.ts) and the torch
 // readers that supply its allow-listed globals (pth-reader.ts, load.ts).
 
+import type { PickleBudget } from './pickle-budget';
 import { WeightsFormatError } from './tensor-map';
 
 /** A Python object we know how to build, by qualified name. */
 export interface PyGlobal {
   readonly qualname: string;
-  /** REDUCE (calling it) or NEWOBJ (cls.__new__(cls, *args)). */
-  call(args: PyValue[]): PyValue;
+  /** REDUCE (calling it) or NEWOBJ (cls.__new__(cls, *args)); charges `work` for what it copies. */
+  call(args: PyValue[], work: PickleBudget): PyValue;
 }
 
 /** An instance of an allow-listed class (argparse.Namespace, numpy.dtype): its BUILD state kept as data. */
@@ -37,12 +38,4 @@ export type PyValue =
 
 export class UnsafePickleError extends WeightsFormatError {
   override name = 'UnsafePickleError';
-}
-
-/** A value as a dict key or set member (Map and Set compare objects by identity, Python by value). */
-export function asKey(k: PyValue, label: string): PyKey {
-  if (k === null || typeof k === 'string' || typeof k === 'number' || typeof k === 'bigint' || typeof k === 'boolean') return k;
-  // tuples as dict keys are rare in checkpoints: keep them usable under a readable key
-  if (Array.isArray(k)) return JSON.stringify(k, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
-  throw new WeightsFormatError(`${label}: unsupported dictionary key type in pickle`);
 }

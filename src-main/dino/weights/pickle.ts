@@ -9,10 +9,11 @@
 // Covers the opcodes of protocols 0-5 that data pickles use; extension-registry and out-of-band
 // buffer opcodes are refused.
 
+import { PickleBudget } from './pickle-budget';
 import { PickleCursor } from './pickle-cursor';
 import { NOT_LITERAL, readLiteral } from './pickle-literals';
-import { PyObject, UnsafePickleError, asKey, type PyGlobal, type PyKey, type PyValue } from './pickle-values';
-import { WeightsFormatError } from './tensor-map';
+import { PyObject, UnsafePickleError, type PyGlobal, type PyKey, type PyValue } from './pickle-values';
+import { WeightsFormatError, shown } from './tensor-map';
 
 export { PyObject, UnsafePickleError, type PyGlobal, type PyKey, type PyValue } from './pickle-values';
 
@@ -23,6 +24,8 @@ export interface UnpickleOptions {
   persistentLoad?: (pid: PyValue) => PyValue;
   /** Names the file in errors. */
   label?: string;
+  /** the work this pickle may do (see pickle-budget); default: by the bytes from `start` to the end */
+  budget?: PickleBudget;
 }
 
 const MARK = Symbol('mark');
@@ -35,7 +38,7 @@ export function unpickle(bytes: Uint8Array, opts: UnpickleOptions, start = 0): {
   } catch (err) {
     if (err instanceof WeightsFormatError) throw err;
     // anything else (a malformed number literal, a bad UTF-8 string...) is a corrupt pickle too
-    throw new WeightsFormatError(`${opts.label ?? 'pickle'}: corrupt pickle (${(err as Error).message})`);
+    throw new WeightsFormatError(`${opts.label ?? 'pickle'}: corrupt pickle (${shown((err as Error).message)})`);
   }
 }
 
@@ -45,6 +48,7 @@ function run(bytes: Uint8Array, opts: UnpickleOptions, start: number): { value: 
   const fail = (msg: string): never => cur.fail(msg);
   const stack: StackItem[] = [];
   const memo = new Map<number, PyValue>();
+  const work = opts.budget ?? new PickleBudget(label, bytes.length - start);
 
   const pop = (): PyValue => {
     const v = stack.pop();
@@ -61,13 +65,14 @@ function run(bytes: Uint8Array, opts: UnpickleOptions, start: number): { value: 
     if (i < 0) fail('MARK not found');
     const items = stack.splice(i) as PyValue[];
     items.shift();
+    work.spend(items.length);
     return items;
   };
   const findGlobal = (module: string, name: string): PyGlobal => {
     const g = opts.globals.get(`${module}.${name}`);
     if (!g) {
       throw new UnsafePickleError(
-        `${label}: refused to load: the pickle references the Python global '${module}.${name}', which is not a tensor or ` +
+        `${label}: refused to load: the pickle references the Python global '${shown(`${module}.${name}`)}', which is not a tensor or ` +
           'state-dict type. Checkpoints can run code through such references; this reader never does.',
       );
     }
@@ -80,11 +85,12 @@ function run(bytes: Uint8Array, opts: UnpickleOptions, start: number): { value: 
   const setItems = (target: PyValue, items: PyValue[]) => {
     if (!(target instanceof Map)) fail('SETITEM on a value that is not a dict');
     const m = target as Map<PyKey, PyValue>;
-    for (let i = 0; i + 1 < items.length; i += 2) m.set(asKey(items[i]!, label), items[i + 1]!);
+    for (let i = 0; i + 1 < items.length; i += 2) m.set(work.key(items[i]!), items[i + 1]!);
   };
 
   for (;;) {
     const op = cur.u8();
+    work.spend(1);
     const literal = readLiteral(op, cur);
     if (literal !== NOT_LITERAL) {
       stack.push(literal);
@@ -152,7 +158,8 @@ function run(bytes: Uint8Array, opts: UnpickleOptions, start: number): { value: 
         const items = popMark();
         const l = top();
         if (!Array.isArray(l)) fail('APPENDS to a value that is not a list');
-        (l as PyValue[]).push(...items);
+        // a loop, not push(...items): a million items would overflow the call stack
+        for (const it of items) (l as PyValue[]).push(it);
         break;
       }
       case 0x7d: // EMPTY_DICT
@@ -186,11 +193,11 @@ function run(bytes: Uint8Array, opts: UnpickleOptions, start: number): { value: 
         const items = popMark();
         const s = top();
         if (!(s instanceof Set)) fail('ADDITEMS to a value that is not a set');
-        for (const it of items) (s as Set<PyKey>).add(asKey(it, label));
+        for (const it of items) (s as Set<PyKey>).add(work.key(it));
         break;
       }
       case 0x91: // FROZENSET
-        stack.push(new Set(popMark().map((v) => asKey(v, label))));
+        stack.push(new Set(popMark().map((v) => work.key(v))));
         break;
       case 0x63: {
         // GLOBAL "module\nname\n": refused here, before anything can call it, unless allow-listed
@@ -212,14 +219,14 @@ function run(bytes: Uint8Array, opts: UnpickleOptions, start: number): { value: 
         const args = pop();
         const f = callable(pop(), 'REDUCE');
         if (!Array.isArray(args)) fail('REDUCE arguments are not a tuple');
-        stack.push(f.call(args as PyValue[]));
+        stack.push(f.call(args as PyValue[], work));
         break;
       }
       case 0x81: {
         // NEWOBJ: cls.__new__(cls, *args)
         const args = pop();
         const cls = callable(pop(), 'NEWOBJ');
-        stack.push(cls.call(Array.isArray(args) ? (args as PyValue[]) : []));
+        stack.push(cls.call(Array.isArray(args) ? (args as PyValue[]) : [], work));
         break;
       }
       case 0x92: {
@@ -227,7 +234,7 @@ function run(bytes: Uint8Array, opts: UnpickleOptions, start: number): { value: 
         pop();
         const args = pop();
         const cls = callable(pop(), 'NEWOBJ_EX');
-        stack.push(cls.call(Array.isArray(args) ? (args as PyValue[]) : []));
+        stack.push(cls.call(Array.isArray(args) ? (args as PyValue[]) : [], work));
         break;
       }
       case 0x69: {
@@ -235,14 +242,14 @@ function run(bytes: Uint8Array, opts: UnpickleOptions, start: number): { value: 
         const module = cur.line();
         const name = cur.line();
         const g = findGlobal(module, name);
-        stack.push(g.call(popMark()));
+        stack.push(g.call(popMark(), work));
         break;
       }
       case 0x6f: {
         // OBJ: MARK cls args ... -> instance
         const items = popMark();
         const cls = callable(items.shift() ?? null, 'OBJ');
-        stack.push(cls.call(items));
+        stack.push(cls.call(items, work));
         break;
       }
       case 0x62: {
@@ -250,7 +257,10 @@ function run(bytes: Uint8Array, opts: UnpickleOptions, start: number): { value: 
         const state = pop();
         const obj = top();
         if (obj instanceof PyObject) obj.state = state;
-        else if (obj instanceof Map && state instanceof Map) for (const [k, v] of state) obj.set(k, v);
+        else if (obj instanceof Map && state instanceof Map) {
+          work.spend(state.size);
+          for (const [k, v] of state) obj.set(k, v);
+        }
         else if (obj && typeof obj === 'object' && 'setState' in obj && typeof obj.setState === 'function') (obj as { setState(s: PyValue): void }).setState(state);
         // other built objects (tensors) ignore their state, as torch's own _rebuild functions do
         break;

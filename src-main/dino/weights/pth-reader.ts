@@ -9,8 +9,9 @@
 
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { ZipFile } from './zip-file';
-import { PyObject, unpickle, type PyGlobal, type PyKey, type PyValue } from './pickle';
-import { WeightsFormatError, bf16ToFloat32, halfToFloat32, numel, type HostTensor, type TensorMap } from './tensor-map';
+import { PyObject, UnsafePickleError, unpickle, type PyGlobal, type PyKey, type PyValue } from './pickle';
+import { PickleBudget } from './pickle-budget';
+import { WeightsFormatError, bf16ToFloat32, halfToFloat32, numel, shown, type HostTensor, type TensorMap } from './tensor-map';
 
 export type TorchDtype = 'float32' | 'float64' | 'float16' | 'bfloat16' | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'bool';
 
@@ -49,24 +50,36 @@ export class TorchTensorRef {
   }
 }
 
-function global(qualname: string, call: (args: PyValue[]) => PyValue): PyGlobal {
+/**
+ * The largest data.pkl read: a ViT-B full checkpoint's is tens of kilobytes; a pickle that claims
+ * more than this is not a state dict.
+ */
+export const MAX_PICKLE_BYTES = 32 << 20;
+
+function global(qualname: string, call: (args: PyValue[], work: PickleBudget) => PyValue): PyGlobal {
   return { qualname, call };
 }
 
-function ints(v: PyValue, what: string): number[] {
-  if (!Array.isArray(v) || !v.every((x) => typeof x === 'number')) throw new WeightsFormatError(`malformed tensor record: ${what} is not a tuple of ints`);
+function ints(v: PyValue, what: string, work: PickleBudget): number[] {
+  if (!Array.isArray(v)) throw new WeightsFormatError(`${work.label}: malformed tensor record: ${what} is not a tuple of ints`);
+  work.spend(v.length);
+  if (!v.every((x) => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0)) throw new WeightsFormatError(`${work.label}: malformed tensor record: ${what} is not a tuple of non-negative ints`);
   return v as number[];
 }
 
-function rebuildTensor(args: PyValue[]): TorchTensorRef {
+function rebuildTensor(args: PyValue[], work: PickleBudget): TorchTensorRef {
   const [storage, offset, size, stride] = args;
-  if (!(storage instanceof TorchStorage) || typeof offset !== 'number') throw new WeightsFormatError('malformed tensor record in the pickle');
-  const shape = ints(size ?? null, 'size');
-  const strides = ints(stride ?? null, 'stride');
-  if (shape.length !== strides.length) throw new WeightsFormatError('malformed tensor record: size and stride differ in length');
+  if (!(storage instanceof TorchStorage) || typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) throw new WeightsFormatError(`${work.label}: malformed tensor record in the pickle`);
+  const shape = ints(size ?? null, 'size', work);
+  const strides = ints(stride ?? null, 'stride', work);
+  if (shape.length !== strides.length) throw new WeightsFormatError(`${work.label}: malformed tensor record: size and stride differ in length`);
   let last = offset;
   for (let i = 0; i < shape.length; i++) if (shape[i]! > 0) last += (shape[i]! - 1) * strides[i]!;
-  if (numel(shape) > 0 && last >= storage.numel) throw new WeightsFormatError(`tensor of shape [${shape}] reaches past its storage (${storage.numel} elements)`);
+  const n = numel(shape);
+  if (n > 0 && last >= storage.numel) throw new WeightsFormatError(`${work.label}: tensor of shape [${shape}] reaches past its storage (${storage.numel} elements)`);
+  // a zero stride repeats elements: a one-element storage could stand for a tensor of any size.
+  // No parameter is saved that way, so a view may not hold more elements than its storage.
+  if (n > storage.numel) throw new UnsafePickleError(`${work.label}: refused to load: a tensor of shape [${shape}] would repeat the ${storage.numel} elements of its storage`);
   return new TorchTensorRef(storage, offset, shape, strides);
 }
 
@@ -76,7 +89,7 @@ function rebuildTensor(args: PyValue[]): TorchTensorRef {
  */
 function torchGlobals(): Map<string, PyGlobal> {
   const g = new Map<string, PyGlobal>();
-  const add = (names: string[], call: (args: PyValue[]) => PyValue) => {
+  const add = (names: string[], call: (args: PyValue[], work: PickleBudget) => PyValue) => {
     for (const n of names) g.set(n, global(n, call));
   };
   for (const [name, dtype] of Object.entries(STORAGE_TYPES)) {
@@ -89,36 +102,53 @@ function torchGlobals(): Map<string, PyGlobal> {
   add(['torch._utils._rebuild_tensor_v2', 'torch._utils._rebuild_tensor'], rebuildTensor);
   // nn.Parameter: (data, requires_grad, backward_hooks[, state]) -> the tensor itself
   add(['torch._utils._rebuild_parameter', 'torch._utils._rebuild_parameter_with_state'], (a) => a[0] ?? null);
-  add(['torch._tensor._rebuild_from_type_v2'], (a) => {
+  add(['torch._tensor._rebuild_from_type_v2'], (a, work) => {
     const [fn, , args] = a;
     if (!fn || typeof fn !== 'object' || !('call' in fn) || !Array.isArray(args)) throw new WeightsFormatError('malformed tensor subclass record');
-    return (fn as PyGlobal).call(args as PyValue[]);
+    return (fn as PyGlobal).call(args as PyValue[], work);
   });
   add(['torch.Tensor', 'torch.nn.parameter.Parameter'], () => {
     throw new WeightsFormatError('unexpected construction of a tensor type in the pickle');
   });
   add(['torch.Size'], (a) => (Array.isArray(a[0]) ? a[0] : []));
-  add(['collections.OrderedDict', 'builtins.dict', '__builtin__.dict'], (a) => {
+  // each call below copies its argument: charged by length, or one list named a million times would
+  // cost a million copies for a few bytes each
+  add(['collections.OrderedDict', 'builtins.dict', '__builtin__.dict'], (a, work) => {
     const m = new Map<PyKey, PyValue>();
     const items = a[0];
-    if (Array.isArray(items)) for (const kv of items) if (Array.isArray(kv)) m.set(kv[0] as PyKey, kv[1] ?? null);
+    if (Array.isArray(items)) {
+      work.spend(items.length);
+      for (const kv of items) if (Array.isArray(kv)) m.set(work.key(kv[0] ?? null), kv[1] ?? null);
+    }
     return m;
   });
-  add(['builtins.set', '__builtin__.set', 'builtins.frozenset', '__builtin__.frozenset'], (a) => new Set(Array.isArray(a[0]) ? (a[0] as PyKey[]) : []));
-  add(['builtins.list', '__builtin__.list', 'builtins.tuple', '__builtin__.tuple'], (a) => (Array.isArray(a[0]) ? [...(a[0] as PyValue[])] : []));
+  add(['builtins.set', '__builtin__.set', 'builtins.frozenset', '__builtin__.frozenset'], (a, work) => {
+    const items = Array.isArray(a[0]) ? (a[0] as PyValue[]) : [];
+    work.spend(items.length);
+    return new Set(items.map((x) => work.key(x)));
+  });
+  add(['builtins.list', '__builtin__.list', 'builtins.tuple', '__builtin__.tuple'], (a, work) => {
+    const items = Array.isArray(a[0]) ? (a[0] as PyValue[]) : [];
+    work.spend(items.length);
+    return [...items];
+  });
   // protocol 2 has no bytes opcode: Python 3 pickles bytes as _codecs.encode(text, 'latin1')
-  add(['_codecs.encode'], (a) => {
+  add(['_codecs.encode'], (a, work) => {
     const [s, enc] = a;
     if (typeof s !== 'string' || (enc !== 'latin1' && enc !== 'latin-1')) throw new WeightsFormatError("only _codecs.encode(text, 'latin1') is allowed");
+    work.spend(s.length);
     return new Uint8Array(Buffer.from(s, 'latin1'));
   });
   // the full checkpoint's training arguments: kept as a plain object, never a live class
   add(['argparse.Namespace'], (a) => new PyObject('argparse.Namespace', a, new Map()));
-  add(['pathlib.PosixPath', 'pathlib.WindowsPath', 'pathlib.Path'], (a) => a.filter((x) => typeof x === 'string').join('/'));
-  add(['copyreg._reconstructor', 'copy_reg._reconstructor'], (a) => {
+  add(['pathlib.PosixPath', 'pathlib.WindowsPath', 'pathlib.Path'], (a, work) => {
+    work.spend(a.reduce<number>((n, x) => n + (typeof x === 'string' ? x.length : 1), 0));
+    return a.filter((x) => typeof x === 'string').join('/');
+  });
+  add(['copyreg._reconstructor', 'copy_reg._reconstructor'], (a, work) => {
     const cls = a[0];
     if (!cls || typeof cls !== 'object' || !('call' in cls)) throw new WeightsFormatError('malformed object record');
-    return (cls as PyGlobal).call([]);
+    return (cls as PyGlobal).call([], work);
   });
   // numpy scalars (e.g. a float64 in args): scalar(dtype, raw bytes)
   add(['numpy.dtype'], (a) => new PyObject('numpy.dtype', a));
@@ -182,11 +212,11 @@ function openAnyPth(path: string, label: string): PthFile {
       if (names.some((n) => n.endsWith('/constants.pkl') || n.includes('/code/'))) {
         throw new WeightsFormatError(`${label}: a TorchScript archive (torch.jit.save), not a state dict; save model.state_dict() with torch.save instead`);
       }
-      throw new WeightsFormatError(`${label}: a zip archive but not a PyTorch checkpoint (no data.pkl; found ${names.slice(0, 3).join(', ') || 'no entries'})`);
+      throw new WeightsFormatError(`${label}: a zip archive but not a PyTorch checkpoint (no data.pkl; found ${names.slice(0, 3).map((n) => shown(n, 40)).join(', ') || 'no entries'})`);
     }
     const prefix = pkl.slice(0, -'data.pkl'.length);
-    const bo = zip.entries.has(`${prefix}byteorder`) ? Buffer.from(zip.read(`${prefix}byteorder`)).toString('ascii').trim() : 'little';
-    if (bo !== 'little' && bo !== 'big') throw new WeightsFormatError(`${label}: unknown byteorder "${bo}"`);
+    const bo = zip.entries.has(`${prefix}byteorder`) ? Buffer.from(zip.read(`${prefix}byteorder`, 16)).toString('ascii').trim() : 'little';
+    if (bo !== 'little' && bo !== 'big') throw new WeightsFormatError(`${label}: unknown byteorder record (neither little nor big)`);
     const globals = torchGlobals();
     const storages = new Map<string, TorchStorage>();
     const persistentLoad = (pid: PyValue): PyValue => {
@@ -196,24 +226,30 @@ function openAnyPth(path: string, label: string): PthFile {
       }
       const type = pid[1] as (PyGlobal & { storageDtype?: TorchDtype }) | null;
       const dtype = type?.storageDtype;
-      if (!dtype) throw new WeightsFormatError(`${label}: storage of unknown type ${type?.qualname ?? String(type)}`);
+      if (!dtype) throw new WeightsFormatError(`${label}: storage of unknown type ${type?.qualname ? shown(type.qualname) : '(not a storage type)'}`);
       const key = pid[2];
       let s = storages.get(key);
       if (!s) {
         const entry = zip.entries.get(`${prefix}data/${key}`);
-        if (!entry) throw new WeightsFormatError(`${label}: the archive lacks storage ${key} (truncated or corrupt file)`);
-        if (entry.size < pid[4] * ITEM_SIZE[dtype]) throw new WeightsFormatError(`${label}: storage ${key} is shorter than its ${pid[4]} elements`);
+        if (!entry) throw new WeightsFormatError(`${label}: the archive lacks storage ${shown(key)} (truncated or corrupt file)`);
+        if (!Number.isSafeInteger(pid[4]) || pid[4] < 0 || entry.size < pid[4] * ITEM_SIZE[dtype]) throw new WeightsFormatError(`${label}: storage ${shown(key)} is shorter than its ${pid[4]} elements`);
         s = new TorchStorage(key, dtype, pid[4]);
         storages.set(key, s);
       }
       return s;
     };
-    const { value } = unpickle(zip.read(pkl), { globals, persistentLoad, label });
+    const pklEntry = zip.entries.get(pkl)!;
+    // a deflated pickle gets the work of at most 4x its compressed bytes: enough for real ones
+    // (text compresses 3-5x), and a small file cannot claim a huge budget by compressing well
+    const budget = new PickleBudget(label, Math.min(pklEntry.size, 4 * pklEntry.compressedSize));
+    const { value } = unpickle(zip.read(pkl, MAX_PICKLE_BYTES), { globals, persistentLoad, label, budget });
     const cache = new Map<string, Uint8Array>();
+    const produced = outputBound(label, storages.values());
     return {
       root: value,
       label,
       load(ref) {
+        produced(ref);
         let bytes = cache.get(ref.storage.base);
         if (!bytes) {
           bytes = zip.read(`${prefix}data/${ref.storage.base}`);
@@ -238,9 +274,11 @@ function openLegacyPth(path: string, label: string): PthFile {
   // legacy files carry no index: read the whole file (they predate multi-gigabyte checkpoints)
   const bytes = readFileSync(path);
   const globals = torchGlobals();
+  // one budget for the file's five pickles
+  const budget = new PickleBudget(label, bytes.length);
   let pos = 0;
   const next = (persistentLoad?: (pid: PyValue) => PyValue): PyValue => {
-    const r = unpickle(bytes, { globals, label, ...(persistentLoad ? { persistentLoad } : {}) }, pos);
+    const r = unpickle(bytes, { globals, label, budget, ...(persistentLoad ? { persistentLoad } : {}) }, pos);
     pos = r.end;
     return r.value;
   };
@@ -258,11 +296,12 @@ function openLegacyPth(path: string, label: string): PthFile {
     }
     const type = pid[1] as (PyGlobal & { storageDtype?: TorchDtype }) | null;
     const dtype = type?.storageDtype;
-    if (!dtype) throw new WeightsFormatError(`${label}: storage of unknown type ${type?.qualname ?? String(type)}`);
+    if (!dtype) throw new WeightsFormatError(`${label}: storage of unknown type ${type?.qualname ? shown(type.qualname) : '(not a storage type)'}`);
+    if (!Number.isSafeInteger(pid[4]) || pid[4] < 0) throw new WeightsFormatError(`${label}: malformed storage record`);
     const root = pid[2];
     roots.set(root, { dtype, numel: Math.max(pid[4], roots.get(root)?.numel ?? 0) });
     const view = pid[5];
-    if (Array.isArray(view) && typeof view[0] === 'string' && typeof view[1] === 'number' && typeof view[2] === 'number') {
+    if (Array.isArray(view) && typeof view[0] === 'string' && Number.isSafeInteger(view[1]) && Number.isSafeInteger(view[2]) && (view[1] as number) >= 0 && (view[2] as number) >= 0) {
       // an old-style storage view: (view_key, offset, size) into the root storage
       const s = storages.get(view[0]) ?? new TorchStorage(view[0], dtype, view[2], root, view[1]);
       storages.set(view[0], s);
@@ -278,24 +317,46 @@ function openLegacyPth(path: string, label: string): PthFile {
   const starts = new Map<string, number>();
   for (const key of keys as string[]) {
     const info = roots.get(key);
-    if (!info) throw new WeightsFormatError(`${label}: storage ${key} is listed but never used`);
+    if (!info) throw new WeightsFormatError(`${label}: storage ${shown(key)} is listed but never used`);
     const dtype = info.dtype;
     if (pos + 8 > bytes.length) throw new WeightsFormatError(`${label}: the file is truncated (storage ${key} missing)`);
     const n = Number(little ? bytes.readBigInt64LE(pos) : bytes.readBigInt64BE(pos));
-    if (!Number.isSafeInteger(n) || n < info.numel) throw new WeightsFormatError(`${label}: corrupt storage header for ${key}`);
+    if (!Number.isSafeInteger(n) || n < info.numel) throw new WeightsFormatError(`${label}: corrupt storage header for ${shown(key)}`);
     starts.set(key, pos + 8);
     pos += 8 + n * ITEM_SIZE[dtype];
-    if (pos > bytes.length) throw new WeightsFormatError(`${label}: the file is truncated (storage ${key} ends at byte ${pos}, file has ${bytes.length})`);
+    if (pos > bytes.length) throw new WeightsFormatError(`${label}: the file is truncated (storage ${shown(key)} ends at byte ${pos}, file has ${bytes.length})`);
   }
-  for (const s of storages.values()) if (!starts.has(s.base)) throw new WeightsFormatError(`${label}: the file lacks storage ${s.base}`);
+  for (const s of storages.values()) {
+    if (!starts.has(s.base)) throw new WeightsFormatError(`${label}: the file lacks storage ${shown(s.base)}`);
+    // a view must lie inside its root storage
+    if (s.start + s.numel > roots.get(s.base)!.numel) throw new WeightsFormatError(`${label}: storage view ${shown(s.key)} reaches past its storage`);
+  }
+  const produced = outputBound(label, storages.values());
   return {
     root,
     label,
-    load: (ref) => ({
-      shape: [...ref.shape],
-      data: stridedToFloat32(bytes.subarray(starts.get(ref.storage.base)! + ref.storage.start * ITEM_SIZE[ref.dtype]), ref, !little),
-    }),
+    load: (ref) => {
+      produced(ref);
+      return {
+        shape: [...ref.shape],
+        data: stridedToFloat32(bytes.subarray(starts.get(ref.storage.base)! + ref.storage.start * ITEM_SIZE[ref.dtype]), ref, !little),
+      };
+    },
     close: () => undefined,
+  };
+}
+
+/**
+ * Counts the elements loaded: at most twice what the file's storages hold (plus a little). Each
+ * tensor fits its storage (rebuildTensor), but a crafted file can name one storage from thousands
+ * of keys; a real state dict loads each stored element about once.
+ */
+function outputBound(label: string, storages: Iterable<TorchStorage>): (ref: TorchTensorRef) => void {
+  let left = 1 << 20;
+  for (const s of storages) left += 2 * s.numel;
+  return (ref) => {
+    left -= numel(ref.shape);
+    if (left < 0) throw new UnsafePickleError(`${label}: refused to load: its tensors would hold far more values than its storages (the same data named over and over)`);
   };
 }
 
@@ -358,8 +419,11 @@ function stridedToFloat32(storageBytes: Uint8Array, ref: TorchTensorRef, bigEndi
  */
 export function findStateDicts(root: PyValue, maxDepth = 3): Map<string, Map<string, TorchTensorRef>> {
   const out = new Map<string, Map<string, TorchTensorRef>>();
+  // a dict named twice (memo) is walked once: sharing must not multiply the walk
+  const seen = new Set<Map<PyKey, PyValue>>();
   const visit = (v: PyValue, path: string, depth: number) => {
-    if (!(v instanceof Map) || depth > maxDepth) return;
+    if (!(v instanceof Map) || depth > maxDepth || seen.has(v)) return;
+    seen.add(v);
     const tensors = new Map<string, TorchTensorRef>();
     for (const [k, x] of v) {
       if (typeof k !== 'string') continue;

@@ -21,6 +21,16 @@ export class WeightsFormatError extends Error {
   override name = 'WeightsFormatError';
 }
 
+/**
+ * A name read from a file (a Python global, a zip entry, a tensor key), fit to quote in a message:
+ * printable ASCII only and short, so a crafted file cannot fill a terminal or a dialog, or drive one
+ * with control sequences.
+ */
+export function shown(text: string, max = 80): string {
+  const clean = text.replace(/[^\x20-\x7e]/g, '?');
+  return clean.length > max ? `${clean.slice(0, max)}...` : clean;
+}
+
 /** Decodes IEEE half floats (binary16) to float32. */
 export function halfToFloat32(src: Uint16Array): Float32Array {
   const out = new Float32Array(src.length);
@@ -44,7 +54,7 @@ export function bf16ToFloat32(src: Uint16Array): Float32Array {
 }
 
 /** Short description of a map's keys for error messages: "320 tensors like conv1.weight, layer1.0.conv1.weight". */
-export function describeKeys(keys: readonly string[], shown = 3): string {
-  const like = keys.slice(0, shown).join(', ');
-  return `${keys.length} tensor${keys.length === 1 ? '' : 's'}${keys.length ? ` like ${like}${keys.length > shown ? ', ...' : ''}` : ''}`;
+export function describeKeys(keys: readonly string[], count = 3): string {
+  const like = keys.slice(0, count).map((k) => shown(k, 60)).join(', ');
+  return `${keys.length} tensor${keys.length === 1 ? '' : 's'}${keys.length ? ` like ${like}${keys.length > count ? ', ...' : ''}` : ''}`;
 }

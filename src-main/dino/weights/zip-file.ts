@@ -3,11 +3,23 @@
 // optimizer moments) and we usually need only the teacher; reading entries at their offsets
 // keeps memory to what is asked for. torch stores entries uncompressed; deflated entries (a file
 // re-zipped by a tool) are inflated with fflate. Zip64 is handled for files past 4 GiB.
+// A zip bomb (a few hundred KB that inflate to gigabytes) is refused from the directory alone,
+// before a byte is inflated: each entry's inflated size is read there, capped by the caller, and may
+// not claim a compression ratio that weights never reach; inflating writes into a buffer of exactly
+// that size, so an entry that lies about it cannot grow past it either.
 
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { inflateSync } from 'fflate';
-import { WeightsFormatError } from './tensor-map';
+import { UnsafePickleError } from './pickle-values';
+import { WeightsFormatError, shown } from './tensor-map';
+
+/**
+ * Float weights hardly compress (about 1.1:1); a pickle's text 3-5:1. An entry over a megabyte that
+ * claims more than this ratio is refused as a zip bomb (deflate itself tops out at 1032:1).
+ */
+export const MAX_DEFLATE_RATIO = 32;
+const RATIO_FREE_BYTES = 1 << 20;
 
 export interface ZipEntry {
   name: string;
@@ -61,32 +73,48 @@ export class ZipFile {
     return buf;
   }
 
-  /** The whole uncompressed content of an entry, checked against its CRC-32 (a damaged file fails here). */
-  read(name: string): Uint8Array {
+  /**
+   * The whole uncompressed content of an entry, checked against its CRC-32 (a damaged file fails
+   * here). An entry whose directory record says it inflates past `maxBytes`, or compresses better
+   * than MAX_DEFLATE_RATIO, is refused before anything is read.
+   */
+  read(name: string, maxBytes = Number.MAX_SAFE_INTEGER): Uint8Array {
     const e = this.entries.get(name);
-    if (!e) throw new WeightsFormatError(`${this.label}: the archive has no entry ${name}`);
+    const what = `entry ${shown(name)}`;
+    if (!e) throw new WeightsFormatError(`${this.label}: the archive has no ${what}`);
+    if (e.size > maxBytes) {
+      throw new UnsafePickleError(`${this.label}: refused to load: ${what} would be ${mb(e.size)}, more than the ${mb(maxBytes)} such an entry ever needs`);
+    }
+    if (e.method === 0 && e.compressedSize !== e.size) throw new WeightsFormatError(`${this.label}: ${what} is corrupt (stored with two different sizes)`);
+    if (e.method === 8 && e.size > RATIO_FREE_BYTES && e.size > MAX_DEFLATE_RATIO * e.compressedSize) {
+      throw new UnsafePickleError(
+        `${this.label}: refused to load: ${what} would inflate from ${mb(e.compressedSize)} to ${mb(e.size)}; ` +
+          `weights never compress more than ${MAX_DEFLATE_RATIO}:1, so this looks like a zip bomb`,
+      );
+    }
     const start = this.dataOffset(e);
     const raw = this.readAt(start, e.compressedSize);
     let out: Uint8Array;
     if (e.method === 0) out = raw;
     else if (e.method === 8) {
       try {
-        out = inflateSync(raw);
+        // into a buffer of the declared size: data that inflates further is cut there (and fails the CRC)
+        out = inflateSync(raw, { out: new Uint8Array(e.size) });
       } catch (err) {
-        throw new WeightsFormatError(`${this.label}: entry ${name} is corrupt (${(err as Error).message})`);
+        throw new WeightsFormatError(`${this.label}: ${what} is corrupt (${shown((err as Error).message)})`);
       }
-      if (out.length !== e.size) throw new WeightsFormatError(`${this.label}: entry ${name} inflates to ${out.length} bytes, expected ${e.size}`);
-    } else throw new WeightsFormatError(`${this.label}: entry ${name} uses zip compression method ${e.method}, which is not supported`);
-    if (crc32(out) !== e.crc) throw new WeightsFormatError(`${this.label}: entry ${name} is corrupt (CRC-32 mismatch): the file was damaged`);
+      if (out.length !== e.size) throw new WeightsFormatError(`${this.label}: ${what} inflates to ${out.length} bytes, expected ${e.size}`);
+    } else throw new WeightsFormatError(`${this.label}: ${what} uses zip compression method ${e.method}, which is not supported`);
+    if (crc32(out) !== e.crc) throw new WeightsFormatError(`${this.label}: ${what} is corrupt (CRC-32 mismatch): the file was damaged`);
     return out;
   }
 
   private dataOffset(e: ZipEntry): number {
     const h = this.readAt(e.localHeaderOffset, 30);
-    if (h.readUInt32LE(0) !== SIG_LOCAL) throw new WeightsFormatError(`${this.label}: corrupt zip (no local header for ${e.name})`);
+    if (h.readUInt32LE(0) !== SIG_LOCAL) throw new WeightsFormatError(`${this.label}: corrupt zip (no local header for ${shown(e.name)})`);
     const start = e.localHeaderOffset + 30 + h.readUInt16LE(26) + h.readUInt16LE(28);
     if (start + e.compressedSize > this.fileSize) {
-      throw new WeightsFormatError(`${this.label}: the file is truncated (entry ${e.name} ends at byte ${start + e.compressedSize}, file has ${this.fileSize})`);
+      throw new WeightsFormatError(`${this.label}: the file is truncated (entry ${shown(e.name)} ends at byte ${start + e.compressedSize}, file has ${this.fileSize})`);
     }
     return start;
   }
@@ -159,4 +187,8 @@ export class ZipFile {
       p = xEnd + commentLen;
     }
   }
+}
+
+function mb(bytes: number): string {
+  return bytes >= 1 << 20 ? `${(bytes / (1 << 20)).toFixed(bytes >= 10 << 20 ? 0 : 1)} MB` : `${bytes} bytes`;
 }

@@ -12,6 +12,7 @@ declare global {
 }
 
 const TOKEN_HEADER = 'x-dino-token';
+const TOKEN_KEY = 'dino-explorer-token';
 
 /** Web mode: the same API over HTTP on 127.0.0.1 with the per-start token. */
 export class HttpApi implements DinoApi {
@@ -117,12 +118,14 @@ function electronApi(api: DinoApi): DinoApi {
 export function createBridge(): DinoApi {
   if (window.api) return electronApi(window.api);
   const url = new URL(window.location.href);
-  const token = url.searchParams.get('token');
-  if (token) {
-    // The cookie set with this page carries the token from now on; keep it out of the address bar,
-    // history and screenshots.
+  const fromUrl = url.searchParams.get('token');
+  if (fromUrl) {
+    // Kept in this tab's sessionStorage (this origin, this port, this tab only) for the API's header
+    // after a reload; out of the address bar, history and screenshots. The cookie set with the page
+    // only opens photos and events: the server never takes it for the API.
+    sessionStorage.setItem(TOKEN_KEY, fromUrl);
     url.searchParams.delete('token');
     window.history.replaceState(null, '', url.pathname + url.search + url.hash);
   }
-  return new HttpApi(token);
+  return new HttpApi(fromUrl ?? sessionStorage.getItem(TOKEN_KEY));
 }
