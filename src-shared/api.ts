@@ -78,6 +78,8 @@ export interface StatusDTO {
   models: ModelDTO[];
   activeModel: number | null;
   backend: string;
+  /** what to install for a faster backend (e.g. the native BLAS path on wasm alone); null when nothing */
+  backendHint: string | null;
   version: string;
 }
 

@@ -47,6 +47,7 @@ export const libraryApi: ApiModule = (catalog, face) => ({
     handle: () => {
       const counts = countByStatus(catalog.db);
       const models = modelDTOs(catalog);
+      const backend = probeBackend();
       return {
         catalog: catalog.paths.root,
         images: counts.ok,
@@ -54,7 +55,8 @@ export const libraryApi: ApiModule = (catalog, face) => ({
         gone: counts.gone,
         models,
         activeModel: activeModel(catalog.db, models),
-        backend: probeBackend().description,
+        backend: backend.description,
+        backendHint: backend.hint ?? null,
         version,
       };
     },

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { loadNativeBlas } from '../../native/blas/index.js';
+import { nativeBlasHint } from './native-hint';
 
 const require = createRequire(import.meta.url);
 
@@ -29,12 +30,15 @@ function nativeBlas(): string {
  * workers load it): the same order as dino/backend.ts. Honest about the one thing it cannot know
  * without loading: whether an installed tfjs-node-gpu finds CUDA.
  */
-export function probeBackend(): { name: 'tensorflow' | 'wasm' | 'cpu'; description: string; gpu: boolean } {
+export function probeBackend(): { name: 'tensorflow' | 'wasm' | 'cpu'; description: string; gpu: boolean; hint?: string } {
   const forced = process.env.DINO_BACKEND;
   if (forced === 'cpu') return { name: 'cpu', description: 'cpu (pure JavaScript, slow: tests only)', gpu: false };
   if (forced !== 'wasm') {
     if (installed('@tensorflow/tfjs-node-gpu')) return { name: 'tensorflow', description: 'tensorflow (tfjs-node-gpu, CUDA)', gpu: true };
     if (installed('@tensorflow/tfjs-node')) return { name: 'tensorflow', description: 'tensorflow (tfjs-node, native CPU)', gpu: false };
   }
-  return { name: 'wasm', description: `wasm (tfjs-backend-wasm, SIMD, 1 thread)${nativeBlas()}`, gpu: false };
+  const native = nativeBlas();
+  // without the addon: a short name, and what to install for the ~4x faster path
+  if (!native) return { name: 'wasm', description: 'CPU (wasm)', gpu: false, hint: nativeBlasHint() };
+  return { name: 'wasm', description: `wasm (tfjs-backend-wasm, SIMD, 1 thread)${native}`, gpu: false };
 }

@@ -21,6 +21,7 @@ export const command: Command = {
       `catalog: ${s.catalog}`,
       `photos: ${s.images} (failed ${s.failed}, gone ${s.gone})`,
       `backend: ${s.backend}`,
+      ...(s.backendHint ? [`  ${s.backendHint}`] : []),
       `models: ${s.models.length === 0 ? 'none yet (train one, or add official weights)' : ''}`,
       ...s.models.map((m) => `  ${m.id === s.activeModel ? '*' : ' '} #${m.id} ${m.name} (${m.arch}, ${m.source}, ${m.embedded} embedded)`),
       `version: ${s.version}`,
