@@ -6,9 +6,14 @@ import { getModel } from '../db/repos/models';
 import { setSetting } from '../db/repos/settings';
 import { prepared } from '../db/repos/statements';
 import { getRun, lastRun, listMetrics, type RunRow } from '../db/repos/training';
+import { runQuality } from '../db/repos/quality';
+import { ensureModelQuality } from '../services/quality';
 import type { Catalog } from '../services/catalog';
 import { attentionOf, embedCatalog, embedOutsideBytes, startEmbed } from '../services/embedder';
 import { OFFICIAL_CHECKPOINTS } from '../dino/weights/official';
+import { officialTitle } from '../dino/weights/official-title';
+import { OUTCOMES } from '../dino/outcomes';
+import { officialFileState, withOutcome } from '../services/start-paths';
 import { addModel } from '../services/weights';
 import { modelDTOs, resolveModelId } from '../services/models';
 import { searchByVector } from '../services/search';
@@ -51,7 +56,7 @@ function runDTO(r: RunRow): TrainRunDTO {
   const base = PRESETS.find((p) => p.name === r.preset)?.config as unknown as Record<string, unknown> | undefined;
   // fields the preset lacks (initFrom: the weights a fine-tune started from) count when set
   const changed = Object.fromEntries(Object.entries(config).filter(([k, x]) => !base || (k in base ? base[k] !== x : x !== null)));
-  return { id: r.id, preset: r.preset, state: r.state, changed, startedAt: r.started_at, endedAt: r.ended_at, modelId: r.model_id };
+  return { id: r.id, preset: r.preset, state: r.state, changed, startedAt: r.started_at, endedAt: r.ended_at, modelId: r.model_id, note: r.note };
 }
 
 /**
@@ -77,10 +82,13 @@ export const trainApi: ApiModule = (catalog) => ({
       from: v.optional(v.string({ min: 1, max: 4096 })),
       resume: v.optional(v.boolean()),
       overrides: v.optional(v.record(v.number(), { max: 64 })),
+      outcome: v.optional(v.literal(...OUTCOMES)),
     }),
-    handle: (args) => {
-      checkTrainArgs(args);
-      return { jobId: startTraining(catalog, args).id };
+    handle: ({ outcome, ...args }) => {
+      // an outcome names a preset, a step budget and (fine-tuning) a start; explicit arguments win
+      const opts = outcome ? withOutcome(catalog, outcome, args) : args;
+      checkTrainArgs(opts);
+      return { jobId: startTraining(catalog, opts).id };
     },
   },
   'train:metrics': {
@@ -88,6 +96,13 @@ export const trainApi: ApiModule = (catalog) => ({
     handle: ({ runId }) => {
       const id = runId ?? lastRun(catalog.db)?.id;
       return id === undefined ? [] : listMetrics(catalog.db, id);
+    },
+  },
+  'train:quality': {
+    check: v.object({ runId: v.optional(v.int({ min: 1 })) }),
+    handle: ({ runId }) => {
+      const id = runId ?? lastRun(catalog.db)?.id;
+      return id === undefined ? [] : runQuality(catalog.db, id);
     },
   },
   'train:run': {
@@ -115,17 +130,22 @@ export const trainApi: ApiModule = (catalog) => ({
     handle: () =>
       OFFICIAL_CHECKPOINTS.map((c) => ({
         name: c.name,
+        title: officialTitle(c),
         arch: `${c.arch}/${c.patchSize}`,
         description: `${c.kind === 'backbone' ? 'backbone' : 'full checkpoint (student, teacher, head: best for fine-tuning)'}; ImageNet k-NN ${c.knn} %`,
+        ...officialFileState(catalog.paths.models, c),
       })),
   },
   'models:add': {
-    check: v.object({ source: v.string({ min: 1, max: 4096 }) }),
-    handle: ({ source }) => ({
+    check: v.object({ source: v.string({ min: 1, max: 4096 }), finetune: v.optional(v.boolean()) }),
+    handle: ({ source, finetune }) => ({
       jobId: catalog.jobs.start('download', async (job) => {
         const added = await addModel(catalog, source, job);
         const embedded = await embedCatalog(catalog, added.model, job);
-        return { ...added, embedded: embedded.embedded };
+        const quality = await ensureModelQuality(catalog, added.model, job);
+        // "then fine-tune on my photos": the next job starts from the weights just added
+        const trainJobId = finetune ? startTraining(catalog, withOutcome(catalog, 'finetune', { from: added.file })).id : undefined;
+        return { ...added, embedded: embedded.embedded, quality, ...(trainJobId ? { trainJobId } : {}) };
       }).id,
     }),
   },

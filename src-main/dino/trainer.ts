@@ -54,6 +54,11 @@ export interface TrainHooks {
   shouldPause?(): boolean;
   /** awaited before each step (e.g. a job's checkpoint(), which waits while paused and throws when cancelled) */
   beforeStep?(): Promise<void>;
+  /**
+   * called with the live state where the run can be judged: before the first step of a fresh run
+   * (it 0: the start, e.g. the pretrained weights a fine-tune begins from) and after every checkpoint
+   */
+  evaluate?(state: DinoState, info: { it: number; totalSteps: number; final: boolean }): void | Promise<void>;
 }
 
 export interface TrainOptions {
@@ -169,6 +174,18 @@ function toMicroBatch(c: CropArrays, cfg: MultiCropConfig): MicroBatch {
   return { globals, locals: tf.tensor4d(c.locals, [cfg.nLocal * c.batch, cfg.localSize, cfg.localSize, 3]) };
 }
 
+/** The loss went non-finite: the run cannot go on (a lower lr or a higher teacher temperature may). */
+export class DivergedError extends Error {
+  override name = 'DivergedError';
+  constructor(
+    readonly it: number,
+    readonly totalSteps: number,
+    loss: number,
+  ) {
+    super(`loss is ${loss} at iteration ${it}: lower the lr or raise the teacher temperature`);
+  }
+}
+
 function abortError(): Error {
   const e = new Error('training cancelled');
   e.name = 'AbortError';
@@ -268,6 +285,7 @@ export async function trainDino(
   let stepsThisCall = 0;
   let emaStepMs = 0;
   try {
+    if (!opts.resume) await hooks.evaluate?.(state, { it: 0, totalSteps, final: false });
     const tFirst = performance.now();
     let next = await ask();
     // the first step also waits for its own crops
@@ -335,16 +353,18 @@ export async function trainDino(
         collapse: watch.update(r.teacherEntropy),
         msPerStep: ms,
       };
-      if (!Number.isFinite(r.loss)) throw new Error(`loss is ${r.loss} at iteration ${it}: lower the lr or raise the teacher temperature`);
+      if (!Number.isFinite(r.loss)) throw new DivergedError(it, totalSteps, r.loss);
       await hooks.onStep?.(m);
       if (opts.checkpointEveryMs !== undefined && Date.now() - lastSave >= opts.checkpointEveryMs) {
         await save(false);
+        await hooks.evaluate?.(state, { it: result.it, totalSteps, final: false });
         lastSave = Date.now();
       }
     }
     // a source that ran short still ends the run where the schedules expect it
     if (!result.stoppedEarly) result.it = totalSteps;
     await save(!result.stoppedEarly);
+    await hooks.evaluate?.(state, { it: result.it, totalSteps, final: true });
     return result;
   } catch (e) {
     // keep what was learnt: a cancelled run can be resumed from here

@@ -37,6 +37,9 @@ export const command: Command = {
       model: r.model, run: r.run, preset: r.preset, epochs: r.epochs, steps: r.steps, totalSteps: r.totalSteps,
       finalLoss: r.finalLoss, stoppedEarly: r.stoppedEarly, seconds: r.seconds, backend: r.backend,
       embedded: r.embedding?.embedded ?? 0,
+      quality: r.quality,
+      ...(r.kept ? { kept: r.kept } : {}),
+      note: r.note,
     };
   },
 };

@@ -1,0 +1,69 @@
+/**
+ * The Training panel's choices by outcome (dino/outcomes.ts) for this collection on this backend: which
+ * preset and how many epochs, and how long that takes here, from a step time measured once per backend
+ * and preset (a short timed run of synthetic steps, cached in the catalog).
+ */
+import type { OutcomeDTO } from '../../src-shared/api';
+import { countByStatus } from '../db/repos/images';
+import { getStepTiming, putStepTiming } from '../db/repos/step-timings';
+import { OUTCOMES, outcomeEpochs, outcomeRecipe, type BackendKind, type Outcome } from '../dino/outcomes';
+import { getPreset } from '../dino/presets';
+import { probeBackend } from './backend-probe';
+import type { Catalog } from './catalog';
+import { runInWorker } from './worker-host';
+import type { CalibrateWorkerData, CalibrateWorkerEvent } from './workers/calibrate-worker';
+
+const calibrateWorker = new URL('./workers/calibrate-worker.ts', import.meta.url);
+
+export function backendKind(): BackendKind {
+  return probeBackend().gpu ? 'gpu' : 'cpu';
+}
+
+/** The preset and epochs an outcome trains with on this backend, for `numImages` photos. */
+export function outcomePlan(outcome: Outcome, numImages: number): { preset: string; epochs: number; steps: number; fromWeights: boolean } {
+  const recipe = outcomeRecipe(outcome, backendKind());
+  const c = getPreset(recipe.preset).config;
+  const epochs = outcomeEpochs(recipe, c.epochs, numImages, c.batchSize);
+  return { preset: recipe.preset, epochs, steps: epochs * Math.floor(numImages / c.batchSize), fromWeights: recipe.fromWeights };
+}
+
+export function outcomeDTOs(catalog: Catalog): OutcomeDTO[] {
+  const photos = countByStatus(catalog.db).ok;
+  const backend = probeBackend().description;
+  return OUTCOMES.map((o, i) => {
+    const recipe = outcomeRecipe(o, backendKind());
+    const plan = outcomePlan(o, photos);
+    const ms = getStepTiming(catalog.db, backend, plan.preset);
+    return {
+      outcome: o, title: recipe.title, description: recipe.description, preset: plan.preset, epochs: plan.epochs, steps: plan.steps,
+      secondsEstimate: ms === null ? null : (plan.steps * ms) / 1000,
+      fromWeights: recipe.fromWeights,
+      // the first outcome; it maps to the backend's own preset (a GPU recipe on a GPU)
+      isDefault: i === 0,
+    };
+  });
+}
+
+/**
+ * Times the presets of these outcomes not measured yet on this backend, as a job; null when all are.
+ * One outcome at a time as the user looks at it: a CPU preset takes seconds, a ViT-S/16 fine-tune
+ * on a CPU half a minute.
+ */
+export function startCalibration(catalog: Catalog, outcomes: readonly Outcome[] = OUTCOMES): { id: string; promise: Promise<{ timed: number }> } | null {
+  const backend = probeBackend().description;
+  const names = [...new Set(outcomes.map((o) => outcomeRecipe(o, backendKind()).preset))].filter((p) => getStepTiming(catalog.db, backend, p) === null);
+  if (names.length === 0) return null;
+  return catalog.jobs.start('calibrate', (job) => {
+    job.progress({ phase: "measuring this computer's training speed", done: 0, total: names.length });
+    let done = 0;
+    return runInWorker<CalibrateWorkerData, CalibrateWorkerEvent, { timed: number }>(
+      calibrateWorker,
+      { presets: names.map((name) => ({ name, config: getPreset(name).config })) },
+      job,
+      (e) => {
+        putStepTiming(catalog.db, backend, e.preset, e.msPerStep);
+        job.progress({ done: ++done });
+      },
+    );
+  });
+}
