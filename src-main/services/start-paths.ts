@@ -16,7 +16,7 @@ import type { TrainOptions } from './trainer';
 export const RECOMMENDED_WEIGHTS = 'dino_vits16';
 
 /** Adds an outcome's preset, epochs and start to training options; what the caller set explicitly wins. */
-export function withOutcome(catalog: Catalog, outcome: Outcome, opts: Omit<TrainOptions, 'embed'>): TrainOptions {
+export function withOutcome(catalog: Catalog, outcome: Outcome, opts: TrainOptions): TrainOptions {
   const plan = outcomePlan(outcome, countByStatus(catalog.db).ok);
   return {
     ...opts,
