@@ -33,6 +33,8 @@ const RUNS: { label: string; args: string[] }[] = [
 
 interface ModelRow {
   model: string;
+  /** the run it came from (its random init counts as the run's start); null for pixels */
+  run: string | null;
   knn20: number;
   retrieval: number;
   rankme: number;
@@ -67,18 +69,18 @@ function models(results: TrainEvalResult[]): ModelRow[] {
   const rows: ModelRow[] = [];
   const first = results[0];
   if (!first) return rows;
-  rows.push({ model: 'pixels', knn20: first.pixels, ...first.labelFree.pixels });
+  rows.push({ model: 'pixels', run: null, knn20: first.pixels, ...first.labelFree.pixels });
   const randoms = new Set<number>();
   for (const r of results) {
     // one random init per architecture (the runs of a preset share it)
     const dim = r.labelFree.random.dim;
     if (!randoms.has(dim)) {
       randoms.add(dim);
-      rows.push({ model: `random init (${r.preset.split(' ')[0]}, width ${dim})`, knn20: r.random, ...r.labelFree.random });
+      rows.push({ model: `random init (${r.preset.split(' ')[0]}, width ${dim})`, run: r.preset, knn20: r.random, ...r.labelFree.random });
     }
     for (const p of r.curve) {
       if (p.retrieval === null || p.rankme === null || p.dim === null) continue;
-      rows.push({ model: `${r.preset}, ${p.steps} steps`, knn20: p.knn20, retrieval: p.retrieval, rankme: p.rankme, dim: p.dim });
+      rows.push({ model: `${r.preset}, ${p.steps} steps`, run: r.preset, knn20: p.knn20, retrieval: p.retrieval, rankme: p.rankme, dim: p.dim });
     }
   }
   return rows;
@@ -90,9 +92,16 @@ const SCORES: { name: string; of: (m: ModelRow) => number }[] = [
   { name: 'RankMe / min(sample, width)', of: (m) => m.rankme / Math.min(SAMPLE, m.dim) },
 ];
 
+/** Which models a correlation is over: all of them, the networks (no pixels), one run's start and checkpoints. */
+const SUBSETS: { name: string; keep: (m: ModelRow) => boolean }[] = [
+  { name: 'all models', keep: () => true },
+  { name: 'networks only (no pixels)', keep: (m) => m.run !== null },
+  { name: `one run: ${RUNS[0]!.label} from random init`, keep: (m) => m.run === RUNS[0]!.label },
+];
+
 mkdirSync(values.out, { recursive: true });
-const summary: string[] = ['| score | ' + values.data.map((d) => `${basename(d)} Spearman | Kendall`).join(' | ') + ' |'];
-summary.push(`|---|${values.data.map(() => '---|---').join('|')}|`);
+const summary: string[] = ['| models | score | ' + values.data.map((d) => `${basename(d)} Spearman | Kendall`).join(' | ') + ' |'];
+summary.push(`|---|---|${values.data.map(() => '---|---').join('|')}|`);
 const perSet = values.data.map((d) => ({ data: d, rows: models(runAll(d)) }));
 for (const { data, rows } of perSet) {
   process.stdout.write(`\n${basename(data)}: ${rows.length} models\n\n| model | k-NN20 | retrieval | RankMe | RankMe / min(${SAMPLE}, width) |\n|---|---|---|---|---|\n`);
@@ -100,12 +109,15 @@ for (const { data, rows } of perSet) {
     process.stdout.write(`| ${m.model} | ${m.knn20.toFixed(3)} | ${m.retrieval.toFixed(3)} | ${m.rankme.toFixed(1)} | ${(m.rankme / Math.min(SAMPLE, m.dim)).toFixed(3)} |\n`);
   }
 }
-for (const s of SCORES) {
-  const cells = perSet.map(({ rows }) => {
-    const knn = rows.map((m) => m.knn20);
-    const x = rows.map(s.of);
-    return `${spearman(x, knn).toFixed(2)} | ${kendallTau(x, knn).toFixed(2)}`;
-  });
-  summary.push(`| ${s.name} | ${cells.join(' | ')} |`);
+for (const subset of SUBSETS) {
+  for (const s of SCORES) {
+    const cells = perSet.map(({ rows }) => {
+      const kept = rows.filter(subset.keep);
+      const knn = kept.map((m) => m.knn20);
+      const x = kept.map(s.of);
+      return `${spearman(x, knn).toFixed(2)} | ${kendallTau(x, knn).toFixed(2)}`;
+    });
+    summary.push(`| ${subset.name} (${perSet[0]!.rows.filter(subset.keep).length}) | ${s.name} | ${cells.join(' | ')} |`);
+  }
 }
 process.stdout.write(`\nrank correlation with k-NN20 over the models of each set\n\n${summary.join('\n')}\n`);
