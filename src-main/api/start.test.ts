@@ -78,9 +78,13 @@ describe('training by outcome, first-run paths', () => {
     expect(finetune!.secondsEstimate).toBeNull();
   });
 
-  it('an outcome becomes a run of its preset and step budget', async () => {
+  it('an outcome becomes a run of its preset and step budget; a measurement running beside it stops', async () => {
+    // the ViT-S/16 fine-tune's measurement takes seconds: training that starts meanwhile ends it
+    const calibration = ((await call('train:calibrate', { outcomes: ['finetune'] })).result as { jobId: string }).jobId;
     const r = await call('train:start', { outcome: 'quick' });
     expect(r.error).toBeUndefined();
+    expect((await settle(catalog, calibration)).state).toBe('cancelled');
+    expect(getStepTiming(catalog.db, probeBackend().description, 'finetune-cpu')).toBeNull();
     const { jobId } = r.result as { jobId: string };
     for (let t = 0; !lastRun(catalog.db) && t < 600; t++) await new Promise((res) => setTimeout(res, 100));
     catalog.jobs.cancel(jobId);

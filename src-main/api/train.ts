@@ -14,6 +14,7 @@ import { OFFICIAL_CHECKPOINTS } from '../dino/weights/official';
 import { officialTitle } from '../dino/weights/official-title';
 import { OUTCOMES } from '../dino/outcomes';
 import { officialFileState, withOutcome } from '../services/start-paths';
+import { stopCalibration } from '../services/outcomes';
 import { addModel } from '../services/weights';
 import { modelDTOs, resolveModelId } from '../services/models';
 import { searchByVector } from '../services/search';
@@ -138,16 +139,17 @@ export const trainApi: ApiModule = (catalog) => ({
   },
   'models:add': {
     check: v.object({ source: v.string({ min: 1, max: 4096 }), finetune: v.optional(v.boolean()) }),
-    handle: ({ source, finetune }) => ({
-      jobId: catalog.jobs.start('download', async (job) => {
+    handle: ({ source, finetune }) => {
+      stopCalibration(catalog);
+      return { jobId: catalog.jobs.start('download', async (job) => {
         const added = await addModel(catalog, source, job);
         const embedded = await embedCatalog(catalog, added.model, job);
         const quality = await ensureModelQuality(catalog, added.model, job);
         // "then fine-tune on my photos": the next job starts from the weights just added
         const trainJobId = finetune ? startTraining(catalog, withOutcome(catalog, 'finetune', { from: added.file })).id : undefined;
         return { ...added, embedded: embedded.embedded, quality, ...(trainJobId ? { trainJobId } : {}) };
-      }).id,
-    }),
+      }).id };
+    },
   },
   'search:byImage': {
     check: v.object({ dataBase64: v.string({ min: 1, max: 70_000_000 }), k: v.optional(v.int({ min: 1, max: 1000 })) }),

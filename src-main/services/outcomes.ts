@@ -64,6 +64,16 @@ export function startCalibration(catalog: Catalog, outcomes: readonly Outcome[] 
         putStepTiming(catalog.db, backend, e.preset, e.msPerStep);
         job.progress({ done: ++done });
       },
+      // nothing to keep: a cancelled measurement ends at once
+      { killAfterMs: 0 },
     );
   });
+}
+
+/**
+ * Stops a measurement that is running: work started beside it would skew it (and it would slow that
+ * work down). The step time is then taken from the real run (services/trainer.ts).
+ */
+export function stopCalibration(catalog: Catalog): void {
+  for (const j of catalog.jobs.list()) if (j.kind === 'calibrate' && (j.state === 'running' || j.state === 'paused')) catalog.jobs.cancel(j.id);
 }

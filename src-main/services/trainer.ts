@@ -20,6 +20,7 @@ import { officialTitle } from '../dino/weights/official-title';
 import { findOfficial } from '../dino/weights/official';
 import { resolveWeights } from '../dino/weights/resolve';
 import type { LabelFreeScores } from './label-free';
+import { stopCalibration } from './outcomes';
 import { measuredOn, probeSample, type ProbeSample } from './quality';
 import { addModel } from './weights';
 import type { TrainWorkerData, TrainWorkerEvent, TrainWorkerResult } from './workers/train-worker';
@@ -276,5 +277,6 @@ async function startModel(catalog: Catalog, file: string): Promise<{ id: number;
 }
 
 export function startTraining(catalog: Catalog, opts: TrainOptions): { id: string; promise: Promise<TrainResult> } {
+  stopCalibration(catalog);
   return catalog.jobs.start('train', (ctx) => train(catalog, opts, ctx));
 }
