@@ -60,6 +60,7 @@ test('journey 1: import the sample photos, train the smallest preset, see the mo
   }
   // the screenshot shows what a user sees first: the choices by outcome, the run, the charts and the models
   await training.closeEngineering();
+  await page.getByRole('heading', { name: 'What do you want?' }).scrollIntoViewIfNeeded();
   await expect(training.qualityChart).toHaveAttribute('data-points', /^([2-9]|\d{2,})$/);
   await saveScreenshot(page, (n) => testInfo.outputPath(n), 'training');
 
