@@ -156,3 +156,15 @@ test.describe('offline', () => {
     await expect(training.job).toHaveAttribute('data-state', /cancelled|done/, { timeout: 60_000 });
   });
 });
+
+test.describe('without the native BLAS path', () => {
+  // as on a machine where npm ci found no compiler or no BLAS: DINO_NATIVE=0 turns the path off
+  test.use({ appEnv: { DINO_WEIGHTS_BASE_URL: 'http://127.0.0.1:9', DINO_NATIVE: '0' } });
+
+  test('the status bar says "CPU (wasm)" and, asked, what would make training faster', async ({ app }) => {
+    const page = app.page;
+    await expect(page.getByTestId('status-backend')).toContainText('CPU (wasm)');
+    await page.getByTestId('status-backend-hint').click();
+    await expect(page.getByTestId('backend-hint')).toContainText('The native BLAS path is turned off (DINO_NATIVE=0).');
+  });
+});
