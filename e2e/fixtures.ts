@@ -16,10 +16,11 @@ export interface AppHandle {
 }
 
 /** Starts the built `dino-explorer serve --port 0` and resolves with the URL it prints. */
-async function startWebMode(catalogDir: string): Promise<{ url: string; child: ChildProcess; log: () => string }> {
+async function startWebMode(catalogDir: string, env: Record<string, string>): Promise<{ url: string; child: ChildProcess; log: () => string }> {
   const child = spawn(process.execPath, [BUNDLED_CLI, 'serve', '--catalog', catalogDir, '--port', '0'], {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
   });
   let out = '';
   let err = '';
@@ -57,9 +58,14 @@ async function stop(child: ChildProcess): Promise<void> {
  */
 export type CatalogSetup = { prepare: (catalogDir: string) => Promise<void> } | null;
 
-export const test = base.extend<{ app: AppHandle; catalogSetup: CatalogSetup }>({
+/** Environment variables for the app under test, e.g. DINO_WEIGHTS_BASE_URL for a local weights server. */
+export type AppEnv = Record<string, string>;
+
+export const test = base.extend<{ app: AppHandle; catalogSetup: CatalogSetup; appEnv: AppEnv }>({
   catalogSetup: [null, { option: true }],
-  app: async ({ browser, catalogSetup }, use, testInfo) => {
+  // hermetic: no spec reaches the official download host (a spec that needs weights serves them locally)
+  appEnv: [{ DINO_WEIGHTS_BASE_URL: 'http://127.0.0.1:9' }, { option: true }],
+  app: async ({ browser, catalogSetup, appEnv }, use, testInfo) => {
     const catalogDir = mkdtempSync(join(tmpdir(), 'dino-e2e-catalog-'));
     try {
       if (catalogSetup) await catalogSetup.prepare(catalogDir);
@@ -68,13 +74,14 @@ export const test = base.extend<{ app: AppHandle; catalogSetup: CatalogSetup }>(
           executablePath: electronBinary() ?? undefined,
           args: [join(repoRoot, 'out', 'main', 'index.js'), `--catalog=${catalogDir}`, ...(process.env.CI ? ['--no-sandbox'] : [])],
           cwd: repoRoot,
+          env: { ...(process.env as Record<string, string>), ...appEnv },
         });
         const page = await electron.firstWindow();
         await page.setViewportSize({ width: 1280, height: 800 });
         await use({ page, mode: 'electron', catalogDir, electron });
         await electron.close();
       } else {
-        const server = await startWebMode(catalogDir);
+        const server = await startWebMode(catalogDir, appEnv);
         const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
         const page = await context.newPage();
         const problems: string[] = [];

@@ -22,6 +22,16 @@ test('journey 1: import the sample photos, train the smallest preset, see the mo
   await page.getByTestId('next-train').getByRole('button', { name: 'Open Training' }).click();
   await expect(training.view).toBeVisible();
   await expect(page.getByTestId('training-backend')).toContainText(/wasm|tensorflow|webgpu|cpu/i);
+  // choices by outcome come first, each with its time for these photos; the presets are under Advanced
+  await expect(training.outcome('quick')).toContainText(/Quick look/);
+  await expect(training.outcome('quick').getByRole('radio')).toBeChecked();
+  // its time for these photos is measured on this computer within seconds (a short timed run of its preset)
+  await expect(training.outcome('quick').getByTestId('outcome-estimate')).toHaveText(/^\(≈[\d.]+ (min|s|h)\)$/, { timeout: 60_000 });
+  await expect(training.outcome('thorough').getByTestId('outcome-estimate')).toHaveText(/^\(≈[\d.]+ (min|s|h)\)$/);
+  await expect(training.outcome('finetune').getByTestId('outcome-estimate')).toHaveText('(time measured when chosen)');
+  await expect(training.outcome('finetune')).toContainText(/Fine-tune official weights/);
+  await expect(training.preset('cpu-patch8')).toBeHidden();
+  await training.openEngineering();
   // the active backend's default preset is the one chosen until the user picks another
   await expect(training.preset('cpu-patch8').getByTestId('preset-default')).toBeVisible();
   await expect(training.preset('cpu-patch8').getByRole('radio')).toBeChecked();
@@ -48,6 +58,10 @@ test('journey 1: import the sample photos, train the smallest preset, see the mo
     expect(ink.painted, 'the chart is drawn').toBeGreaterThan(0.005);
     expect(ink.colours, 'axes, labels and the curve in several colours').toBeGreaterThan(3);
   }
+  // the screenshot shows what a user sees first: the choices by outcome, the run, the charts and the models
+  await training.closeEngineering();
+  await page.getByRole('heading', { name: 'What do you want?' }).scrollIntoViewIfNeeded();
+  await expect(training.qualityChart).toHaveAttribute('data-points', /^([2-9]|\d{2,})$/);
   await saveScreenshot(page, (n) => testInfo.outputPath(n), 'training');
 
   // the jobs tray lists training (and its embedding) as finished
@@ -81,6 +95,7 @@ test.describe('a long run', () => {
     const page = app.page;
     const training = new TrainingPage(page);
     await training.open();
+    await training.openEngineering();
     await training.preset('cpu-micro').click();
     await page.getByTestId('train-advanced').locator('summary').click();
     const lr = page.getByTestId('hyper-lr');

@@ -30,7 +30,7 @@ test('the map stays fluid with 100,000 points: pan, zoom, hover', async ({ app }
     const res = await route.fetch();
     const body = (await res.json()) as { result: StatusDTO };
     body.result.images = TOTAL;
-    body.result.models = [{ id: 1, name: 'synthetic', arch: 'vit_small', patchSize: 16, dim: 384, source: 'trained', createdAt: new Date().toISOString(), embedded: TOTAL }];
+    body.result.models = [{ id: 1, name: 'synthetic', arch: 'vit_small', patchSize: 16, dim: 384, source: 'trained', createdAt: new Date().toISOString(), embedded: TOTAL, quality: null }];
     body.result.activeModel = 1;
     await route.fulfill({ json: body });
   });

@@ -14,6 +14,7 @@ test('weights from a file become the model and embed the library', async ({ app 
   const page = app.page;
   const training = new TrainingPage(page);
   await training.open();
+  await training.openEngineering();
   const panel = page.getByTestId('official-weights');
   await expect(panel.getByTestId('official-choice')).toContainText('dino_vits16');
   await panel.getByTestId('official-file').fill('/nonexistent/weights.pth');

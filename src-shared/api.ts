@@ -27,7 +27,7 @@ export interface Page<T> {
   offset: number;
 }
 
-export type JobKind = 'import' | 'train' | 'embed' | 'cluster' | 'project' | 'export' | 'download';
+export type JobKind = 'import' | 'train' | 'embed' | 'cluster' | 'project' | 'export' | 'download' | 'calibrate';
 export type JobState = 'running' | 'paused' | 'done' | 'failed' | 'cancelled';
 
 export interface JobDTO {
@@ -59,6 +59,29 @@ export interface ImportResult {
   seconds: number;
 }
 
+/**
+ * A model's label-free quality on a fixed sample of the catalog's photos: no labels needed.
+ * `retrieval`: the augmentation-retrieval probe, the share of photos whose augmented twin is their
+ * nearest neighbour (0-1, higher is better); `rankme`: the effective rank of the embeddings (RankMe,
+ * Garrido et al. 2023; 1 = collapsed, up to min(sample, dim)).
+ */
+export interface QualityDTO {
+  rankme: number;
+  retrieval: number;
+  /** photos RankMe measured */
+  sample: number;
+  /** photos with an augmented twin in the retrieval probe */
+  views: number;
+  /** the embedding's width: RankMe is at most min(sample, dim) */
+  dim: number;
+}
+
+/** A training checkpoint's label-free quality (step 0: the start, before any training). */
+export interface TrainQualityDTO extends QualityDTO {
+  runId: number;
+  step: number;
+}
+
 export interface ModelDTO {
   id: number;
   name: string;
@@ -68,6 +91,8 @@ export interface ModelDTO {
   source: 'trained' | 'imported';
   createdAt: string;
   embedded: number;
+  /** null until measured (after embedding) */
+  quality: QualityDTO | null;
 }
 
 export interface StatusDTO {
@@ -81,6 +106,8 @@ export interface StatusDTO {
   backend: string;
   /** one line per better backend passed over, saying why (e.g. no GPU adapter) */
   backendFallbacks: string[];
+  /** what to install for a faster backend (e.g. the native BLAS path on wasm alone); null when nothing */
+  backendHint: string | null;
   version: string;
 }
 
@@ -101,6 +128,25 @@ export interface PresetDTO {
   config: Record<string, number | string | boolean>;
 }
 
+export type Outcome = 'quick' | 'thorough' | 'finetune';
+
+/** A training choice by outcome (the Training panel's first choice; the presets are under Advanced). */
+export interface OutcomeDTO {
+  outcome: Outcome;
+  title: string;
+  description: string;
+  /** the engineering preset it runs on this backend */
+  preset: string;
+  epochs: number;
+  /** optimizer steps for this collection */
+  steps: number;
+  /** training time for this collection on this backend, from a measured step time; null until measured */
+  secondsEstimate: number | null;
+  /** starts from official weights (downloaded first when missing) */
+  fromWeights: boolean;
+  isDefault: boolean;
+}
+
 /** A training run as stored: its preset and the settings it changed from that preset. */
 export interface TrainRunDTO {
   id: number;
@@ -111,6 +157,8 @@ export interface TrainRunDTO {
   startedAt: string;
   endedAt: string | null;
   modelId: number | null;
+  /** what the run decided about the model it kept, e.g. "fine-tuning did not improve on the start: kept DINO ViT-S/16" */
+  note: string | null;
 }
 
 export interface TrainMetricDTO {
@@ -196,8 +244,25 @@ export type PackedMapPoints = Uint8Array<ArrayBuffer> & { readonly [packedMapPoi
 
 export interface OfficialWeightsDTO {
   name: string;
+  /** as a user knows it: "DINO ViT-S/16" */
+  title: string;
   arch: string;
   description: string;
+  /** bytes of the download, when known */
+  size: number | null;
+  /** already in the catalog's models folder */
+  downloaded: boolean;
+  /** bytes of an interrupted download that the next attempt resumes from */
+  partialBytes: number;
+}
+
+/** Whether the official download answers from here, asked before offering it. */
+export interface ReachableDTO {
+  reachable: boolean;
+  /** the host asked */
+  host: string;
+  /** why not, in words (null when reachable) */
+  reason: string | null;
 }
 
 export interface SettingsDTO {
@@ -223,18 +288,28 @@ export interface InvokeChannels {
   'jobs:resume': { args: { jobId: string }; result: { ok: boolean } };
   'models:list': { args: Record<string, never>; result: ModelDTO[] };
   'models:setActive': { args: { id: number }; result: { ok: boolean } };
-  /** official weights by name (downloaded into the catalog) or a weights file, registered as a model and embedded */
-  'models:add': { args: { source: string }; result: { jobId: string } };
+  /**
+   * official weights by name (downloaded into the catalog, resuming an interrupted download) or a weights
+   * file, registered as a model and embedded; with finetune, a fine-tune from them starts when that is done
+   */
+  'models:add': { args: { source: string; finetune?: boolean }; result: { jobId: string } };
+  'models:reachable': { args: { source?: string }; result: ReachableDTO };
   'models:official': { args: Record<string, never>; result: OfficialWeightsDTO[] };
   'train:presets': { args: Record<string, never>; result: PresetDTO[] };
   'train:start': {
     /** overrides: any numeric hyperparameter of the preset by its config name (lr, teacherTemp, colorJitterProb, ...) */
-    args: { preset?: string; epochs?: number; from?: string; resume?: boolean; overrides?: Record<string, number> };
+    args: { preset?: string; epochs?: number; from?: string; resume?: boolean; overrides?: Record<string, number>; outcome?: Outcome };
     result: { jobId: string };
   };
+  /** the training choices by outcome, with time estimates for this collection on this backend */
+  'train:outcomes': { args: Record<string, never>; result: OutcomeDTO[] };
+  /** measures the step time of these outcomes' presets where not measured yet on this backend (null: nothing to do) */
+  'train:calibrate': { args: { outcomes: Outcome[] }; result: { jobId: string | null } };
   'train:metrics': { args: { runId?: number }; result: TrainMetricDTO[] };
   /** a run (the latest when runId is absent); null before the first run */
   'train:run': { args: { runId?: number }; result: TrainRunDTO | null };
+  /** a run's label-free quality at its start and checkpoints (the latest run when runId is absent) */
+  'train:quality': { args: { runId?: number }; result: TrainQualityDTO[] };
   'embed:start': { args: { modelId?: number }; result: { jobId: string } };
   'search:similar': { args: { id: number; k?: number; cluster?: number }; result: NeighbourDTO[] };
   /** a photo from outside the library, as base64 bytes */
@@ -261,6 +336,7 @@ export interface InvokeChannels {
 export interface EventChannels {
   'job:progress': JobDTO;
   'train:metric': TrainMetricDTO;
+  'train:quality': TrainQualityDTO;
   'library:changed': { images: number };
 }
 
@@ -288,10 +364,14 @@ export const INVOKE_CHANNELS = [
   'models:setActive',
   'models:add',
   'models:official',
+  'models:reachable',
   'train:presets',
   'train:start',
+  'train:outcomes',
+  'train:calibrate',
   'train:metrics',
   'train:run',
+  'train:quality',
   'embed:start',
   'search:similar',
   'search:byImage',
@@ -308,7 +388,7 @@ export const INVOKE_CHANNELS = [
   'export:run',
 ] as const satisfies readonly InvokeChannel[];
 
-export const EVENT_CHANNELS = ['job:progress', 'train:metric', 'library:changed'] as const satisfies readonly EventChannel[];
+export const EVENT_CHANNELS = ['job:progress', 'train:metric', 'train:quality', 'library:changed'] as const satisfies readonly EventChannel[];
 
 /** What the renderer sees as `window.api` (preload) or its HTTP twin (web mode). */
 export interface DinoApi {

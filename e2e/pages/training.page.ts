@@ -1,6 +1,6 @@
 import type { Locator, Page } from '@playwright/test';
 
-/** The Training panel: presets with time estimates, start/pause/stop, live charts. */
+/** The Training panel: choices by outcome, presets under Advanced, start/pause/stop, live charts, the models. */
 export class TrainingPage {
   readonly view: Locator;
   readonly epochs: Locator;
@@ -9,7 +9,11 @@ export class TrainingPage {
   readonly job: Locator;
   readonly lossChart: Locator;
   readonly entropyChart: Locator;
+  readonly qualityChart: Locator;
   readonly done: Locator;
+  readonly note: Locator;
+  readonly engineering: Locator;
+  readonly models: Locator;
 
   constructor(readonly page: Page) {
     this.view = page.getByTestId('training-view');
@@ -19,7 +23,11 @@ export class TrainingPage {
     this.job = this.run.getByTestId('job-train');
     this.lossChart = page.getByTestId('chart-loss');
     this.entropyChart = page.getByTestId('chart-entropy');
+    this.qualityChart = page.getByTestId('chart-quality');
     this.done = page.getByTestId('train-done');
+    this.note = page.getByTestId('train-note');
+    this.engineering = page.getByTestId('train-engineering');
+    this.models = page.getByTestId('model-list');
   }
 
   async open(): Promise<void> {
@@ -30,8 +38,22 @@ export class TrainingPage {
     return this.page.getByTestId(`preset-${name}`);
   }
 
-  /** Picks a preset and a number of epochs, then clicks Start. */
+  outcome(name: 'quick' | 'thorough' | 'finetune'): Locator {
+    return this.page.getByTestId(`outcome-${name}`);
+  }
+
+  /** Opens "Advanced: engineering presets and hyperparameters" (the presets, epochs and settings). */
+  async openEngineering(): Promise<void> {
+    if ((await this.engineering.getAttribute('open')) === null) await this.engineering.locator('> summary').click();
+  }
+
+  async closeEngineering(): Promise<void> {
+    if ((await this.engineering.getAttribute('open')) !== null) await this.engineering.locator('> summary').click();
+  }
+
+  /** Picks a preset and a number of epochs under Advanced, then clicks Start. */
   async train(preset: string, epochs: number): Promise<void> {
+    await this.openEngineering();
     await this.preset(preset).click();
     await this.epochs.fill(String(epochs));
     await this.start.click();

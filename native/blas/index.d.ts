@@ -12,3 +12,5 @@ export interface NativeBlas {
   config(): string;
 }
 export function loadNativeBlas(): NativeBlas | null;
+/** where the built addon lives (it may not exist) */
+export const addonFile: string;

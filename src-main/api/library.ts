@@ -57,6 +57,7 @@ export const libraryApi: ApiModule = (catalog, face) => ({
         activeModel: activeModel(catalog.db, models),
         backend: backend.description,
         backendFallbacks: backend.fallbacks,
+        backendHint: backend.hint ?? null,
         version,
       };
     },

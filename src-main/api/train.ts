@@ -5,21 +5,27 @@ import { getImage } from '../db/repos/images';
 import { getModel } from '../db/repos/models';
 import { setSetting } from '../db/repos/settings';
 import { getRun, lastRun, listMetrics, meanImgPerSec, type RunRow } from '../db/repos/training';
+import { runQuality } from '../db/repos/quality';
+import { ensureModelQuality } from '../services/quality';
 import type { Catalog } from '../services/catalog';
 import { attentionOf, embedCatalog, embedOutsideBytes, startEmbed } from '../services/embedder';
 import { OFFICIAL_CHECKPOINTS } from '../dino/weights/official';
+import { officialTitle } from '../dino/weights/official-title';
+import { OUTCOMES } from '../dino/outcomes';
+import { officialFileState, withOutcome } from '../services/start-paths';
+import { stopCalibration } from '../services/outcomes';
 import { modelDTOs, resolveModelId } from '../services/models';
 import { searchByVector } from '../services/search';
 import type { TrainOptions } from '../services/trainer';
 import type { ApiModule } from './table';
 import { BadRequestError, noArgs, v } from './validate';
 
-/** Seconds per epoch per 1000 photos, from this catalog's own runs of the preset on this backend and device. */
 // Training and weights import reach the model code (and tfjs): loaded when such a job starts, so
 // the first screen (and the app's start) never waits for them.
 const trainerService = () => import('../services/trainer');
 const weightsService = () => import('../services/weights');
 
+/** Seconds per epoch per 1000 photos, from this catalog's own runs of the preset on this backend and device. */
 function measuredSpeed(catalog: Catalog, preset: string, backend: string): number | null {
   const ips = meanImgPerSec(catalog.db, preset, backend);
   return ips ? 1000 / ips : null;
@@ -56,7 +62,7 @@ function runDTO(r: RunRow): TrainRunDTO {
   // fields the preset lacks (initFrom: the weights a fine-tune started from) count when set; the
   // backend it ran on is no setting
   const changed = Object.fromEntries(Object.entries(config).filter(([k, x]) => k !== 'backend' && (!base || (k in base ? base[k] !== x : x !== null))));
-  return { id: r.id, preset: r.preset, state: r.state, changed, startedAt: r.started_at, endedAt: r.ended_at, modelId: r.model_id };
+  return { id: r.id, preset: r.preset, state: r.state, changed, startedAt: r.started_at, endedAt: r.ended_at, modelId: r.model_id, note: r.note };
 }
 
 
@@ -84,11 +90,14 @@ export const trainApi: ApiModule = (catalog) => ({
       from: v.optional(v.string({ min: 1, max: 4096 })),
       resume: v.optional(v.boolean()),
       overrides: v.optional(v.record(v.number(), { max: 64 })),
+      outcome: v.optional(v.literal(...OUTCOMES)),
     }),
-    handle: async (args) => {
-      await checkTrainArgs(args);
+    handle: async ({ outcome, ...args }) => {
+      // an outcome names a preset, a step budget and (fine-tuning) a start; explicit arguments win
+      const opts = outcome ? await withOutcome(catalog, outcome, args) : args;
+      await checkTrainArgs(opts);
       const { startTraining } = await trainerService();
-      return { jobId: startTraining(catalog, args).id };
+      return { jobId: startTraining(catalog, opts).id };
     },
   },
   'train:metrics': {
@@ -96,6 +105,13 @@ export const trainApi: ApiModule = (catalog) => ({
     handle: ({ runId }) => {
       const id = runId ?? lastRun(catalog.db)?.id;
       return id === undefined ? [] : listMetrics(catalog.db, id);
+    },
+  },
+  'train:quality': {
+    check: v.object({ runId: v.optional(v.int({ min: 1 })) }),
+    handle: ({ runId }) => {
+      const id = runId ?? lastRun(catalog.db)?.id;
+      return id === undefined ? [] : runQuality(catalog.db, id);
     },
   },
   'train:run': {
@@ -123,20 +139,26 @@ export const trainApi: ApiModule = (catalog) => ({
     handle: () =>
       OFFICIAL_CHECKPOINTS.map((c) => ({
         name: c.name,
+        title: officialTitle(c),
         arch: `${c.arch}/${c.patchSize}`,
         description: `${c.kind === 'backbone' ? 'backbone' : 'full checkpoint (student, teacher, head: best for fine-tuning)'}; ImageNet k-NN ${c.knn} %`,
+        ...officialFileState(catalog.paths.models, c),
       })),
   },
   'models:add': {
-    check: v.object({ source: v.string({ min: 1, max: 4096 }) }),
-    handle: ({ source }) => ({
-      jobId: catalog.jobs.start('download', async (job) => {
-        const { addModel } = await weightsService();
+    check: v.object({ source: v.string({ min: 1, max: 4096 }), finetune: v.optional(v.boolean()) }),
+    handle: ({ source, finetune }) => {
+      stopCalibration(catalog);
+      return { jobId: catalog.jobs.start('download', async (job) => {
+        const [{ addModel }, { startTraining }] = await Promise.all([weightsService(), trainerService()]);
         const added = await addModel(catalog, source, job);
         const embedded = await embedCatalog(catalog, added.model, job);
-        return { ...added, embedded: embedded.embedded };
-      }).id,
-    }),
+        const quality = await ensureModelQuality(catalog, added.model, job);
+        // "then fine-tune on my photos": the next job starts from the weights just added
+        const trainJobId = finetune ? startTraining(catalog, await withOutcome(catalog, 'finetune', { from: added.file })).id : undefined;
+        return { ...added, embedded: embedded.embedded, quality, ...(trainJobId ? { trainJobId } : {}) };
+      }).id };
+    },
   },
   'search:byImage': {
     check: v.object({ dataBase64: v.string({ min: 1, max: 70_000_000 }), k: v.optional(v.int({ min: 1, max: 1000 })) }),

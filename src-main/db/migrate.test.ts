@@ -13,7 +13,7 @@ describe('migrations', () => {
   it('creates every table, with WAL and foreign keys on', () => {
     const db = openDb(tmp());
     const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all();
-    for (const t of ['images', 'models', 'embeddings', 'training_runs', 'training_metrics', 'clusterings', 'clusters', 'cluster_members', 'projections']) {
+    for (const t of ['images', 'models', 'embeddings', 'training_runs', 'training_metrics', 'clusterings', 'clusters', 'cluster_members', 'projections', 'quality_scores', 'step_timings']) {
       expect(tables).toContain(t);
     }
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');

@@ -215,7 +215,8 @@ export function quantizeInto(px: Float32Array, dst: Uint8Array, offset: number):
 
 type View = 'global1' | 'global2' | 'local';
 
-function oneCrop(img: RgbImage, size: number, scale: [number, number], view: View, cfg: MultiCropConfig, rng: Rng): Float32Array {
+/** One augmented view, as the multi-crop makes it: a random resized crop, then the view's photometric changes (pixels in [0, 1], HWC). */
+export function oneCrop(img: RgbImage, size: number, scale: [number, number], view: View, cfg: MultiCropConfig, rng: Rng): Float32Array {
   const [x0, y0, x1, y1] = randomResizedCropBox(img.width, img.height, scale, rng);
   const px = resampleBox(img, x0, y0, x1, y1, size, size, cfg.interpolation);
   flipAndColorJitter(px, size, cfg, rng);

@@ -119,7 +119,8 @@ async function initWasm(): Promise<BackendInfo | null> {
     // DINO_NATIVE=0 keeps wasm's own kernels
     const native = process.env.DINO_NATIVE === '0' ? null : installNativeKernels();
     if (!native) return { name: 'wasm', description: base, gpu: false, fallbacks: [] };
-    const version = /OpenBLAS [\d.]+/.exec(native.config)?.[0] ?? 'OpenBLAS';
+    // OpenBLAS's config is its whole build line; other libraries' is a short name (native/blas)
+    const version = /OpenBLAS [\d.]+/.exec(native.config)?.[0] ?? (native.config || native.library);
     return { name: 'wasm', description: `${base} + native BLAS (${version}, ${native.threads} threads)`, gpu: false, fallbacks: [] };
   } catch {
     return null;

@@ -19,6 +19,11 @@ export interface EmbedOptions {
   interpolation?: 'bicubic' | 'bilinear';
 }
 
+/** Decoding for the evaluation transform: the shorter side must survive at 256/224 of the crop. */
+export function decodeSideFor(imgSize: number): number {
+  return Math.ceil(((imgSize * 256) / 224) * 2);
+}
+
 function evalBatch(images: RgbImage[], size: number, kind: 'bicubic' | 'bilinear'): tf.Tensor4D {
   const bytes = new Uint8Array(images.length * size * size * 3);
   images.forEach((img, i) => evalTransformInto(img, size, bytes, i * size * size * 3, kind));

@@ -60,6 +60,11 @@ export interface TrainHooks {
   shouldPause?(): boolean;
   /** awaited before each step (e.g. a job's checkpoint(), which waits while paused and throws when cancelled) */
   beforeStep?(): Promise<void>;
+  /**
+   * called with the live state where the run can be judged: before the first step of a fresh run
+   * (it 0: the start, e.g. the pretrained weights a fine-tune begins from) and after every checkpoint
+   */
+  evaluate?(state: DinoState, info: { it: number; totalSteps: number; final: boolean }): void | Promise<void>;
 }
 
 export interface TrainOptions {
@@ -173,6 +178,18 @@ function toMicroBatch(c: CropArrays, cfg: MultiCropConfig): MicroBatch {
   const globals = imageBatch(c.globals, [2 * c.batch, cfg.globalSize, cfg.globalSize, 3]);
   if (!c.locals) return { globals };
   return { globals, locals: imageBatch(c.locals, [cfg.nLocal * c.batch, cfg.localSize, cfg.localSize, 3]) };
+}
+
+/** The loss went non-finite: the run cannot go on (a lower lr or a higher teacher temperature may). */
+export class DivergedError extends Error {
+  override name = 'DivergedError';
+  constructor(
+    readonly it: number,
+    readonly totalSteps: number,
+    loss: number,
+  ) {
+    super(`loss is ${loss} at iteration ${it}: lower the lr or raise the teacher temperature`);
+  }
 }
 
 function abortError(): Error {
@@ -323,10 +340,13 @@ export async function trainDino(
       collapse: watch.update(r.teacherEntropy),
       msPerStep: ms,
     };
-    if (!Number.isFinite(r.loss)) throw new Error(`loss is ${r.loss} at iteration ${it}: lower the lr or raise the teacher temperature`);
+    if (!Number.isFinite(r.loss)) throw new DivergedError(it, totalSteps, r.loss);
     await outsideClock(() => hooks.onStep?.(m));
     if (opts.checkpointEveryMs !== undefined && Date.now() - lastSave >= opts.checkpointEveryMs) {
-      await outsideClock(() => save(false));
+      await outsideClock(async () => {
+        await save(false);
+        await hooks.evaluate?.(state, { it: it + 1, totalSteps, final: false });
+      });
       lastSave = Date.now();
     }
   };
@@ -337,6 +357,7 @@ export async function trainDino(
   };
 
   try {
+    if (!opts.resume) await hooks.evaluate?.(state, { it: 0, totalSteps, final: false });
     const tFirst = performance.now();
     let next = await ask();
     // the first step also waits for its own crops
@@ -394,6 +415,7 @@ export async function trainDino(
     // a source that ran short still ends the run where the schedules expect it
     if (!result.stoppedEarly) result.it = totalSteps;
     await save(!result.stoppedEarly);
+    await hooks.evaluate?.(state, { it: result.it, totalSteps, final: true });
     return result;
   } catch (e) {
     // keep what was learnt: a cancelled run can be resumed from here (a GPU failure leaves the state

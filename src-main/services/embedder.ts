@@ -8,6 +8,8 @@ import { prepared } from '../db/repos/statements';
 import type { Catalog } from './catalog';
 import type { JobContext } from './jobs';
 import { workerModule } from './worker-entries';
+import type { LabelFreeScores } from './label-free';
+import { ensureModelQuality } from './quality';
 import { runInWorker } from './worker-host';
 import type { EmbedWorkerData, EmbedWorkerEvent, EmbedWorkerResult } from './workers/embed-worker';
 
@@ -21,6 +23,8 @@ export interface EmbedResult {
   skipped: number;
   seconds: number;
   backend: string;
+  /** the label-free quality, measured after embedding when the embed job asks for it */
+  quality?: LabelFreeScores | null;
 }
 
 export function requireModel(catalog: Catalog, modelId: number): ModelRow {
@@ -71,7 +75,10 @@ export async function embedCatalog(catalog: Catalog, modelId: number, job?: JobC
 
 export function startEmbed(catalog: Catalog, modelId: number): { id: string; promise: Promise<EmbedResult> } {
   requireModel(catalog, modelId);
-  return catalog.jobs.start('embed', (ctx) => embedCatalog(catalog, modelId, ctx));
+  return catalog.jobs.start('embed', async (ctx) => {
+    const r = await embedCatalog(catalog, modelId, ctx);
+    return { ...r, quality: await ensureModelQuality(catalog, modelId, ctx) };
+  });
 }
 
 /** Embeds arbitrary photos with a model file or spec (see model-loader), without storing anything. */

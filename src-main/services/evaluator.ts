@@ -15,6 +15,7 @@ import { decodeRgb } from '../library/decode';
 import type { Catalog } from './catalog';
 import { embedCatalog, embedItems } from './embedder';
 import type { JobContext } from './jobs';
+import { ensureModelQuality, probeSample, scoreWeights } from './quality';
 
 export interface QualityScores {
   /** weighted k-NN accuracy (DINO eval_knn: T = 0.07, leave-one-out) per k */
@@ -82,9 +83,27 @@ export async function netOfModel(catalog: Catalog, modelId: number | undefined):
   return netConfigs(getPreset(defaultPresetName((await probeBackend()).description)).config).teacher;
 }
 
+/** The model spec (model-loader) of the `random` baseline: the same ViT at random initialisation. */
+export function randomSpec(net: NetConfig, seed = 0): string {
+  return `random:${JSON.stringify({ net, seed })}`;
+}
+
+/**
+ * The label-free scores (services/label-free.ts) of what eval measures: a model of the catalog (stored
+ * with it), or the `pixels` / `random` baselines, on the catalog's quality sample.
+ */
+export async function labelFreeScores(catalog: Catalog, which: 'pixels' | 'random' | number, net: NetConfig, seed = 0, job?: JobContext): Promise<{ rankme: number; retrieval: number; dim: number }> {
+  const s =
+    typeof which === 'number'
+      ? await ensureModelQuality(catalog, which, job)
+      : await scoreWeights(which === 'pixels' ? 'pixels' : randomSpec(net, seed), probeSample(catalog), job);
+  if (!s) throw new Error('the label-free quality needs at least 2 photos');
+  return { rankme: s.rankme, retrieval: s.retrieval, dim: s.dim };
+}
+
 /** The `random` baseline: the same ViT at random initialisation (fixed seed), same eval transform. */
 export async function randomFeatures(net: NetConfig, set: LabelledSet, job?: JobContext, seed = 0): Promise<Vectors> {
-  const spec = `random:${JSON.stringify({ net, seed })}`;
+  const spec = randomSpec(net, seed);
   const vectors = await embedItems(spec, set.ids.map((id, i) => ({ id, path: set.paths[i]! })), job);
   return fromRows(set.ids.map((id) => vectors.get(id)!));
 }

@@ -1,11 +1,14 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { exportWeights } from '../dino/weights/export';
 import type { TensorMap } from '../dino/weights/tensor-map';
-import { vitConfig, vitParamShapes } from '../dino/vit';
-import { getModel } from '../db/repos/models';
+import { randomOfficialVit } from '../dino/weights/fixture-vit';
+import { getModel, listModels } from '../db/repos/models';
+import { modelQuality, runQuality } from '../db/repos/quality';
+import { getRun } from '../db/repos/training';
+import { getSetting } from '../db/repos/settings';
 import { openCatalog } from './catalog';
 import { startImport } from './importer';
 import { readWeights } from './model-loader';
@@ -14,19 +17,7 @@ import { train } from './trainer';
 const samples = resolve(import.meta.dirname, '..', '..', 'resources', 'sample-photos');
 
 /** A backbone-only ViT-Tiny/16 (img 32) in the official layout, as a pretrained file would be. */
-function pretrained(seed: number): TensorMap {
-  let s = seed;
-  const rand = () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32 - 0.5) * 0.04;
-  const m: TensorMap = new Map();
-  for (const [name, shape] of vitParamShapes(vitConfig('vit_tiny', 16, 32))) {
-    const n = shape.reduce((a, b) => a * b, 1);
-    const data = new Float32Array(n);
-    if (name.endsWith('norm1.weight') || name.endsWith('norm2.weight') || name === 'norm.weight') data.fill(1);
-    else for (let i = 0; i < n; i++) data[i] = rand();
-    m.set(name, { shape, data });
-  }
-  return m;
-}
+const pretrained = (seed: number): TensorMap => randomOfficialVit(seed);
 
 function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   let d = 0;
@@ -50,6 +41,8 @@ describe('fine-tuning from pretrained weights (train --from)', () => {
         overrides: { globalSize: 32, localSize: 16, nLocal: 2, batchSize: 8, outDim: 128, hiddenDim: 64, bottleneckDim: 32 },
         maxSteps: 2,
         embed: false,
+        // the mechanics of starting from weights (keeping the better model is tested below)
+        quality: false,
       });
       expect(r.preset).toBe('finetune-cpu');
       expect(r.steps).toBe(2);
@@ -83,6 +76,8 @@ describe('fine-tuning from pretrained weights (train --from)', () => {
         overrides: { globalSize: 32, localSize: 16, nLocal: 2, batchSize: 8, accumSteps: 2, freezeBlocks: 6, outDim: 128, hiddenDim: 64, bottleneckDim: 32 },
         maxSteps: 2,
         embed: false,
+        // the mechanics of starting from weights (keeping the better model is tested below)
+        quality: false,
       });
       expect(r.steps).toBe(2);
       const teacher = readWeights(getModel(catalog.db, r.model)!.checkpoint);
@@ -90,6 +85,42 @@ describe('fine-tuning from pretrained weights (train --from)', () => {
         expect(maxAbsDiff(teacher.tensors.get(name)!.data, weights.get(name)!.data), name).toBe(0);
       }
       expect(maxAbsDiff(teacher.tensors.get('blocks.6.attn.qkv.weight')!.data, weights.get('blocks.6.attn.qkv.weight')!.data)).toBeGreaterThan(0);
+    } finally {
+      await catalog.close();
+    }
+  }, 600_000);
+
+  it('keeps the start when fine-tuning makes the features worse (a deliberately harmful learning rate), and says so', async () => {
+    const catalog = openCatalog(join(dir, 'catalog-harm'));
+    try {
+      await startImport(catalog, [samples]).promise;
+      // where an official download lands: the start is then named as the user knows it
+      mkdirSync(catalog.paths.models, { recursive: true });
+      const file = join(catalog.paths.models, 'dino_deitsmall16_pretrain.pth');
+      exportWeights(pretrained(7), file, { format: 'pth', numHeads: 3 });
+      const r = await train(catalog, {
+        from: file,
+        // lr 1 is 20 000x the fine-tuning preset's; a fast teacher (momentum 0.5 instead of 0.999) takes the
+        // student's damage within the few steps a test can afford
+        overrides: { globalSize: 32, localSize: 16, nLocal: 2, batchSize: 8, outDim: 128, hiddenDim: 64, bottleneckDim: 32, lr: 1, momentumTeacher: 0.5 },
+        maxSteps: 4,
+        embed: false,
+      });
+      expect(r.kept).toBe('start');
+      expect(r.note).toBe('fine-tuning did not improve on the start: kept DINO ViT-S/16');
+      // the damage was real: both label-free scores fell from the start to the end of the run
+      const curve = runQuality(catalog.db, r.run);
+      expect(curve.map((q) => q.step)).toEqual([0, 4]);
+      const [start, end] = curve as [(typeof curve)[number], (typeof curve)[number]];
+      expect(end.retrieval).toBeLessThan(start.retrieval);
+      expect(end.rankme).toBeLessThan(start.rankme / 2);
+      // the model is the start's, registered from its file: no trained model was added, it is active, scored as the start
+      const models = listModels(catalog.db);
+      expect(models).toHaveLength(1);
+      expect(models[0]).toMatchObject({ id: r.model, checkpoint: file, source: 'imported' });
+      expect(getSetting(catalog.db, 'activeModel')).toBe(r.model);
+      expect(modelQuality(catalog.db, r.model)).toMatchObject({ retrieval: start.retrieval, rankme: start.rankme });
+      expect(getRun(catalog.db, r.run)).toMatchObject({ model_id: r.model, state: 'stopped', note: r.note });
     } finally {
       await catalog.close();
     }

@@ -1,4 +1,5 @@
 import { getModel, listModels, toModelDTO } from '../db/repos/models';
+import { modelQuality } from '../db/repos/quality';
 import { getSetting } from '../db/repos/settings';
 import type { ModelDTO } from '../../src-shared/api';
 import type { Catalog } from './catalog';
@@ -17,5 +18,5 @@ export function resolveModelId(catalog: Catalog, modelId?: number): number {
 }
 
 export function modelDTOs(catalog: Catalog): ModelDTO[] {
-  return listModels(catalog.db).map(toModelDTO);
+  return listModels(catalog.db).map((m) => toModelDTO(m, modelQuality(catalog.db, m.id)));
 }

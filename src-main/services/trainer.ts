@@ -1,9 +1,12 @@
-import { join } from 'node:path';
-import type { TrainMetricDTO } from '../../src-shared/api';
+import { basename, join } from 'node:path';
+import type { TrainMetricDTO, TrainQualityDTO } from '../../src-shared/api';
+import { PRIMARY_QUALITY, qualityScore } from '../../src-shared/quality';
 import { gpuMemoryBudget, sizedForGpu } from '../dino/gpu-memory';
 import { defaultPresetName, getPreset, withOverrides, type DinoConfig } from '../dino/presets';
 import { netConfigs } from '../dino/model';
-import { insertModel } from '../db/repos/models';
+import { insertModel, listModels } from '../db/repos/models';
+import { modelQuality, putModelQuality, putRunQuality, runQuality } from '../db/repos/quality';
+import { putStepTiming } from '../db/repos/step-timings';
 import { setSetting } from '../db/repos/settings';
 import { prepared } from '../db/repos/statements';
 import { createRun, getRun, insertMetric, lastUnfinishedRun, updateRun } from '../db/repos/training';
@@ -14,8 +17,14 @@ import { CancelledError, type JobContext } from './jobs';
 import { workerModule } from './worker-entries';
 import { runInWorker } from './worker-host';
 import type { ViTArchInfo } from '../dino/weights/inspect';
+import { officialTitle } from '../dino/weights/official-title';
+import { findOfficial } from '../dino/weights/official';
 import { resolveWeights } from '../dino/weights/resolve';
+import type { LabelFreeScores } from './label-free';
+import { stopCalibration } from './outcomes';
+import { measuredOn, probeSample, type ProbeSample } from './quality';
 import { readWeightsInWorker } from './weights-reader';
+import { addModel } from './weights';
 import type { TrainWorkerData, TrainWorkerEvent, TrainWorkerResult } from './workers/train-worker';
 
 /**
@@ -38,7 +47,10 @@ export interface TrainOptions {
   maxSteps?: number;
   maxMinutes?: number;
   checkpointEveryMs?: number;
+  /** score the label-free quality at the start and every checkpoint (default true) */
+  quality?: boolean;
   onMetric?(m: TrainMetricDTO): void;
+  onQuality?(q: TrainQualityDTO): void;
 }
 
 export interface TrainResult {
@@ -53,6 +65,12 @@ export interface TrainResult {
   seconds: number;
   backend: string;
   embedding?: EmbedResult;
+  /** the label-free quality of the model the run ended with (null when not measured) */
+  quality: LabelFreeScores | null;
+  /** fine-tuning: which model it kept; 'start' means the weights it began from scored best */
+  kept?: 'start' | 'checkpoint' | 'end';
+  /** what the run decided, in a sentence for the user (Training panel, CLI) */
+  note: string | null;
 }
 
 export async function resolveConfig(
@@ -121,6 +139,13 @@ export async function train(catalog: Catalog, opts: TrainOptions, job?: JobConte
   }
   const items = okImages(catalog);
   if (items.length === 0) throw new Error('The catalog has no photos: import a folder first.');
+  // fine-tuning keeps the better of its start and its checkpoints, by the label-free score
+  const startFile = (config as DinoConfig & { initFrom?: string | null }).initFrom ?? initFrom;
+  const probe = opts.quality === false ? undefined : probeSample(catalog);
+  const scoring = probe !== undefined && probe.items.length >= 2;
+  const keepBest = scoring && startFile !== undefined && startFile !== null;
+  const scored = new Map(runQuality(catalog.db, runId).map((q) => [q.step, q]));
+  const stepMs: number[] = [];
   const stateFile = join(catalog.paths.models, `run-${runId}.state.safetensors`);
   const modelFile = join(catalog.paths.models, `run-${runId}-teacher.safetensors`);
   let backend = '';
@@ -135,14 +160,24 @@ export async function train(catalog: Catalog, opts: TrainOptions, job?: JobConte
         checkpointEveryMs: opts.checkpointEveryMs ?? DEFAULT_CHECKPOINT_EVERY_MS,
         maxSteps: opts.maxSteps,
         maxMs: opts.maxMinutes === undefined ? undefined : opts.maxMinutes * 60_000,
+        ...(scoring ? { probe } : {}),
+        ...(keepBest ? { keepBest, ...bestSoFar(scored), ...startScores(catalog, startFile, probe) } : {}),
       },
       job,
       (e) => {
         if (e.type === 'backend') backend = e.description;
         else if (e.type === 'phase') job?.progress({ phase: e.phase, done: e.done, total: e.total });
         else if (e.type === 'checkpoint') updateRun(catalog.db, runId, { checkpoint: stateFile });
+        else if (e.type === 'quality') {
+          putRunQuality(catalog.db, runId, e.it, e.scores);
+          const q: TrainQualityDTO = { runId, step: e.it, ...e.scores };
+          scored.set(e.it, q);
+          catalog.events.emit('train:quality', q);
+          opts.onQuality?.(q);
+        }
         else if (e.type === 'step') {
           const m = e.metrics;
+          stepMs.push(m.msPerStep);
           const dto: TrainMetricDTO = {
             runId, epoch: m.epoch, step: m.step, totalSteps: m.totalSteps, loss: m.loss, lr: m.lr, momentum: m.momentum,
             teacherTemp: m.teacherTemp, teacherEntropy: m.teacherEntropy, klTeacherStudent: m.klTeacherStudent,
@@ -156,10 +191,29 @@ export async function train(catalog: Catalog, opts: TrainOptions, job?: JobConte
       },
       { killAfterMs: 120_000 },
     );
+    rememberStepTime(catalog, preset, config, stepMs, r.backend || backend);
+    const keptIt = r.keptIt ?? r.steps;
+    let note: string | null = null;
+    let kept: TrainResult['kept'];
+    // nothing the run made scored better than the weights it started from: keep those
+    const start = keepBest && keptIt === 0 ? await startModel(catalog, startFile) : null;
+    if (start) {
+      kept = 'start';
+      note = r.diverged
+        ? `fine-tuning diverged at step ${r.steps + 1}: kept ${start.title}`
+        : `fine-tuning did not improve on the start: kept ${start.title}`;
+    } else if (keepBest) {
+      kept = keptIt < r.steps ? 'checkpoint' : 'end';
+      const [from, to] = [scored.get(0), scored.get(keptIt)];
+      const gain = from && to ? ` (label-free ${PRIMARY_QUALITY} ${qualityScore(from).toFixed(3)} -> ${qualityScore(to).toFixed(3)})` : '';
+      note = kept === 'end' ? `fine-tuning improved on the start${gain}` : `kept the checkpoint at step ${keptIt} of ${r.steps}${gain}: it scored better than the later ones`;
+      if (r.diverged) note += `; training diverged at step ${r.steps + 1}`;
+    }
+    const quality = scored.get(keptIt) ?? null;
     const { student } = netConfigs(config);
     // one transaction: a crash between them must not leave a model whose run still says 'running'
     const modelId = catalog.db.transaction(() => {
-      const id = insertModel(catalog.db, {
+      const id = start ? start.id : insertModel(catalog.db, {
         name: `DINO ${preset} (run ${runId})`,
         arch: `${config.arch}/${config.patchSize}`,
         patch_size: config.patchSize,
@@ -168,13 +222,17 @@ export async function train(catalog: Catalog, opts: TrainOptions, job?: JobConte
         checkpoint: modelFile,
         config: JSON.stringify(config),
       });
-      updateRun(catalog.db, runId, { state: r.stoppedEarly ? 'stopped' : 'done', modelId: id, ended: true, checkpoint: stateFile });
+      if (quality) putModelQuality(catalog.db, id, quality, { runId, step: keptIt });
+      updateRun(catalog.db, runId, { state: r.stoppedEarly && !r.diverged ? 'stopped' : 'done', modelId: id, ended: true, checkpoint: stateFile, ...(note ? { note } : {}) });
       setSetting(catalog.db, 'activeModel', id);
       return id;
     })();
     const result: TrainResult = {
       model: modelId, run: runId, preset, epochs: config.epochs, steps: r.steps, totalSteps: r.totalSteps,
       finalLoss: r.finalLoss, stoppedEarly: r.stoppedEarly, seconds: (Date.now() - t0) / 1000, backend: r.backend || backend,
+      quality: quality ? { rankme: quality.rankme, retrieval: quality.retrieval, sample: quality.sample, views: quality.views, dim: quality.dim } : null,
+      note,
+      ...(kept ? { kept } : {}),
     };
     if (opts.embed !== false) result.embedding = await embedCatalog(catalog, modelId, job);
     return result;
@@ -186,6 +244,53 @@ export async function train(catalog: Catalog, opts: TrainOptions, job?: JobConte
   }
 }
 
+/** The best-scoring checkpoint of a resumed fine-tune so far (its teacher is in the model file unless it is the start). */
+function bestSoFar(scored: Map<number, TrainQualityDTO>): { best?: { it: number; score: number } } {
+  let best: { it: number; score: number } | undefined;
+  for (const q of [...scored.values()].sort((a, b) => a.step - b.step)) {
+    if (!best || qualityScore(q) > best.score) best = { it: q.step, score: qualityScore(q) };
+  }
+  return best ? { best } : {};
+}
+
+/** Config fields that set what a training step costs: a run that changed none of them times its preset. */
+const COST_FIELDS = [
+  'arch', 'patchSize', 'depth', 'embedDim', 'globalSize', 'localSize', 'nLocal', 'outDim', 'hiddenDim', 'bottleneckDim', 'nlayers', 'batchSize', 'accumSteps', 'freezeBlocks',
+] as const satisfies readonly (keyof DinoConfig)[];
+
+/**
+ * A real run's step time (median of its later half: the first steps warm up) becomes its preset's
+ * time on this backend, so the outcome estimates follow what training here actually takes.
+ */
+function rememberStepTime(catalog: Catalog, preset: string, config: DinoConfig, stepMs: number[], backend: string): void {
+  const base = getPreset(preset).config;
+  if (stepMs.length < 10 || COST_FIELDS.some((k) => config[k] !== base[k])) return;
+  const later = stepMs.slice(Math.floor(stepMs.length / 2)).sort((a, b) => a - b);
+  putStepTiming(catalog.db, backend, preset, later[Math.floor(later.length / 2)]!);
+}
+
+/** The stored scores of the model a fine-tune starts from, when they were measured on this sample. */
+function startScores(catalog: Catalog, file: string, probe: ProbeSample | undefined): { startScores?: LabelFreeScores } {
+  const m = listModels(catalog.db).find((x) => x.checkpoint === file);
+  const q = m ? modelQuality(catalog.db, m.id) : null;
+  if (!q || !probe || !measuredOn(q, probe)) return {};
+  return { startScores: q };
+}
+
+/**
+ * The model of the weights a fine-tune started from: the catalog's own when the file is one of its
+ * models (official weights added before), else registered now; titled as the user knows it.
+ */
+async function startModel(catalog: Catalog, file: string): Promise<{ id: number; title: string }> {
+  const official = findOfficial(basename(file));
+  const title = (name: string) => (official ? officialTitle(official) : name);
+  const existing = listModels(catalog.db).find((m) => m.checkpoint === file);
+  if (existing) return { id: existing.id, title: title(existing.name) };
+  const added = await addModel(catalog, file);
+  return { id: added.model, title: title(added.name) };
+}
+
 export function startTraining(catalog: Catalog, opts: TrainOptions): { id: string; promise: Promise<TrainResult> } {
+  stopCalibration(catalog);
   return catalog.jobs.start('train', (ctx) => train(catalog, opts, ctx));
 }

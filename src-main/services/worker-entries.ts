@@ -9,6 +9,8 @@ export const WORKER_ENTRIES = {
   'embed-worker': 'src-main/services/workers/embed-worker.ts',
   'crop-worker': 'src-main/services/workers/crop-worker.ts',
   'analysis-worker': 'src-main/services/workers/analysis-worker.ts',
+  'quality-worker': 'src-main/services/workers/quality-worker.ts',
+  'calibrate-worker': 'src-main/services/workers/calibrate-worker.ts',
   'weights-worker': 'src-main/services/workers/weights-worker.ts',
 } as const;
 

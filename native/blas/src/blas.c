@@ -1,8 +1,10 @@
 /*
- * dino_blas: single-precision GEMM for the DINO engine over the system's BLAS (OpenBLAS), computed in
- * place on Float32Arrays (views into tfjs-wasm's heap). The BLAS is opened with dlopen at load time, so
- * building needs only a C compiler and Node's headers (no cblas.h / -dev package); without an optimised
- * BLAS, init() fails and the JS side falls back to wasm's own kernels.
+ * dino_blas: single-precision GEMM for the DINO engine over the system's BLAS, computed in place on
+ * Float32Arrays (views into tfjs-wasm's heap). The BLAS is opened with dlopen at load time, so building
+ * needs only a C compiler and Node's headers (no cblas.h / -dev package). Taken, first found: macOS's
+ * Accelerate; OpenBLAS, BLIS or MKL by name; any other CBLAS (FlexiBLAS, ATLAS, Debian's libblas.so.3
+ * alternative) when a timed product shows it faster than wasm. Without one, init() fails and the JS side
+ * falls back to wasm's own kernels.
  *
  * Exports:
  *   init(paths?: string[]) -> string | null  library opened (null: none usable)
@@ -11,7 +13,8 @@
  *   unary(op, x, y)  y = f(x) elementwise, op 0 = erf, 1 = exp (wasm's scalar erf / exp are several times slower)
  *   colsum(x, y, rows, cols)  y[j] = sum_i x[i, j] (tfjs-wasm transposes before reducing a leading axis)
  *   rowsum(x, y, rows, cols, mean)  y[i] = sum_j x[i, j], divided by cols when mean (last-axis Sum / Mean)
- *   setThreads(n), getThreads() -> n, config() -> string
+ *   setThreads(n), getThreads() -> n, config() -> string (OpenBLAS's build line, else "BLIS 0.9.0", "MKL",
+ *       "Accelerate" or "CBLAS 40 GFLOP/s")
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -22,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* CBLAS enums (values fixed by the CBLAS standard), declared here so no cblas.h is needed */
 enum { RowMajor = 101 };
@@ -31,12 +35,15 @@ typedef void (*sgemm_fn)(int order, int ta, int tb, int m, int n, int k, float a
 typedef void (*set_threads_fn)(int);
 typedef int (*get_threads_fn)(void);
 typedef char *(*get_config_fn)(void);
+typedef const char *(*version_fn)(void);
 
 static void *lib = NULL;
 static sgemm_fn sgemm = NULL;
 static set_threads_fn set_threads = NULL;
 static get_threads_fn get_threads = NULL;
 static get_config_fn get_config = NULL;
+/* what config() reports for a BLAS other than OpenBLAS (which describes its own build) */
+static char lib_config[256] = "";
 static char lib_name[512] = "";
 
 #define CHECK(call)                                                                 \
@@ -47,34 +54,112 @@ static char lib_name[512] = "";
     }                                                                               \
   } while (0)
 
+static double now_seconds(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/*
+ * GFLOP/s of f on a 256 x 256 x 256 product, the best of three (load only slows a run down). A CBLAS
+ * we cannot name is accepted only when it is fast: the reference BLAS (~2.5 GFLOP/s here) is slower
+ * than wasm's own matMul (~15), an optimised one runs at 50-100 a core.
+ */
+#define PROBE_N 256
+#define MIN_GFLOPS 8.0
+static double probe_gflops(sgemm_fn f) {
+  size_t n = (size_t)PROBE_N * PROBE_N;
+  float *a = malloc(3 * n * sizeof(float));
+  if (!a) return 0;
+  float *b = a + n, *c = b + n;
+  for (size_t i = 0; i < n; i++) {
+    a[i] = (float)(i % 7) * 0.125f;
+    b[i] = (float)(i % 5) * 0.25f;
+  }
+  double best = 1e30;
+  for (int r = 0; r < 3; r++) {
+    double t0 = now_seconds();
+    f(RowMajor, NoTrans, NoTrans, PROBE_N, PROBE_N, PROBE_N, 1.0f, a, PROBE_N, b, PROBE_N, 0.0f, c, PROBE_N);
+    double dt = now_seconds() - t0;
+    if (dt < best) best = dt;
+  }
+  free(a);
+  return best > 0 ? 2.0 * PROBE_N * PROBE_N * PROBE_N / best / 1e9 : 0;
+}
+
+/* BLIS's and MKL's thread controls, wrapped to OpenBLAS's signatures */
+typedef void (*bli_set_fn)(long long);
+typedef long long (*bli_get_fn)(void);
+static bli_set_fn bli_set = NULL;
+static bli_get_fn bli_get = NULL;
+static void bli_set_threads(int n) { bli_set((long long)n); }
+static int bli_get_threads(void) { return (int)bli_get(); }
+
 static int try_open(const char *path) {
   void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
   if (!h) return 0;
   sgemm_fn f = (sgemm_fn)dlsym(h, "cblas_sgemm");
-  /* only an optimised BLAS is worth it: the reference BLAS is slower than wasm's XNNPACK */
-  get_config_fn cfg = (get_config_fn)dlsym(h, "openblas_get_config");
-  if (!f || !cfg) {
+  if (!f) {
     dlclose(h);
     return 0;
   }
+  get_config_fn cfg = (get_config_fn)dlsym(h, "openblas_get_config");
+  version_fn blis = (version_fn)dlsym(h, "bli_info_get_version_str");
+  set_threads_fn mkl_set = (set_threads_fn)dlsym(h, "MKL_Set_Num_Threads");
+  if (cfg) {
+    get_config = cfg;
+    set_threads = (set_threads_fn)dlsym(h, "openblas_set_num_threads");
+    get_threads = (get_threads_fn)dlsym(h, "openblas_get_num_threads");
+  } else if (blis) {
+    snprintf(lib_config, sizeof lib_config, "BLIS %s", blis());
+    bli_set = (bli_set_fn)dlsym(h, "bli_thread_set_num_threads");
+    bli_get = (bli_get_fn)dlsym(h, "bli_thread_get_num_threads");
+    if (bli_set && bli_get) {
+      set_threads = bli_set_threads;
+      get_threads = bli_get_threads;
+    }
+  } else if (mkl_set) {
+    snprintf(lib_config, sizeof lib_config, "MKL");
+    set_threads = mkl_set;
+    get_threads = (get_threads_fn)dlsym(h, "MKL_Get_Max_Threads");
+  } else if (strstr(path, "Accelerate.framework")) {
+    /* macOS's own BLAS, always present; it manages its threads itself */
+    snprintf(lib_config, sizeof lib_config, "Accelerate");
+  } else {
+    double g = probe_gflops(f);
+    if (g < MIN_GFLOPS) {
+      dlclose(h);
+      return 0;
+    }
+    snprintf(lib_config, sizeof lib_config, "CBLAS %.0f GFLOP/s", g);
+  }
   lib = h;
   sgemm = f;
-  get_config = cfg;
-  set_threads = (set_threads_fn)dlsym(h, "openblas_set_num_threads");
-  get_threads = (get_threads_fn)dlsym(h, "openblas_get_num_threads");
   snprintf(lib_name, sizeof lib_name, "%s", path);
   return 1;
 }
 
 static const char *DEFAULT_PATHS[] = {
+#ifdef __APPLE__
+    "/System/Library/Frameworks/Accelerate.framework/Accelerate",
+    "/opt/homebrew/opt/openblas/lib/libopenblas.dylib",
+    "/usr/local/opt/openblas/lib/libopenblas.dylib",
+#else
     "libopenblas.so.0",
     "libopenblas.so",
     "/usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.so.0",
     "/usr/lib/aarch64-linux-gnu/openblas-pthread/libopenblas.so.0",
     "/usr/lib/x86_64-linux-gnu/openblas-openmp/libopenblas.so.0",
-    "libblas.so.3", /* Debian alternatives: accepted only when it is OpenBLAS (see try_open) */
-    "/opt/homebrew/opt/openblas/lib/libopenblas.dylib",
-    "/usr/local/opt/openblas/lib/libopenblas.dylib",
+    "libopenblaso.so.0", /* Fedora's OpenMP build */
+    "libopenblasp.so.0", /* Fedora's pthread build */
+    "libblis.so.4",
+    "libblis.so.3",
+    "libmkl_rt.so.2",
+    "libmkl_rt.so",
+    "libflexiblas.so.3", /* Fedora's default BLAS switch (speed-checked: it may point at any backend) */
+    "libcblas.so.3",     /* ATLAS or the reference CBLAS (speed-checked) */
+    "libblas.so.3",      /* Debian alternatives: OpenBLAS, BLIS, ATLAS or the reference BLAS */
+#endif
     NULL,
 };
 
@@ -378,7 +463,7 @@ static napi_value js_get_threads(napi_env env, napi_callback_info info) {
 static napi_value js_config(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value r;
-  CHECK(napi_create_string_utf8(env, get_config ? get_config() : "", NAPI_AUTO_LENGTH, &r));
+  CHECK(napi_create_string_utf8(env, get_config ? get_config() : lib_config, NAPI_AUTO_LENGTH, &r));
   return r;
 }
 

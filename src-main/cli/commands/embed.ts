@@ -11,6 +11,6 @@ export const command: Command = {
     const catalog = ctx.catalog();
     const modelId = resolveModelId(catalog, intOpt(ctx, 'model', 1));
     const r = await startEmbed(catalog, modelId).promise;
-    return { model: r.model, embedded: r.embedded, failed: r.failed, unchanged: r.skipped, seconds: r.seconds, backend: r.backend };
+    return { model: r.model, embedded: r.embedded, failed: r.failed, unchanged: r.skipped, seconds: r.seconds, backend: r.backend, quality: r.quality ?? null };
   },
 };

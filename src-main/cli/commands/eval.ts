@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { openCatalog, type Catalog } from '../../services/catalog';
-import { netOfModel, labelledSet, modelFeatures, pixelFeatures, randomFeatures, scoreFeatures, type QualityScores } from '../../services/evaluator';
+import { labelFreeScores, netOfModel, labelledSet, modelFeatures, pixelFeatures, randomFeatures, scoreFeatures, type QualityScores } from '../../services/evaluator';
 import { startImport } from '../../services/importer';
 import { resolveModelId } from '../../services/models';
 import { stringOpt, UsageError, type CliContext, type Command } from '../command';
@@ -58,14 +58,18 @@ async function evaluate(ctx: CliContext, catalog: Catalog, dataDir: string, mode
     main = String(modelId);
   }
   const net = await netOfModel(catalog, modelId);
-  const scores = async (which: string): Promise<QualityScores> => {
+  // labelled scores (k-NN, NMI, ...) and the label-free ones (rankme, retrieval) side by side
+  type Scores = QualityScores & { rankme: number; retrieval: number };
+  const scores = async (which: string): Promise<Scores> => {
     ctx.log(`eval: features ${which} for ${set.ids.length} photos`);
     const v =
       which === 'pixels' ? await pixelFeatures(set) : which === 'random' ? await randomFeatures(net, set) : await modelFeatures(catalog, Number(which), set);
-    return scoreFeatures(v, set.labels);
+    ctx.log(`eval: label-free quality of ${which}`);
+    const free = await labelFreeScores(catalog, which === 'pixels' || which === 'random' ? which : Number(which), net);
+    return { ...scoreFeatures(v, set.labels), ...free };
   };
   const result = await scores(main);
-  const base: Record<string, QualityScores> = {};
+  const base: Record<string, Scores> = {};
   if (baselines) for (const b of ['pixels', 'random']) if (b !== main) base[b] = await scores(b);
   return {
     model: main,

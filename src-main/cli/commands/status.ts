@@ -23,6 +23,7 @@ export const command: Command = {
       `photos: ${s.images} (failed ${s.failed}, gone ${s.gone})`,
       `backend: ${s.backend}`,
       ...s.backendFallbacks.map((f) => `  not used: ${f}`),
+      ...(s.backendHint ? [`  ${s.backendHint}`] : []),
       `models: ${s.models.length === 0 ? 'none yet (train one, or add official weights)' : ''}`,
       ...s.models.map((m) => `  ${m.id === s.activeModel ? '*' : ' '} #${m.id} ${m.name} (${m.arch}, ${m.source}, ${m.embedded} embedded)`),
       `version: ${s.version}`,

@@ -3,10 +3,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { netConfigs } from '../../dino/model';
 import { openCatalog } from '../../services/catalog';
-import { labelledSet, modelFeatures, pixelFeatures, randomFeatures, scoreFeatures } from '../../services/evaluator';
+import { labelFreeScores, labelledSet, modelFeatures, pixelFeatures, randomFeatures, scoreFeatures } from '../../services/evaluator';
 import { startImport } from '../../services/importer';
 import { resolveConfig, train } from '../../services/trainer';
 import { intOpt, numberOpt, setOverrides, stringOpt, UsageError, type Command } from '../command';
+
+type LabelFree = { rankme: number; retrieval: number; dim: number };
 
 /** What `train-eval --json` prints. */
 export interface TrainEvalResult {
@@ -14,10 +16,12 @@ export interface TrainEvalResult {
   preset: string;
   n: number;
   classes: number;
-  /** k-NN after each part of the budget */
-  curve: { minutes: number; knn20: number; knn10: number; steps: number; loss: number | null }[];
+  /** k-NN after each part of the budget, with the label-free scores of the same model */
+  curve: { minutes: number; knn20: number; knn10: number; steps: number; loss: number | null; rankme: number | null; retrieval: number | null; dim: number | null }[];
   random: number;
   pixels: number;
+  /** the label-free scores of the baselines (RankMe, augmentation retrieval) */
+  labelFree: { random: LabelFree; pixels: LabelFree };
   steps: number;
   totalSteps: number;
   seconds: number;
@@ -58,8 +62,13 @@ export const command: Command = {
       const overrides = setOverrides(ctx);
       const { preset, config } = await resolveConfig({ preset: stringOpt(ctx, 'preset'), epochs: intOpt(ctx, 'epochs', 1), overrides });
       const pixels = scoreFeatures(await pixelFeatures(set), set.labels);
-      const random = scoreFeatures(await randomFeatures(netConfigs(config).teacher, set, undefined, config.seed), set.labels);
-      ctx.log(`train-eval: pixels k-NN20 ${pixels.knn['20']!.toFixed(3)}, random init ${random.knn['20']!.toFixed(3)}`);
+      const net = netConfigs(config).teacher;
+      const random = scoreFeatures(await randomFeatures(net, set, undefined, config.seed), set.labels);
+      const labelFree = { random: await labelFreeScores(catalog, 'random', net, config.seed), pixels: await labelFreeScores(catalog, 'pixels', net) };
+      ctx.log(
+        `train-eval: pixels k-NN20 ${pixels.knn['20']!.toFixed(3)} (retrieval ${labelFree.pixels.retrieval.toFixed(3)}, RankMe ${labelFree.pixels.rankme.toFixed(1)}), ` +
+          `random init ${random.knn['20']!.toFixed(3)} (retrieval ${labelFree.random.retrieval.toFixed(3)}, RankMe ${labelFree.random.rankme.toFixed(1)})`,
+      );
       const curve: TrainEvalResult['curve'] = [];
       let trainedMinutes = 0;
       let steps = 0;
@@ -78,13 +87,20 @@ export const command: Command = {
         steps = r.steps;
         totalSteps = r.totalSteps;
         const s = scoreFeatures(await modelFeatures(catalog, r.model, set), set.labels);
-        curve.push({ minutes: Number(trainedMinutes.toFixed(2)), knn20: s.knn['20']!, knn10: s.knn['10']!, steps: r.steps, loss: r.finalLoss });
-        ctx.log(`train-eval: ${trainedMinutes.toFixed(1)} min, step ${r.steps}/${r.totalSteps}, k-NN20 ${s.knn['20']!.toFixed(3)}`);
+        const q = r.quality;
+        curve.push({
+          minutes: Number(trainedMinutes.toFixed(2)), knn20: s.knn['20']!, knn10: s.knn['10']!, steps: r.steps, loss: r.finalLoss,
+          rankme: q?.rankme ?? null, retrieval: q?.retrieval ?? null, dim: q?.dim ?? null,
+        });
+        ctx.log(
+          `train-eval: ${trainedMinutes.toFixed(1)} min, step ${r.steps}/${r.totalSteps}, k-NN20 ${s.knn['20']!.toFixed(3)}` +
+            (q ? `, retrieval ${q.retrieval.toFixed(3)}, RankMe ${q.rankme.toFixed(1)}` : ''),
+        );
         if (!r.stoppedEarly) break;
       }
       const out: TrainEvalResult = {
         data: dataDir, preset, n: set.ids.length, classes: set.classes.length, curve,
-        random: random.knn['20']!, pixels: pixels.knn['20']!, steps, totalSteps, seconds: (Date.now() - t0) / 1000,
+        random: random.knn['20']!, pixels: pixels.knn['20']!, labelFree, steps, totalSteps, seconds: (Date.now() - t0) / 1000,
       };
       return out;
     } finally {

@@ -1,12 +1,17 @@
+import { OUTCOMES, type Outcome } from '../../dino/outcomes';
 import { PRESETS } from '../../dino/presets';
-import { startTraining } from '../../services/trainer';
-import { intOpt, numberOpt, setOverrides, stringOpt, type Command } from '../command';
+import { withOutcome } from '../../services/start-paths';
+import { startTraining, type TrainOptions } from '../../services/trainer';
+import { intOpt, numberOpt, setOverrides, stringOpt, UsageError, type Command } from '../command';
 
 export const command: Command = {
   name: 'train',
   summary: 'train (or fine-tune) a DINO model on the catalog photos, then embed them',
-  usage: `train [--preset ${PRESETS.map((p) => p.name).join('|')}] [--epochs N] [--from FILE|NAME] [--resume] [--set key=value ...] [--max-steps N] [--minutes M] [--no-embed]`,
+  usage:
+    `train [--outcome ${OUTCOMES.join('|')}] [--preset ${PRESETS.map((p) => p.name).join('|')}] [--epochs N] [--from FILE|NAME] [--resume] ` +
+    '[--set key=value ...] [--max-steps N] [--minutes M] [--no-embed]',
   options: {
+    outcome: { type: 'string' },
     preset: { type: 'string' },
     epochs: { type: 'string' },
     from: { type: 'string' },
@@ -21,7 +26,9 @@ export const command: Command = {
     const overrides = setOverrides(ctx);
     const catalog = ctx.catalog();
     const checkpointSeconds = numberOpt(ctx, 'checkpoint-seconds');
-    const { promise } = startTraining(catalog, {
+    const outcome = stringOpt(ctx, 'outcome');
+    if (outcome !== undefined && !(OUTCOMES as readonly string[]).includes(outcome)) throw new UsageError(`--outcome must be one of ${OUTCOMES.join(', ')}`);
+    const opts: TrainOptions = {
       preset: stringOpt(ctx, 'preset'),
       from: stringOpt(ctx, 'from'),
       epochs: intOpt(ctx, 'epochs', 1),
@@ -31,12 +38,17 @@ export const command: Command = {
       maxSteps: intOpt(ctx, 'max-steps', 1),
       maxMinutes: numberOpt(ctx, 'minutes'),
       checkpointEveryMs: checkpointSeconds === undefined ? undefined : checkpointSeconds * 1000,
-    });
+    };
+    // an outcome picks the preset, epochs and start for this backend; what is given explicitly wins
+    const { promise } = startTraining(catalog, outcome ? await withOutcome(catalog, outcome as Outcome, opts) : opts);
     const r = await promise;
     return {
       model: r.model, run: r.run, preset: r.preset, epochs: r.epochs, steps: r.steps, totalSteps: r.totalSteps,
       finalLoss: r.finalLoss, stoppedEarly: r.stoppedEarly, seconds: r.seconds, backend: r.backend,
       embedded: r.embedding?.embedded ?? 0,
+      quality: r.quality,
+      ...(r.kept ? { kept: r.kept } : {}),
+      note: r.note,
     };
   },
 };

@@ -1,4 +1,4 @@
-import type { ModelDTO } from '../../../src-shared/api';
+import type { ModelDTO, QualityDTO } from '../../../src-shared/api';
 import type { Db } from '../open';
 import { prepared } from './statements';
 
@@ -37,9 +37,9 @@ export function listModels(db: Db): (ModelRow & { embedded: number })[] {
   ).all() as (ModelRow & { embedded: number })[];
 }
 
-export function toModelDTO(m: ModelRow & { embedded?: number }): ModelDTO {
+export function toModelDTO(m: ModelRow & { embedded?: number }, quality: QualityDTO | null = null): ModelDTO {
   return {
     id: m.id, name: m.name, arch: m.arch, patchSize: m.patch_size, dim: m.dim, source: m.source,
-    createdAt: m.created_at, embedded: m.embedded ?? 0,
+    createdAt: m.created_at, embedded: m.embedded ?? 0, quality,
   };
 }

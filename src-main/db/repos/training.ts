@@ -11,6 +11,7 @@ export interface RunRow {
   checkpoint: string | null;
   started_at: string;
   ended_at: string | null;
+  note: string | null;
 }
 
 export function createRun(db: Db, preset: string, config: object): number {
@@ -43,7 +44,8 @@ export function lastRun(db: Db): RunRow | undefined {
   return prepared(db, 'SELECT * FROM training_runs ORDER BY id DESC LIMIT 1').get() as RunRow | undefined;
 }
 
-export function updateRun(db: Db, id: number, fields: { state?: string; checkpoint?: string; modelId?: number; ended?: boolean }): void {
+export function updateRun(db: Db, id: number, fields: { state?: string; checkpoint?: string; modelId?: number; ended?: boolean; note?: string }): void {
+  if (fields.note !== undefined) prepared(db, 'UPDATE training_runs SET note = ? WHERE id = ?').run(fields.note, id);
   if (fields.state !== undefined) prepared(db, 'UPDATE training_runs SET state = ? WHERE id = ?').run(fields.state, id);
   if (fields.checkpoint !== undefined) prepared(db, 'UPDATE training_runs SET checkpoint = ? WHERE id = ?').run(fields.checkpoint, id);
   if (fields.modelId !== undefined) prepared(db, 'UPDATE training_runs SET model_id = ? WHERE id = ?').run(fields.modelId, id);

@@ -1,5 +1,5 @@
 import { initBackend } from '../../dino/backend';
-import { attentionMaps, queueEmbedding } from '../../dino/embed';
+import { attentionMaps, decodeSideFor, queueEmbedding } from '../../dino/embed';
 import { disposeNet, type DinoNet } from '../../dino/net';
 import { decodeRgb } from '../../library/decode';
 import { loadNet } from '../model-loader';
@@ -21,11 +21,6 @@ export interface EmbedWorkerResult {
   embedded: number;
   failed: number;
   attention?: { heads: number[][]; grid: number };
-}
-
-/** Decoding for the evaluation transform: the shorter side must survive at 256/224 of the crop. */
-export function decodeSideFor(imgSize: number): number {
-  return Math.ceil(((imgSize * 256) / 224) * 2);
 }
 
 workerMain<EmbedWorkerData, EmbedWorkerEvent, EmbedWorkerResult>(async (side) => {

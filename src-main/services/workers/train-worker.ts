@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
+import { qualityScore } from '../../../src-shared/quality';
 import type { DinoState } from '../../dino/step';
 import { readWeights } from '../model-loader';
 import { initBackend } from '../../dino/backend';
@@ -7,9 +8,10 @@ import type { CropSpec } from '../../dino/crops';
 import type { DinoConfig } from '../../dino/presets';
 import { Rng } from '../../dino/rng';
 import { readSafetensors, writeSafetensors } from '../../dino/safetensors';
-import { trainDino, type SourceImage, type StepMetrics } from '../../dino/trainer';
+import { DivergedError, trainDino, type SourceImage, type StepMetrics, type TrainHooks, type TrainOptions as LoopOptions, type TrainResult } from '../../dino/trainer';
 import { decodeRgb } from '../../library/decode';
 import { coreSharing, threadCropper, type ThreadCropper } from '../crop-thread';
+import { loadProbeSet, scoreNet, type LabelFreeScores, type ProbeSet } from '../label-free';
 import { saveModelFile } from '../model-files';
 import { workerMain } from '../worker-side';
 
@@ -27,6 +29,17 @@ export interface TrainWorkerData {
   maxSteps?: number;
   /** a time budget: stop (and checkpoint) after this many ms of training */
   maxMs?: number;
+  /** the label-free quality sample (services/quality.ts), scored at the start and at every checkpoint */
+  probe?: { items: { id: number; path: string }[]; views: number };
+  /**
+   * fine-tuning: the model file gets the teacher of the best-scoring checkpoint, and none when the
+   * start scored best (the caller keeps the start model)
+   */
+  keepBest?: boolean;
+  /** keepBest on a resumed run: the best score before it (its teacher is in the model file unless it is 0) */
+  best?: { it: number; score: number };
+  /** the start's scores when its weights were scored already on this sample (a model of the catalog) */
+  startScores?: LabelFreeScores;
 }
 
 export type TrainWorkerEvent =
@@ -34,6 +47,7 @@ export type TrainWorkerEvent =
   | { type: 'phase'; phase: string; done: number; total: number }
   | { type: 'step'; metrics: StepMetrics }
   | { type: 'checkpoint'; it: number; final: boolean }
+  | { type: 'quality'; it: number; scores: LabelFreeScores }
   | { type: 'skipped'; id: number; reason: string };
 
 export interface TrainWorkerResult {
@@ -43,6 +57,10 @@ export interface TrainWorkerResult {
   finalLoss: number | null;
   stoppedEarly: boolean;
   backend: string;
+  /** keepBest: the iteration whose teacher is in the model file (0: the start won, no file written) */
+  keptIt?: number;
+  /** keepBest: the loss went non-finite and the run stopped there, keeping the best checkpoint before */
+  diverged?: boolean;
 }
 
 /** Photos are decoded once at a working size (enough for the largest random crop) and kept in memory. */
@@ -115,45 +133,69 @@ workerMain<TrainWorkerData, TrainWorkerEvent, TrainWorkerResult>(async (side) =>
   let cropper: ThreadCropper | null = null;
   const makeCropper = process.env.DINO_CROP_THREAD === '0' ? undefined : (spec: CropSpec) => (cropper = threadCropper(spec));
   const shareCores = coreSharing();
-  const result = await trainDino(
-    d.config,
-    source,
-    {
-      onStep: (m) => {
-        finalLoss = m.loss;
-        side.post({ type: 'step', metrics: m });
-        const n = shareCores(cropper, m.msPerStep);
-        if (n !== null) {
-          side.post({ type: 'backend', description: backend.description.replace(/\d+ threads?\)/, `${n} thread${n > 1 ? 's' : ''}, a core left to the crop worker)`) });
-        }
-      },
-      checkpoint: (state, info) => {
-        writeSafetensors(d.stateFile, state.tensors, state.metadata);
-        side.post({ type: 'checkpoint', it: info.it, final: info.final });
-      },
-      beforeStep: async () => {
-        try {
-          await side.checkpoint();
-        } catch {
-          const e = new Error('training cancelled');
-          e.name = 'AbortError';
-          throw e;
-        }
-      },
-      shouldPause: () => false,
+  let probeSet: ProbeSet | null = null;
+  let best: { it: number; score: number } | null = d.best ?? null;
+  const evaluate = async (state: DinoState, info: { it: number; totalSteps: number }): Promise<void> => {
+    if (!d.probe) return;
+    side.post({ type: 'phase', phase: 'scoring the label-free quality', done: info.it, total: info.totalSteps });
+    let scores: LabelFreeScores;
+    if (info.it === 0 && d.startScores) scores = d.startScores;
+    else {
+      probeSet ??= await loadProbeSet(d.probe.items, state.teacher.config.vit.imgSize, d.probe.views);
+      scores = await scoreNet(state.teacher, probeSet);
+    }
+    side.post({ type: 'quality', it: info.it, scores });
+    if (!d.keepBest || (best && qualityScore(scores) <= best.score)) return;
+    // the start needs no file: the caller keeps the model it came from
+    if (info.it > 0) await saveModelFile(d.modelFile, state.teacher, { steps: String(info.it), config: JSON.stringify(d.config) });
+    best = { it: info.it, score: qualityScore(scores) };
+  };
+  const hooks: TrainHooks = {
+    onStep: (m) => {
+      finalLoss = m.loss;
+      side.post({ type: 'step', metrics: m });
+      const n = shareCores(cropper, m.msPerStep);
+      if (n !== null) {
+        side.post({ type: 'backend', description: backend.description.replace(/\d+ threads?\)/, `${n} thread${n > 1 ? 's' : ''}, a core left to the crop worker)`) });
+      }
     },
-    {
-      numImages: images.length,
-      checkpointEveryMs: d.checkpointEveryMs,
-      resume,
-      maxSteps: d.maxSteps,
-      init: d.initFrom ? (state) => initFromWeights(state, d.initFrom!) : undefined,
-      stopWhen: d.maxMs === undefined ? undefined : () => (budgetHit ||= Date.now() - started >= d.maxMs!),
-      cropper: makeCropper,
+    checkpoint: (state, info) => {
+      writeSafetensors(d.stateFile, state.tensors, state.metadata);
+      side.post({ type: 'checkpoint', it: info.it, final: info.final });
     },
-  );
+    beforeStep: async () => {
+      try {
+        await side.checkpoint();
+      } catch {
+        const e = new Error('training cancelled');
+        e.name = 'AbortError';
+        throw e;
+      }
+    },
+    shouldPause: () => false,
+    evaluate,
+  };
+  const options: LoopOptions = {
+    numImages: images.length,
+    checkpointEveryMs: d.checkpointEveryMs,
+    resume,
+    maxSteps: d.maxSteps,
+    init: d.initFrom ? (state) => initFromWeights(state, d.initFrom!) : undefined,
+    stopWhen: d.maxMs === undefined ? undefined : () => (budgetHit ||= Date.now() - started >= d.maxMs!),
+    cropper: makeCropper,
+  };
+  let result: TrainResult;
   try {
-    await saveModelFile(d.modelFile, result.state.teacher, { steps: String(result.it), config: JSON.stringify(result.config) });
+    result = await trainDino(d.config, source, hooks, options);
+  } catch (e) {
+    // a fine-tune that blew up still has its best checkpoint (or its start) to keep
+    const kept = best as { it: number } | null;
+    if (!(e instanceof DivergedError) || !d.keepBest || !kept) throw e;
+    return { steps: e.it, totalSteps: e.totalSteps, epochs: d.config.epochs, finalLoss, stoppedEarly: true, backend: backend.description, keptIt: kept.it, diverged: true };
+  }
+  try {
+    const kept = best as { it: number } | null;
+    if (!d.keepBest || !d.probe) await saveModelFile(d.modelFile, result.state.teacher, { steps: String(result.it), config: JSON.stringify(result.config) });
     return {
       steps: result.it,
       totalSteps: result.totalSteps,
@@ -161,6 +203,7 @@ workerMain<TrainWorkerData, TrainWorkerEvent, TrainWorkerResult>(async (side) =>
       finalLoss,
       stoppedEarly: result.stoppedEarly,
       backend: backend.description,
+      ...(d.keepBest && d.probe ? { keptIt: kept?.it ?? 0 } : {}),
     };
   } finally {
     result.dispose();

@@ -5,6 +5,7 @@ import { JobsState } from './jobs.svelte';
 import { LibraryState } from './library.svelte';
 import type { PhotoSource } from './photo-list.svelte';
 import { SettingsState } from './settings.svelte';
+import { StartState } from './start.svelte';
 import { TrainingState } from './training.svelte';
 
 export type View = 'library' | 'failed' | 'search' | 'training' | 'clusters' | 'map' | 'duplicates' | 'settings';
@@ -43,6 +44,7 @@ export class AppState {
   readonly settings: SettingsState;
   readonly training: TrainingState;
   readonly clusters: ClustersState;
+  readonly firstModel: StartState;
   readonly activeModel = $derived(this.status?.models.find((m) => m.id === this.status?.activeModel) ?? null);
   /** search, clusters, map and duplicates need photo embeddings from the active model */
   readonly hasEmbeddings = $derived((this.activeModel?.embedded ?? 0) > 0);
@@ -55,6 +57,7 @@ export class AppState {
     this.settings = new SettingsState(api);
     this.training = new TrainingState(api);
     this.clusters = new ClustersState(api);
+    this.firstModel = new StartState(api, this.jobs, this.training);
   }
 
   openViewer(source: PhotoSource, index: number, onClose?: (index: number) => void): void {
@@ -85,10 +88,21 @@ export class AppState {
   /** A job that ends changes what other views show: reload what it touched. */
   private onJobEnded(job: JobDTO): void {
     if (job.kind === 'import') this.refreshSoon(true);
+    // the path chosen on the first-run screen begins once its photos are in
+    if (job.kind === 'import' && job.state === 'done' && this.firstModel.pending) {
+      const path = this.firstModel.pending;
+      this.firstModel.pending = null;
+      void this.firstModel.begin(path).then((ok) => {
+        if (ok && path === 'scratch') this.view = 'training';
+      });
+    }
+    if (job.kind === 'download') void this.firstModel.load();
     if (job.kind === 'train' || job.kind === 'embed' || job.kind === 'download') {
       void this.refreshStatus();
       void this.training.loadPresets();
+      void this.training.loadRun();
     }
+    if (job.kind === 'calibrate' || job.kind === 'import' || job.kind === 'train') void this.training.loadOutcomes();
     if (job.kind === 'cluster' || job.kind === 'train' || job.kind === 'embed') void this.clusters.load();
   }
 
@@ -102,6 +116,7 @@ export class AppState {
         if (ended && before?.state !== job.state) this.onJobEnded(job);
       }),
       this.api.on('train:metric', (m) => this.training.apply(m)),
+      this.api.on('train:quality', (q) => this.training.applyQuality(q)),
       this.api.on('library:changed', () => this.refreshSoon()),
     ];
     void this.refreshAll();

@@ -1,4 +1,4 @@
-import type { DinoApi, PresetDTO, TrainMetricDTO, TrainRunDTO } from '../../../../src-shared/api';
+import type { DinoApi, Outcome, OutcomeDTO, PresetDTO, TrainMetricDTO, TrainQualityDTO, TrainRunDTO } from '../../../../src-shared/api';
 import { errorMessage } from '../format';
 
 /** Keeps the chart fluid on long runs: older points are thinned, never the latest. */
@@ -15,6 +15,12 @@ export class TrainingState {
   run = $state<TrainRunDTO | null>(null);
   private runRequested: number | null = null;
   starting = $state(false);
+  /** the shown run's label-free quality at its start and checkpoints */
+  quality = $state<TrainQualityDTO[]>([]);
+  outcomes = $state<OutcomeDTO[] | null>(null);
+  outcomesError = $state<string | null>(null);
+  /** outcomes whose step time was asked to be measured this session (once each) */
+  private calibrationAsked: Outcome[] = [];
   readonly latest = $derived(this.metrics.at(-1) ?? null);
 
   constructor(private readonly api: DinoApi) {}
@@ -28,9 +34,35 @@ export class TrainingState {
     }
   }
 
+  async loadOutcomes(): Promise<void> {
+    try {
+      this.outcomes = await this.api.invoke('train:outcomes', {});
+      this.outcomesError = null;
+    } catch (e) {
+      this.outcomesError = errorMessage(e);
+    }
+  }
+
+  /**
+   * Starts the measurement of an outcome's step time when its estimate is missing (once a session;
+   * the caller asks only while nothing else runs, which would skew it).
+   */
+  async calibrate(outcome: Outcome): Promise<void> {
+    const o = this.outcomes?.find((x) => x.outcome === outcome);
+    if (!o || o.secondsEstimate !== null || this.calibrationAsked.includes(outcome)) return;
+    this.calibrationAsked.push(outcome);
+    try {
+      await this.api.invoke('train:calibrate', { outcomes: [outcome] });
+    } catch {
+      // the estimate stays "not measured yet"; training itself is unaffected
+    }
+  }
+
   async loadMetrics(runId?: number): Promise<void> {
     try {
-      this.metrics = await this.api.invoke('train:metrics', runId === undefined ? {} : { runId });
+      const args = runId === undefined ? {} : { runId };
+      this.metrics = await this.api.invoke('train:metrics', args);
+      this.quality = await this.api.invoke('train:quality', args);
       this.metricsError = null;
       await this.loadRun(runId);
     } catch (e) {
@@ -47,6 +79,12 @@ export class TrainingState {
     }
   }
 
+  applyQuality(q: TrainQualityDTO): void {
+    // a new run starts a new curve; a step scored again (a resumed run) replaces its point
+    if (this.quality.some((x) => x.runId !== q.runId)) this.quality = [];
+    this.quality = [...this.quality.filter((x) => x.step !== q.step), q].sort((a, b) => a.step - b.step);
+  }
+
   apply(m: TrainMetricDTO): void {
     if (this.run?.id !== m.runId && this.runRequested !== m.runId) void this.loadRun(m.runId);
     const last = this.metrics.at(-1);
@@ -57,11 +95,21 @@ export class TrainingState {
   }
 
   async start(preset: string, epochs: number, overrides: Record<string, number> = {}): Promise<string | null> {
+    return this.startWith({ preset, epochs, ...(Object.keys(overrides).length ? { overrides } : {}) });
+  }
+
+  /** Trains for an outcome: the server picks the preset and epochs for this backend and collection. */
+  async startOutcome(outcome: Outcome): Promise<string | null> {
+    return this.startWith({ outcome });
+  }
+
+  private async startWith(args: { preset?: string; epochs?: number; overrides?: Record<string, number>; outcome?: Outcome }): Promise<string | null> {
     this.starting = true;
     this.startError = null;
     try {
-      const { jobId } = await this.api.invoke('train:start', { preset, epochs, ...(Object.keys(overrides).length ? { overrides } : {}) });
+      const { jobId } = await this.api.invoke('train:start', args);
       this.metrics = [];
+      this.quality = [];
       return jobId;
     } catch (e) {
       this.startError = errorMessage(e);
