@@ -95,5 +95,6 @@ export function openDb(file: string, opts: OpenOptions = {}): Db {
 function checkIntact(db: Db, file: string): void {
   const rows = db.pragma('quick_check(5)') as { quick_check: string }[];
   const problems = rows.map((r) => r.quick_check).filter((m) => m !== 'ok');
-  if (problems.length) throw new CatalogDamagedError(file, problems.join('; ').slice(0, 300));
+  // SQLite's own lines ("*** in database main ***\nTree 3 page 78: ..."): one line in the message
+  if (problems.length) throw new CatalogDamagedError(file, problems.join('; ').replace(/\s*\n\s*/g, ' ').slice(0, 300));
 }
