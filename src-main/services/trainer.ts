@@ -7,16 +7,15 @@ import { insertModel } from '../db/repos/models';
 import { setSetting } from '../db/repos/settings';
 import { prepared } from '../db/repos/statements';
 import { createRun, getRun, insertMetric, lastUnfinishedRun, updateRun } from '../db/repos/training';
-import { probeBackend } from './backend-probe';
+import { probeBackend, type BackendPreference } from './backend-probe';
 import type { Catalog } from './catalog';
 import { embedCatalog, type EmbedResult } from './embedder';
 import { CancelledError, type JobContext } from './jobs';
-import { workerModule } from './worker-entries';
-import { runInWorker } from './worker-host';
+import { backendPreference, runTrainJob } from './compute-host';
 import { loadDinoWeights } from '../dino/weights/load';
 import type { ViTArchInfo } from '../dino/weights/inspect';
 import { resolveWeights } from '../dino/weights/resolve';
-import type { TrainWorkerData, TrainWorkerEvent, TrainWorkerResult } from './workers/train-worker';
+import type { TrainWorkerData } from './workers/train-worker';
 
 export interface TrainOptions {
   preset?: string;
@@ -51,8 +50,9 @@ export interface TrainResult {
 export async function resolveConfig(
   opts: Pick<TrainOptions, 'preset' | 'epochs' | 'overrides'>,
   pretrained?: ViTArchInfo,
+  preference: BackendPreference = 'auto',
 ): Promise<{ preset: string; config: DinoConfig; backend: string }> {
-  const backend = await probeBackend();
+  const backend = await probeBackend(preference);
   const preset = opts.preset ?? (pretrained ? (backend.gpu ? 'finetune-gpu' : 'finetune-cpu') : defaultPresetName(backend.description));
   const p = getPreset(preset);
   const config = withOverrides(p.config, {
@@ -108,7 +108,7 @@ export async function train(catalog: Catalog, opts: TrainOptions, job?: JobConte
       pretrained = loadDinoWeights(initFrom, { shapesOnly: true }).arch;
     }
     let runsOn: string;
-    ({ preset, config, backend: runsOn } = await resolveConfig(opts, pretrained));
+    ({ preset, config, backend: runsOn } = await resolveConfig(opts, pretrained, backendPreference(catalog.db)));
     // the backend (and device) it runs on, so time estimates come from runs on the same device
     runId = createRun(catalog.db, preset, { ...config, initFrom: initFrom ?? null, backend: runsOn });
   }
@@ -119,16 +119,17 @@ export async function train(catalog: Catalog, opts: TrainOptions, job?: JobConte
   let backend = '';
   job?.progress({ phase: 'loading photos', done: 0, total: items.length });
   try {
-    const r = await runInWorker<TrainWorkerData, TrainWorkerEvent, TrainWorkerResult>(
-      workerModule('train-worker'),
-      {
-        config, items, stateFile, modelFile,
-        resume: Boolean(previous),
-        initFrom,
-        checkpointEveryMs: opts.checkpointEveryMs ?? 5 * 60_000,
-        maxSteps: opts.maxSteps,
-        maxMs: opts.maxMinutes === undefined ? undefined : opts.maxMinutes * 60_000,
-      },
+    const data: TrainWorkerData = {
+      config, items, stateFile, modelFile,
+      resume: Boolean(previous),
+      initFrom,
+      checkpointEveryMs: opts.checkpointEveryMs ?? 5 * 60_000,
+      maxSteps: opts.maxSteps,
+      maxMs: opts.maxMinutes === undefined ? undefined : opts.maxMinutes * 60_000,
+    };
+    const r = await runTrainJob(
+      backendPreference(catalog.db),
+      data,
       job,
       (e) => {
         if (e.type === 'backend') backend = e.description;
