@@ -4,6 +4,8 @@
 import { ipcRenderer } from 'electron';
 import { GPU_JOB_MESSAGE } from '../compute/protocol';
 
-const page = globalThis as unknown as { postMessage(message: unknown, targetOrigin: string, transfer: readonly unknown[]): void; location: { origin: string } };
+const page = globalThis as unknown as { postMessage(message: unknown, targetOrigin: string, transfer: readonly unknown[]): void };
 
-ipcRenderer.on(GPU_JOB_MESSAGE, (e) => page.postMessage(GPU_JOB_MESSAGE, page.location.origin, e.ports));
+// to this same window ('*' as in Electron's example: a custom scheme's origin is no safe target); the
+// page takes a port only from a message its own window posted
+ipcRenderer.on(GPU_JOB_MESSAGE, (e) => page.postMessage(GPU_JOB_MESSAGE, '*', e.ports));

@@ -83,7 +83,7 @@ function page(adapter: { adapter: GpuAdapterSummary } | { none: string }): void 
   rec.page.jobs = { adapter: async () => adapter, waits, echo: async (side: { data: unknown }) => side.data };
 }
 
-const host = () => gpuWindowHost('app://dino/gpu/index.html', '/app/out/preload/gpu.cjs', { sandbox: true, contextIsolation: true, nodeIntegration: false });
+const host = (answerWithinMs?: number) => gpuWindowHost('app://dino/gpu/index.html', '/app/out/preload/gpu.cjs', { sandbox: true, contextIsolation: true, nodeIntegration: false }, answerWithinMs);
 
 describe('the GPU window (Electron glue)', () => {
   const backendBefore = process.env.DINO_BACKEND;
@@ -122,6 +122,10 @@ describe('the GPU window (Electron glue)', () => {
     expect(((await host().get()) as GpuWindow).adapter).toEqual(swiftshader);
     page({ none: 'WebGPU found no adapter' });
     expect(await host().get()).toMatch(/^no adapter \(WebGPU found no adapter(; on Linux it needs a Vulkan driver.*)?\)$/);
+    // a page that never answers
+    rec.page.jobs = { adapter: () => new Promise(() => undefined) };
+    expect(await host(50).get()).toBe('did not start: its page did not answer within 0.05 s');
+    expect(rec.windows.at(-1)!.destroyed).toBe(true);
   });
 
   it('fails a running job with what happened when the window crashes, and opens a new window for the next', async () => {

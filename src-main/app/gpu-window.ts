@@ -28,7 +28,7 @@ export interface GpuWindowHost {
  * `webPreferences` are the main window's (context isolation, sandbox, no Node); the window adds its
  * own preload, which only hands job ports to the page, and keeps its timers running while hidden.
  */
-export function gpuWindowHost(url: string, preload: string, webPreferences: WebPreferences): GpuWindowHost {
+export function gpuWindowHost(url: string, preload: string, webPreferences: WebPreferences, answerWithinMs = 30_000): GpuWindowHost {
   let win: BrowserWindow | null = null;
   let probe: Promise<GpuWindowProbe> | null = null;
   const live = new Set<(e: Error) => void>();
@@ -84,7 +84,15 @@ export function gpuWindowHost(url: string, preload: string, webPreferences: WebP
     await w.loadURL(url);
     const channel = openJob(w);
     channel.post({ type: 'start', kind: 'adapter', data: null });
-    const found = await runJob<never, { adapter: GpuAdapterSummary } | { none: string }>(channel, undefined, () => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    // a page that never answers (its script failed to load) must not leave the app waiting
+    const silent = new Promise<never>((_, fail) => {
+      timer = setTimeout(() => {
+        channel.close();
+        fail(new Error(`its page did not answer within ${answerWithinMs / 1000} s`));
+      }, answerWithinMs);
+    });
+    const found = await Promise.race([runJob<never, { adapter: GpuAdapterSummary } | { none: string }>(channel, undefined, () => undefined), silent]).finally(() => clearTimeout(timer));
     if ('none' in found) {
       close();
       const hint = process.platform === 'linux' ? "; on Linux it needs a Vulkan driver: mesa-vulkan-drivers (AMD, Intel) or NVIDIA's" : '';
