@@ -32,10 +32,11 @@ export default defineConfig({
   preload: {
     build: {
       outDir: 'out/preload',
-      // A sandboxed preload cannot load ES modules or other files: one self-contained CommonJS file.
+      // A sandboxed preload cannot load ES modules or other files: one self-contained CommonJS file
+      // each, the UI's (index.cjs) and the hidden GPU window's (gpu.cjs: hands job ports to its page).
       externalizeDeps: false,
       rolldownOptions: {
-        input: { index: resolve('src-main/app/preload.ts') },
+        input: { index: resolve('src-main/app/preload.ts'), gpu: resolve('src-main/app/gpu-preload.ts') },
         output: { format: 'cjs', entryFileNames: '[name].cjs' },
       },
     },

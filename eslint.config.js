@@ -30,7 +30,40 @@ export default ts.config(
     rules: { 'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: 'only src-main/app may import electron' }] }] },
   },
   {
+    // the UI: the core only through the API, and nothing of the GPU window's page
     files: ['src-renderer/**/*'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/src-main/**'], message: 'the renderer talks to the core only through the API' }] }] },
+    ignores: ['src-renderer/gpu/**'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['**/src-main/**'], message: 'the renderer talks to the core only through the API' },
+          { group: ['**/gpu/**'], message: "the UI imports nothing of the GPU window's page" },
+        ],
+      }],
+    },
+  },
+  {
+    // The GPU window's page and the job code it shares with the workers: a sandboxed page without Node.
+    // They import the model code (dino/) and tfjs, never Node, the core's other layers, or the UI.
+    // (tsconfig.gpu.json checks the same through every import, without Node's types.)
+    files: ['src-renderer/gpu/**/*.ts', 'src-main/compute/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        // Node's builtins by their bare names too (exact: a pattern `net` would match dino/net)
+        paths: [
+          'electron', 'better-sqlite3', 'sharp', 'hnswlib-node', 'webgpu', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu',
+          'fs', 'path', 'os', 'module', 'url', 'util', 'events', 'crypto', 'worker_threads', 'child_process', 'stream', 'http', 'https', 'net', 'buffer', 'process',
+        ].map((name) => ({ name, message: "the GPU window's page runs without Node" })),
+        patterns: [
+          { group: ['node:*', 'fs/*'], message: "the GPU window's page runs without Node" },
+          { group: ['**/services/**', '**/db/**', '**/app/**', '**/server/**', '**/cli/**', '**/api/**', '**/library/**', '**/vector-index/**', '**/analysis/**', '**/export/**', '**/evaluation/**', '**/bench/**',
+            // the plain maths of the label-free scores (compute/label-free-score.ts): no Node, no I/O
+            '!**/analysis/rankme', '!**/analysis/eigen', '!**/analysis/twin-retrieval', '!**/analysis/vectors'], message: "the GPU window's page imports the model code (dino/) only: the main process reads photos and files" },
+          { group: ['**/dino/backend', '**/dino/dawn', '**/dino/safetensors', '**/dino/native-kernels', '**/dino/measure', '**/dino/weights/**'], message: "Node's half of dino/: the page starts its backend from navigator.gpu (dino/gpu-device.ts)" },
+          { group: ['**/src-renderer/src/**', '../src/**'], message: "the GPU window's page is no part of the UI" },
+        ],
+      }],
+    },
   },
 );

@@ -21,7 +21,8 @@ export function rendererViteConfig(outDir = resolve(root, 'out', 'renderer')): I
       // no inline module-preload polyfill: the CSP allows no inline script
       modulePreload: { polyfill: false },
       assetsInlineLimit: 0,
-      rolldownOptions: { input: resolve(root, 'src-renderer', 'index.html') },
+      // the UI, and the Electron GPU window's page (gpu/index.html: the model code on WebGPU, no UI)
+      rolldownOptions: { input: { index: resolve(root, 'src-renderer', 'index.html'), gpu: resolve(root, 'src-renderer', 'gpu', 'index.html') } },
     },
   };
 }

@@ -6,7 +6,7 @@ import { repoRoot } from './electron';
 export const BUNDLED_CLI = join(repoRoot, 'out', 'main', 'cli.js');
 
 /** what `npm run build` writes; the oldest of them dates the build */
-const OUTPUTS = ['out/main/index.js', 'out/main/cli.js', 'out/preload/index.cjs', 'out/renderer/index.html'];
+const OUTPUTS = ['out/main/index.js', 'out/main/cli.js', 'out/preload/index.cjs', 'out/preload/gpu.cjs', 'out/renderer/index.html', 'out/renderer/gpu/index.html'];
 /** what it is built from */
 const INPUTS = ['src-main', 'src-shared', 'src-renderer', 'native/blas/index.js', 'electron.vite.config.ts', 'renderer.vite.config.ts', 'package.json'];
 

@@ -126,8 +126,13 @@ test('settings change k; without a model every view says what to do next', async
   await page.getByTestId('settings-k').fill('5');
   await page.getByTestId('settings-k').press('Enter');
   await expect(page.getByTestId('settings-saved')).toBeVisible();
+  // the backend picker names what this machine has
+  await expect(page.getByTestId('settings-backend-auto')).toHaveText(/^Automatic: (CPU|GPU) \(/);
+  await expect(page.getByTestId('settings-backend-cpu')).toHaveText(/^CPU \((wasm|tfjs-node)/);
   await page.getByTestId('settings-backend').selectOption('cpu');
   await expect(page.getByTestId('settings-saved')).toHaveText('Backend saved.');
+  // and the jobs follow it: the status bar says the GPU is left alone
+  await expect(page.getByTestId('status-backend')).toHaveAttribute('title', /GPU: not used, Settings ask for the CPU/);
   // kept in the catalog: a reload shows the saved values
   await page.reload();
   await page.getByTestId('nav-settings').click();

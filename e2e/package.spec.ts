@@ -63,7 +63,7 @@ test.afterAll(() => {
 test('the package holds the build, every worker, and no TypeScript sources or dev tools', () => {
   const files = [...layout.entries.keys()];
   const main = (JSON.parse(asar.extractFile(join(layout.resources, 'app.asar'), 'package.json').toString()) as { main: string }).main;
-  const expected = [`/${main}`, '/out/main/cli.js', '/out/preload/index.cjs', '/out/renderer/index.html'];
+  const expected = [`/${main}`, '/out/main/cli.js', '/out/preload/index.cjs', '/out/preload/gpu.cjs', '/out/renderer/index.html', '/out/renderer/gpu/index.html'];
   for (const name of Object.keys(WORKER_ENTRIES)) expected.push(`/out/main/${name}.js`);
   for (const f of expected) expect(files, `${f} is in app.asar`).toContain(f);
   expect(files.filter((f) => f.startsWith('/src-') || /^\/out\/.*\.ts$/.test(f))).toEqual([]);

@@ -25,6 +25,8 @@ let failed = 0;
 let skipped = 0;
 
 run('typecheck', 'npx', ['tsc', '-p', 'tsconfig.node.json', '--noEmit']);
+// the GPU window's page and everything it imports, with the DOM's types and without Node's
+run('typecheck-gpu', 'npx', ['tsc', '-p', 'tsconfig.gpu.json', '--noEmit']);
 run('svelte-check', 'npx', ['svelte-check', '--tsconfig', 'tsconfig.web.json', '--threshold', 'warning', '--fail-on-warnings']);
 run('lint', 'npx', ['eslint', '.', '--max-warnings', '0']);
 const built = run('build', 'npx', ['electron-vite', 'build']);

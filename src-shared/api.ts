@@ -108,7 +108,19 @@ export interface StatusDTO {
   backendFallbacks: string[];
   /** what to install for a faster backend (e.g. the native BLAS path on wasm alone); null when nothing */
   backendHint: string | null;
+  /** what the Settings backend picker offers on this machine */
+  backendOptions: BackendOptionDTO[];
   version: string;
+}
+
+/** A Settings backend choice and what it runs on here: "GPU (apple metal-3, Metal)", "CPU (wasm + BLAS)". */
+export interface BackendOptionDTO {
+  value: SettingsDTO['backend'];
+  label: string;
+  /** false: nothing on this machine for it (no usable GPU); `detail` says why */
+  available: boolean;
+  /** the backend in full, or why it is unavailable */
+  detail: string;
 }
 
 export interface SampleDTO {

@@ -1,5 +1,6 @@
 import type { ModelDTO, SettingsDTO } from '../../src-shared/api';
-import { probeBackend } from '../services/backend-probe';
+import { backendOptions, probeBackend } from '../services/backend-probe';
+import { backendPreference } from '../services/compute-host';
 import { modelDTOs } from '../services/models';
 import type { Db } from '../db/open';
 import { countByStatus, getImage, listFailures, listImages, toImageDTO } from '../db/repos/images';
@@ -46,7 +47,7 @@ export const libraryApi: ApiModule = (catalog, face) => ({
     check: noArgs,
     handle: async () => {
       const counts = countByStatus(catalog.db);
-      const backend = await probeBackend();
+      const [backend, options] = await Promise.all([probeBackend(backendPreference(catalog.db)), backendOptions()]);
       const models = modelDTOs(catalog);
       return {
         catalog: catalog.paths.root,
@@ -58,6 +59,7 @@ export const libraryApi: ApiModule = (catalog, face) => ({
         backend: backend.description,
         backendFallbacks: backend.fallbacks,
         backendHint: backend.hint ?? null,
+        backendOptions: options,
         version,
       };
     },

@@ -1,6 +1,7 @@
 import type { PresetDTO, TrainRunDTO } from '../../src-shared/api';
 import { defaultPresetName, PRESETS, type DinoConfig } from '../dino/presets';
 import { probeBackend } from '../services/backend-probe';
+import { backendPreference } from '../services/compute-host';
 import { getImage } from '../db/repos/images';
 import { getModel } from '../db/repos/models';
 import { setSetting } from '../db/repos/settings';
@@ -38,12 +39,13 @@ function archLabel(c: DinoConfig): string {
 }
 
 async function presetDTOs(catalog: Catalog): Promise<PresetDTO[]> {
-  const [backend, { resolveConfig }] = await Promise.all([probeBackend(), trainerService()]);
+  const preference = backendPreference(catalog.db);
+  const [backend, { resolveConfig }] = await Promise.all([probeBackend(preference), trainerService()]);
   const byDefault = defaultPresetName(backend.description);
   return Promise.all(
     PRESETS.map(async (p) => {
       // as a run would get it: a GPU preset sized to the adapter's memory
-      const { config } = await resolveConfig({ preset: p.name });
+      const { config } = await resolveConfig({ preset: p.name }, undefined, preference);
       return {
         name: p.name,
         description: p.description,
@@ -71,10 +73,10 @@ function runDTO(r: RunRow): TrainRunDTO {
  * the form, rather than as a failed job a moment later. With `from`, the network's shape comes from
  * the weights, so only names and types can be checked here.
  */
-async function checkTrainArgs(args: Pick<TrainOptions, 'preset' | 'epochs' | 'overrides' | 'from'>): Promise<void> {
+async function checkTrainArgs(args: Pick<TrainOptions, 'preset' | 'epochs' | 'overrides' | 'from'>, catalog: Catalog): Promise<void> {
   const [{ resolveConfig }, { normalizeConfig }] = await Promise.all([trainerService(), import('../dino/trainer')]);
   try {
-    const { config } = await resolveConfig(args);
+    const { config } = await resolveConfig(args, undefined, backendPreference(catalog.db));
     if (!args.from) normalizeConfig(config);
   } catch (e) {
     throw new BadRequestError(e instanceof Error ? e.message : String(e));
@@ -95,7 +97,7 @@ export const trainApi: ApiModule = (catalog) => ({
     handle: async ({ outcome, ...args }) => {
       // an outcome names a preset, a step budget and (fine-tuning) a start; explicit arguments win
       const opts = outcome ? await withOutcome(catalog, outcome, args) : args;
-      await checkTrainArgs(opts);
+      await checkTrainArgs(opts, catalog);
       const { startTraining } = await trainerService();
       return { jobId: startTraining(catalog, opts).id };
     },

@@ -17,11 +17,12 @@ const rec = vi.hoisted(() => ({
   appEvents: new Map<string, ((...a: unknown[]) => void)[]>(),
   focused: 0,
   ready: null as null | Promise<void>,
+  switches: [] as string[][],
 }));
 
 vi.mock('electron', () => {
   class BrowserWindow {
-    webContents = { send: vi.fn() };
+    webContents = { send: vi.fn(), on: vi.fn(), postMessage: vi.fn() };
     constructor(options: Record<string, unknown>) {
       rec.windows.push({ options });
     }
@@ -38,6 +39,7 @@ vi.mock('electron', () => {
     focus(): void {
       rec.focused++;
     }
+    destroy(): void {}
     async loadURL(url: string): Promise<void> {
       rec.windows.at(-1)!.url = url;
     }
@@ -47,9 +49,16 @@ vi.mock('electron', () => {
   }
   let resolveReady!: () => void;
   rec.ready = new Promise<void>((r) => (resolveReady = r));
+  // the GPU window's job ports: nothing answers in this test (its page is app/gpu-window.test.ts's)
+  class MessageChannelMain {
+    port1 = { postMessage: vi.fn(), on: vi.fn(), start: vi.fn(), close: vi.fn() };
+    port2 = {};
+  }
   return {
+    MessageChannelMain,
     app: {
       isPackaged: false,
+      commandLine: { appendSwitch: (...a: string[]) => rec.switches.push(a) },
       whenReady: () => {
         resolveReady();
         return Promise.resolve();
@@ -106,6 +115,18 @@ describe('electron main', () => {
     expect(prefs.nodeIntegration).toBe(false);
     expect(String(prefs.preload)).toMatch(/out[/\\]preload[/\\]index\.cjs$/);
     expect(rec.windows[0]!.url).toBe('app://dino/index.html');
+  });
+
+  it('opens the hidden GPU window as securely, with its own preload, and switches WebGPU on where Chromium needs it', async () => {
+    await vi.waitFor(() => expect(rec.windows[1]?.url).toBeDefined());
+    const gpu = rec.windows[1]!;
+    expect(gpu.url).toBe('app://dino/gpu/index.html');
+    expect(gpu.options.show).toBe(false);
+    const prefs = gpu.options.webPreferences as Record<string, unknown>;
+    expect(prefs).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true, backgroundThrottling: false });
+    expect(String(prefs.preload)).toMatch(/out[/\\]preload[/\\]gpu\.cjs$/);
+    if (process.platform === 'linux') expect(rec.switches).toEqual([['enable-unsafe-webgpu'], ['enable-features', 'Vulkan']]);
+    else expect(rec.switches).toEqual([]);
   });
 
   it('answers every invoke channel over IPC, only for its own page', async () => {

@@ -9,8 +9,10 @@ import { EVENT_CHANNELS, INVOKE_CHANNELS, type EventChannel } from '../../src-sh
 import { apiModules } from '../api/modules';
 import { createApi, dispatch, type ApiTable } from '../api/table';
 import { defaultCatalogDir, openCatalog, type Catalog } from '../services/catalog';
+import { provideGpuWindow } from '../services/gpu-window';
 import { readPhoto } from '../server/photo-route';
 import { readStatic } from '../server/static-files';
+import { enableWebgpu, gpuWindowHost } from './gpu-window';
 import { APP_HOST, APP_ORIGIN, APP_SCHEME, PHOTO_SCHEME, appContentSecurityPolicy } from './schemes';
 
 // Built as out/main/index.js: the app's root (the checkout, or app.asar) is two folders up, where
@@ -18,6 +20,7 @@ import { APP_HOST, APP_ORIGIN, APP_SCHEME, PHOTO_SCHEME, appContentSecurityPolic
 const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 const rendererDir = resolve(repoRoot, 'out', 'renderer');
 const preloadFile = resolve(repoRoot, 'out', 'preload', 'index.cjs');
+const gpuPreloadFile = resolve(repoRoot, 'out', 'preload', 'gpu.cjs');
 /** set by `electron-vite dev`; production loads the built files over app:// */
 const devServer = process.env.ELECTRON_RENDERER_URL;
 const csp = appContentSecurityPolicy(devServer);
@@ -27,6 +30,20 @@ protocol.registerSchemesAsPrivileged([
   { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } },
   { scheme: PHOTO_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } },
 ]);
+
+// Training and embedding on Chromium's WebGPU, in a hidden window of its own (app/gpu-window.ts)
+enableWebgpu();
+
+/** every window of ours: the UI's and the hidden GPU window's */
+const secureWebPreferences: Electron.WebPreferences = {
+  contextIsolation: true,
+  sandbox: true,
+  nodeIntegration: false,
+  webSecurity: true,
+  allowRunningInsecureContent: false,
+  spellcheck: false,
+};
+const gpu = gpuWindowHost(devServer ? new URL('gpu/index.html', devServer).href : `${APP_ORIGIN}/gpu/index.html`, gpuPreloadFile, secureWebPreferences);
 
 let catalog: Catalog | null = null;
 let table: ApiTable | null = null;
@@ -142,19 +159,13 @@ async function createWindow(): Promise<void> {
     minHeight: 480,
     title: 'Dino Explorer',
     show: false,
-    webPreferences: {
-      preload: preloadFile,
-      contextIsolation: true,
-      sandbox: true,
-      nodeIntegration: false,
-      webSecurity: true,
-      allowRunningInsecureContent: false,
-      spellcheck: false,
-    },
+    webPreferences: { ...secureWebPreferences, preload: preloadFile },
   });
   window.once('ready-to-show', () => window?.show());
   window.on('closed', () => {
     window = null;
+    // the hidden GPU window must not keep the app open
+    gpu.close();
   });
   await window.loadURL(devServer ?? `${APP_ORIGIN}/index.html`);
 }
@@ -186,9 +197,12 @@ app.whenReady().then(async () => {
   forwardEvents(catalog);
   registerIpc();
   buildMenu();
+  provideGpuWindow(gpu.get);
   await createWindow();
+  // look for the adapter now, so the status bar names it
+  void gpu.get();
   app.on('activate', () => {
-    if (BrowserWindow.getAllWindows().length === 0) void createWindow();
+    if (!window) void createWindow();
   });
 }).catch((e: unknown) => {
   dialog.showErrorBox('Dino Explorer cannot start', e instanceof Error ? e.message : String(e));

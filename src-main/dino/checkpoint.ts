@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { readValues } from './gpu-errors';
 import type { DinoConfig } from './presets';
-import type { NamedArray, SafetensorsContent } from './safetensors';
+import type { NamedArray, SafetensorsContent } from './named-arrays';
 import type { DinoState } from './step';
 
 export const CHECKPOINT_FORMAT = 'dino-explorer-train/1';

@@ -13,6 +13,9 @@ import { cpus } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setNativeMatMul } from './matmul-flags';
+
+export { transposeFlagsFast } from './matmul-flags';
 
 /** The addon's interface (native/blas/index.d.ts). */
 interface NativeBlas {
@@ -204,6 +207,7 @@ export function installNativeKernels(threads?: number): NativeKernelsInfo | null
   replace(sum, makeReduce(native, false, sum));
   replace(mean, makeReduce(native, true, mean));
   installed = { originals: [mm, erf, exp, sum, mean], info: { library: native.library, config: native.config(), threads: native.getThreads() } };
+  setNativeMatMul(true);
   return installed.info;
 }
 
@@ -215,6 +219,7 @@ export function uninstallNativeKernels(): void {
     tf.registerKernel(k);
   }
   installed = null;
+  setNativeMatMul(false);
 }
 
 /** What is registered now, or null while wasm's own kernels run. */
@@ -228,12 +233,4 @@ export function setNativeThreads(n: number): void {
   if (!native) return;
   native.setThreads(n);
   if (installed) installed.info.threads = native.getThreads();
-}
-
-/**
- * True while BatchMatMul runs natively on the active backend: transpose flags then cost nothing, so
- * the dense layers pass them instead of transposing explicitly (which wasm's own kernel needs).
- */
-export function transposeFlagsFast(): boolean {
-  return installed !== null && tf.getBackend() === 'wasm';
 }

@@ -5,7 +5,7 @@
  * falls back to a scalar loop ~10x slower).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { transposeFlagsFast } from './native-kernels';
+import { transposeFlagsFast } from './matmul-flags';
 
 /**
  * dW = dy^T x in torch layout [out, in]. Transposing an activation costs as much as a small matMul on

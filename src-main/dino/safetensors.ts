@@ -5,15 +5,9 @@
  */
 import { readFileSync, renameSync, writeFileSync, openSync, fsyncSync, closeSync } from 'node:fs';
 
-export interface NamedArray {
-  shape: number[];
-  data: Float32Array;
-}
+import type { NamedArray, SafetensorsContent } from './named-arrays';
 
-export interface SafetensorsContent {
-  tensors: Map<string, NamedArray>;
-  metadata: Record<string, string>;
-}
+export type { NamedArray, SafetensorsContent } from './named-arrays';
 
 interface HeaderEntry {
   dtype: string;

@@ -21,7 +21,7 @@ import { netConfigs } from './model';
 import { cloneNet, createNet } from './net';
 import { ADDED_FIELDS, OFFICIAL_VIT_S16, checkConfigLimits, type DinoConfig } from './presets';
 import { Rng } from './rng';
-import type { SafetensorsContent } from './safetensors';
+import type { SafetensorsContent } from './named-arrays';
 import { buildSchedules, type Schedules } from './schedules';
 import { createState, dinoStepAccumulated, disposeState, type DinoState, type MicroBatch, type StepHyper, type StepResult } from './step';
 

@@ -14,10 +14,13 @@ export interface CropRequest {
 /** `ms`: how long the worker took to make them */
 export type CropReply = { id: number; parts: CropArrays[]; ms: number } | { id: number; error: string };
 
-/** An image whose pixels can be posted without cloning a larger buffer they are a view of. */
+/** Bytes that can be posted (or transferred) without cloning a larger buffer they are a view of. */
+export function ownBytes(bytes: Uint8Array): Uint8Array {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+}
+
 function own(img: RgbImage): RgbImage {
-  const rgb = img.rgb.byteOffset === 0 && img.rgb.byteLength === img.rgb.buffer.byteLength ? img.rgb : img.rgb.slice();
-  return { rgb, width: img.width, height: img.height };
+  return { rgb: ownBytes(img.rgb), width: img.width, height: img.height };
 }
 
 export interface ThreadCropper extends BatchCropper {

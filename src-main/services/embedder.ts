@@ -7,11 +7,9 @@ import { getModel, type ModelRow } from '../db/repos/models';
 import { prepared } from '../db/repos/statements';
 import type { Catalog } from './catalog';
 import type { JobContext } from './jobs';
-import { workerModule } from './worker-entries';
 import type { LabelFreeScores } from './label-free';
 import { ensureModelQuality } from './quality';
-import { runInWorker } from './worker-host';
-import type { EmbedWorkerData, EmbedWorkerEvent, EmbedWorkerResult } from './workers/embed-worker';
+import { backendPreference, runEmbedJob } from './compute-host';
 
 /** how long a cancelled embed may take to finish its batch before its thread is stopped (a cancel answers within a second) */
 const CANCEL_KILL_MS = 500;
@@ -54,8 +52,8 @@ export async function embedCatalog(catalog: Catalog, modelId: number, job?: JobC
   let backend = '';
   job?.progress({ phase: 'embedding', total: todo.length, done: 0 });
   const result = todo.length
-    ? await runInWorker<EmbedWorkerData, EmbedWorkerEvent, EmbedWorkerResult>(
-        workerModule('embed-worker'),
+    ? await runEmbedJob(
+        backendPreference(catalog.db),
         { modelFile: model.checkpoint, items: todo.map(({ id, path }) => ({ id, path })), batchSize: 16 },
         job,
         (e) => {
@@ -85,7 +83,7 @@ export function startEmbed(catalog: Catalog, modelId: number): { id: string; pro
 export async function embedItems(modelSpec: string, items: { id: number; path: string }[], job?: JobContext): Promise<Map<number, Float32Array>> {
   const out = new Map<number, Float32Array>();
   job?.progress({ phase: 'embedding', total: items.length, done: 0 });
-  await runInWorker<EmbedWorkerData, EmbedWorkerEvent, EmbedWorkerResult>(workerModule('embed-worker'), { modelFile: modelSpec, items, batchSize: 16 }, job, (e) => {
+  await runEmbedJob('auto', { modelFile: modelSpec, items, batchSize: 16 }, job, (e) => {
     if (e.type !== 'batch') return;
     e.ids.forEach((id, i) => out.set(id, e.vectors[i]!));
     job?.progress({ done: out.size });
@@ -98,8 +96,8 @@ export async function embedOutsideImage(catalog: Catalog, modelId: number, file:
   const model = requireModel(catalog, modelId);
   let vector: Float32Array | undefined;
   let failure: string | undefined;
-  await runInWorker<EmbedWorkerData, EmbedWorkerEvent, EmbedWorkerResult>(
-    workerModule('embed-worker'),
+  await runEmbedJob(
+    backendPreference(catalog.db),
     { modelFile: model.checkpoint, items: [{ id: 0, path: file }], batchSize: 1 },
     undefined,
     (e) => {
@@ -126,8 +124,8 @@ export async function embedOutsideBytes(catalog: Catalog, modelId: number, bytes
 /** The last block's [CLS]->patch attention of a catalog photo, per head. */
 export async function attentionOf(catalog: Catalog, modelId: number, imageId: number, path: string): Promise<{ heads: number[][]; grid: number }> {
   const model = requireModel(catalog, modelId);
-  const r = await runInWorker<EmbedWorkerData, EmbedWorkerEvent, EmbedWorkerResult>(
-    workerModule('embed-worker'),
+  const r = await runEmbedJob(
+    backendPreference(catalog.db),
     { modelFile: model.checkpoint, items: [{ id: imageId, path }], batchSize: 1, attention: true },
     undefined,
     () => undefined,

@@ -1,11 +1,11 @@
+import { netFromSource, type NetSource } from '../compute/net-source';
 import type { HeadConfig } from '../dino/head';
-import { createNet, type DinoNet, type NetConfig } from '../dino/net';
-import { Rng } from '../dino/rng';
+import type { DinoNet, NetConfig } from '../dino/net';
 import { readSafetensors } from '../dino/safetensors';
 import { loadDinoWeights } from '../dino/weights/load';
 import { headConfigFromArch, vitConfigFromArch } from '../dino/weights/model-config';
 import type { TensorMap } from '../dino/weights/tensor-map';
-import { MODEL_FORMAT, netFromTensors } from './model-files';
+import { MODEL_FORMAT } from './model-files';
 
 export interface LoadedTensors {
   config: NetConfig;
@@ -37,15 +37,17 @@ export function readWeights(file: string): LoadedTensors {
 }
 
 /**
- * Any weights the app accepts -> a DinoNet (needs an initialised tfjs backend).
- * `random:{"net": NetConfig, "seed": N}` builds the architecture at random initialisation (the
- * `random` baseline of eval).
+ * Any weights the app accepts as the data a network is made from (plain data: no tfjs needed, so the
+ * main process reads it for the GPU window). `random:{"net": NetConfig, "seed": N}` is the
+ * architecture at random initialisation (the `random` baseline of eval).
  */
-export async function loadNet(spec: string): Promise<DinoNet> {
-  if (spec.startsWith('random:')) {
-    const { net, seed } = JSON.parse(spec.slice('random:'.length)) as { net: NetConfig; seed: number };
-    return createNet(net, new Rng(seed ^ 0x5eed));
-  }
+export function netSourceOf(spec: string): NetSource {
+  if (spec.startsWith('random:')) return { random: JSON.parse(spec.slice('random:'.length)) as { net: NetConfig; seed: number } };
   const w = readWeights(spec);
-  return netFromTensors(w.config, w.tensors);
+  return { config: w.config, tensors: w.tensors };
+}
+
+/** Any weights the app accepts -> a DinoNet (needs an initialised tfjs backend). */
+export async function loadNet(spec: string): Promise<DinoNet> {
+  return netFromSource(netSourceOf(spec));
 }

@@ -10,12 +10,11 @@ import { putStepTiming } from '../db/repos/step-timings';
 import { setSetting } from '../db/repos/settings';
 import { prepared } from '../db/repos/statements';
 import { createRun, getRun, insertMetric, lastUnfinishedRun, updateRun } from '../db/repos/training';
-import { probeBackend } from './backend-probe';
+import { probeBackend, type BackendPreference } from './backend-probe';
 import type { Catalog } from './catalog';
 import { embedCatalog, type EmbedResult } from './embedder';
 import { CancelledError, type JobContext } from './jobs';
-import { workerModule } from './worker-entries';
-import { runInWorker } from './worker-host';
+import { backendPreference, runTrainJob } from './compute-host';
 import type { ViTArchInfo } from '../dino/weights/inspect';
 import { officialTitle } from '../dino/weights/official-title';
 import { findOfficial } from '../dino/weights/official';
@@ -25,7 +24,7 @@ import { stopCalibration } from './outcomes';
 import { measuredOn, probeSample, type ProbeSample } from './quality';
 import { readWeightsInWorker } from './weights-reader';
 import { addModel } from './weights';
-import type { TrainWorkerData, TrainWorkerEvent, TrainWorkerResult } from './workers/train-worker';
+import type { TrainWorkerData } from './workers/train-worker';
 
 /**
  * A resumable checkpoint at least this often (the first one this long after the start): a killed
@@ -76,8 +75,9 @@ export interface TrainResult {
 export async function resolveConfig(
   opts: Pick<TrainOptions, 'preset' | 'epochs' | 'overrides'>,
   pretrained?: ViTArchInfo,
+  preference: BackendPreference = 'auto',
 ): Promise<{ preset: string; config: DinoConfig; backend: string }> {
-  const backend = await probeBackend();
+  const backend = await probeBackend(preference);
   const preset = opts.preset ?? (pretrained ? (backend.gpu ? 'finetune-gpu' : 'finetune-cpu') : defaultPresetName(backend.description));
   const p = getPreset(preset);
   const config = withOverrides(p.config, {
@@ -133,7 +133,7 @@ export async function train(catalog: Catalog, opts: TrainOptions, job?: JobConte
       pretrained = (await readWeightsInWorker(initFrom, 'shapes', job)).arch;
     }
     let runsOn: string;
-    ({ preset, config, backend: runsOn } = await resolveConfig(opts, pretrained));
+    ({ preset, config, backend: runsOn } = await resolveConfig(opts, pretrained, backendPreference(catalog.db)));
     // the backend (and device) it runs on, so time estimates come from runs on the same device
     runId = createRun(catalog.db, preset, { ...config, initFrom: initFrom ?? null, backend: runsOn });
   }
@@ -151,18 +151,19 @@ export async function train(catalog: Catalog, opts: TrainOptions, job?: JobConte
   let backend = '';
   job?.progress({ phase: 'loading photos', done: 0, total: items.length });
   try {
-    const r = await runInWorker<TrainWorkerData, TrainWorkerEvent, TrainWorkerResult>(
-      workerModule('train-worker'),
-      {
-        config, items, stateFile, modelFile,
-        resume: Boolean(previous),
-        initFrom,
-        checkpointEveryMs: opts.checkpointEveryMs ?? DEFAULT_CHECKPOINT_EVERY_MS,
-        maxSteps: opts.maxSteps,
-        maxMs: opts.maxMinutes === undefined ? undefined : opts.maxMinutes * 60_000,
-        ...(scoring ? { probe } : {}),
-        ...(keepBest ? { keepBest, ...bestSoFar(scored), ...startScores(catalog, startFile, probe) } : {}),
-      },
+    const data: TrainWorkerData = {
+      config, items, stateFile, modelFile,
+      resume: Boolean(previous),
+      initFrom,
+      checkpointEveryMs: opts.checkpointEveryMs ?? DEFAULT_CHECKPOINT_EVERY_MS,
+      maxSteps: opts.maxSteps,
+      maxMs: opts.maxMinutes === undefined ? undefined : opts.maxMinutes * 60_000,
+      ...(scoring ? { probe } : {}),
+      ...(keepBest ? { keepBest, ...bestSoFar(scored), ...startScores(catalog, startFile, probe) } : {}),
+    };
+    const r = await runTrainJob(
+      backendPreference(catalog.db),
+      data,
       job,
       (e) => {
         if (e.type === 'backend') backend = e.description;

@@ -11,20 +11,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useSoftwareGpu } from '../dino/webgpu-test-setup';
 import { countEmbeddings } from '../db/repos/embeddings';
 import { prepared } from '../db/repos/statements';
-import { getRun, lastRun, listMetrics } from '../db/repos/training';
+import { getRun, listMetrics } from '../db/repos/training';
 import { openCatalog, type Catalog } from './catalog';
 import { attentionOf, embedItems, embedOutsideImage } from './embedder';
 import { startImport } from './importer';
 import { searchByVector } from './search';
-import { startTraining, train } from './trainer';
+import { pauseResumeCancel, TINY } from './fixtures/train-scenario';
+import { train } from './trainer';
 
 const missing = useSoftwareGpu();
 const repoRoot = resolve(import.meta.dirname, '..', '..');
 const samples = join(repoRoot, 'resources', 'sample-photos', 'caltech-101');
 const weights = join(repoRoot, 'src-main/dino/weights/fixtures/vit_p16_full_checkpoint.pth');
 
-// small enough for SwiftShader (correctness only: it is far slower than wasm)
-const TINY = { depth: 1, embedDim: 32, imgSize: 16, globalSize: 16, localSize: 8, nLocal: 2, outDim: 128, hiddenDim: 64, bottleneckDim: 32, batchSize: 4 };
 
 describe.skipIf(missing !== null)(`jobs on the webgpu backend${missing ? ` (skipped: ${missing})` : ''}`, () => {
   const dir = mkdtempSync(join(tmpdir(), 'dino-webgpu-jobs-'));
@@ -46,32 +45,12 @@ describe.skipIf(missing !== null)(`jobs on the webgpu backend${missing ? ` (skip
   });
 
   it('trains in a worker: pause, resume and cancel keep the checkpoint, and the run resumes from it', async () => {
-    let jobId = '';
-    let paused = false;
-    const steps: number[] = [];
-    const job = startTraining(catalog, {
-      preset: 'cpu-patch8',
-      overrides: TINY,
-      checkpointEveryMs: 0,
-      embed: false,
-      onMetric: (m) => {
-        steps.push(m.step);
-        // pause at the first step; resume after a moment; cancel at the third
-        if (m.step === 1 && !paused) {
-          paused = catalog.jobs.pause(jobId);
-          setTimeout(() => catalog.jobs.resume(jobId), 300);
-        }
-        if (m.step === 3) catalog.jobs.cancel(jobId);
-      },
-    });
-    jobId = job.id;
-    await expect(job.promise).rejects.toThrow(/cancelled/);
-    expect(paused).toBe(true);
-    const run = lastRun(catalog.db)!;
+    const { error, run, steps: before, pausedAt } = await pauseResumeCancel(catalog, TINY, 300);
+    expect(String(error)).toMatch(/cancelled/);
+    expect(pausedAt).toBeGreaterThan(0);
     expect(run.state).toBe('cancelled');
     expect(run.checkpoint).toMatch(/\.state\.safetensors$/);
     expect(JSON.parse(run.config).backend).toMatch(/^webgpu \(/);
-    const before = listMetrics(catalog.db, run.id).length;
     expect(before).toBeGreaterThanOrEqual(3);
 
     const resumed = await train(catalog, { resume: true, maxSteps: 1, embed: false });

@@ -1,14 +1,9 @@
 import { Worker, type WorkerOptions } from 'node:worker_threads';
-import { CancelledError, type JobContext } from './jobs';
+import type { FromWorker } from '../compute/protocol';
+import { runJob, type JobChannel } from './job-channel';
+import type { JobContext } from './jobs';
 
-/** Messages a worker sends its host. */
-export type FromWorker<TEvent, TResult> =
-  | { type: 'event'; event: TEvent }
-  | { type: 'result'; result: TResult }
-  | { type: 'error'; message: string; stack?: string };
-
-/** Messages the host sends its worker. */
-export type ToWorker = { type: 'cancel' } | { type: 'pause' } | { type: 'resume' };
+export type { FromWorker, ToWorker } from '../compute/protocol';
 
 /**
  * Starts a worker thread on a module (see worker-entries.ts) with `workerData: { module, data }`. A
@@ -18,6 +13,26 @@ export type ToWorker = { type: 'cancel' } | { type: 'pause' } | { type: 'resume'
 export function startWorker(module: URL, data: unknown, options: Omit<WorkerOptions, 'workerData'> = {}): Worker {
   const file = module.pathname.endsWith('.ts') ? new URL('./worker-bootstrap.js', import.meta.url) : module;
   return new Worker(file, { ...options, workerData: { module: module.href, data } });
+}
+
+/** A worker thread as a job channel: its error or exit before a result is the compute side's loss. */
+export function workerChannel(worker: Worker): JobChannel {
+  return {
+    post: (message, transfer) => worker.postMessage(message, transfer),
+    listen({ message, gone }) {
+      worker.on('message', (m: FromWorker<unknown, unknown>) => message(m));
+      worker.on('error', gone);
+      worker.on('exit', (code) => gone(new Error(`worker stopped unexpectedly (exit ${code})`)));
+    },
+    close: () => void worker.terminate(),
+  };
+}
+
+export interface WorkerRunOptions {
+  killAfterMs?: number;
+  resourceLimits?: { maxOldGenerationSizeMb?: number };
+  /** the worker's environment (default: this process's) */
+  env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -30,36 +45,8 @@ export function runInWorker<TData, TEvent, TResult>(
   data: TData,
   job: JobContext | undefined,
   onEvent: (event: TEvent) => void,
-  options: { killAfterMs?: number; resourceLimits?: { maxOldGenerationSizeMb?: number } } = {},
+  options: WorkerRunOptions = {},
 ): Promise<TResult> {
-  return new Promise<TResult>((resolve, reject) => {
-    const worker = startWorker(module, data, { resourceLimits: options.resourceLimits, env: process.env });
-    let settled = false;
-    let killTimer: NodeJS.Timeout | undefined;
-    const finish = (fn: () => void): void => {
-      if (settled) return;
-      settled = true;
-      if (killTimer) clearTimeout(killTimer);
-      job?.signal.removeEventListener('abort', onAbort);
-      unsubscribe?.();
-      fn();
-      void worker.terminate();
-    };
-    const onAbort = (): void => {
-      worker.postMessage({ type: 'cancel' } satisfies ToWorker);
-      killTimer = setTimeout(() => finish(() => reject(new CancelledError())), options.killAfterMs ?? 30_000);
-    };
-    job?.signal.addEventListener('abort', onAbort);
-    const unsubscribe = job?.onPauseChange((paused) => worker.postMessage({ type: paused ? 'pause' : 'resume' } satisfies ToWorker));
-    worker.on('message', (m: FromWorker<TEvent, TResult>) => {
-      if (m.type === 'event') onEvent(m.event);
-      else if (m.type === 'result') finish(() => resolve(m.result));
-      else if (m.type === 'error') {
-        finish(() => reject(m.message === 'cancelled' ? new CancelledError() : Object.assign(new Error(m.message), { workerStack: m.stack })));
-      }
-    });
-    worker.on('error', (e) => finish(() => reject(e)));
-    worker.on('exit', (code) => finish(() => reject(job?.signal.aborted ? new CancelledError() : new Error(`worker stopped unexpectedly (exit ${code})`))));
-  });
+  const worker = startWorker(module, data, { resourceLimits: options.resourceLimits, env: options.env ?? process.env });
+  return runJob<TEvent, TResult>(workerChannel(worker), job, onEvent, { killAfterMs: options.killAfterMs });
 }
-
