@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { syntheticEmbeddings } from '../analysis/synthetic';
 import { row } from '../analysis/vectors';
 import { putEmbeddings } from '../db/repos/embeddings';
+import { upsertImages } from '../db/repos/images';
+import { insertModel } from '../db/repos/models';
 import { openCatalog, type Catalog } from './catalog';
 
 export interface Fixture {
@@ -20,23 +22,16 @@ export function makeAnalysisCatalog(dir: string, opts: { n: number; dim: number;
   const catalog = openCatalog(join(dir, 'catalog'));
   const photosDir = join(dir, 'photos');
   mkdirSync(photosDir, { recursive: true });
-  const modelId = Number(
-    catalog.db
-      .prepare("INSERT INTO models (name, arch, patch_size, dim, source, checkpoint) VALUES ('test model', 'vit_tiny', 16, ?, 'trained', 'none')")
-      .run(opts.dim).lastInsertRowid,
-  );
+  const modelId = insertModel(catalog.db, { name: 'test model', arch: 'vit_tiny', patch_size: 16, dim: opts.dim, source: 'trained', checkpoint: 'none', config: '{}' });
   const { vectors, labels } = syntheticEmbeddings({ n: opts.n, dim: opts.dim, clusters: opts.clusters, spread: opts.spread ?? 0.4, seed: opts.seed ?? 1 });
-  const insert = catalog.db.prepare("INSERT INTO images (path, bytes, mtime_ms, status, hash) VALUES (?, ?, 0, 'ok', ?)");
-  const ids: number[] = [];
-  catalog.db.transaction(() => {
-    for (let i = 0; i < opts.n; i++) {
-      const path = join(photosDir, `c${labels[i]}`, `IMG_${String(i).padStart(5, '0')}.jpg`);
-      mkdirSync(join(photosDir, `c${labels[i]}`), { recursive: true });
-      const bytes = Buffer.from(`fake jpeg ${i}`);
-      writeFileSync(path, bytes);
-      ids.push(Number(insert.run(path, bytes.length, `hash-${i}`).lastInsertRowid));
-    }
-  })();
+  const photos = Array.from({ length: opts.n }, (_, i) => {
+    const path = join(photosDir, `c${labels[i]}`, `IMG_${String(i).padStart(5, '0')}.jpg`);
+    mkdirSync(join(photosDir, `c${labels[i]}`), { recursive: true });
+    const bytes = Buffer.from(`fake jpeg ${i}`);
+    writeFileSync(path, bytes);
+    return { path, bytes: bytes.length, mtimeMs: 0, hash: `hash-${i}`, width: null, height: null, takenAt: null, status: 'ok' as const, error: null };
+  });
+  const ids = upsertImages(catalog.db, photos);
   putEmbeddings(catalog.db, modelId, ids.map((imageId, i) => ({ imageId, hash: `hash-${i}`, vector: row(vectors, i) })));
   return { catalog, modelId, ids, labels, photosDir, vectorOf: (id) => row(vectors, ids.indexOf(id)) };
 }

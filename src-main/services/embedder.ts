@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { putEmbeddings } from '../db/repos/embeddings';
+import { putEmbeddings, staleImages } from '../db/repos/embeddings';
+import { countByStatus } from '../db/repos/images';
 import { getModel, type ModelRow } from '../db/repos/models';
-import { prepared } from '../db/repos/statements';
 import type { Catalog } from './catalog';
 import type { JobContext } from './jobs';
 import type { LabelFreeScores } from './label-free';
@@ -31,22 +31,12 @@ export function requireModel(catalog: Catalog, modelId: number): ModelRow {
   return m;
 }
 
-/** Photos that have no embedding for the model, or whose content changed since it was made. */
-function staleImages(catalog: Catalog, modelId: number): { id: number; path: string; hash: string }[] {
-  return prepared(
-    catalog.db,
-    `SELECT i.id, i.path, i.hash FROM images i
-     LEFT JOIN embeddings e ON e.image_id = i.id AND e.model_id = ?
-     WHERE i.status = 'ok' AND (e.image_id IS NULL OR e.hash != i.hash) ORDER BY i.id`,
-  ).all(modelId) as { id: number; path: string; hash: string }[];
-}
-
 /** Embeds every new or changed photo with the model's teacher backbone; resumable by construction. */
 export async function embedCatalog(catalog: Catalog, modelId: number, job?: JobContext): Promise<EmbedResult> {
   const t0 = Date.now();
   const model = requireModel(catalog, modelId);
-  const todo = staleImages(catalog, modelId);
-  const total = prepared(catalog.db, "SELECT count(*) AS n FROM images WHERE status = 'ok'").get() as { n: number };
+  const todo = staleImages(catalog.db, modelId);
+  const total = countByStatus(catalog.db).ok;
   const hashes = new Map(todo.map((t) => [t.id, t.hash]));
   let done = 0;
   let backend = '';
@@ -68,7 +58,7 @@ export async function embedCatalog(catalog: Catalog, modelId: number, job?: JobC
         { killAfterMs: CANCEL_KILL_MS },
       )
     : { embedded: 0, failed: 0 };
-  return { model: modelId, embedded: result.embedded, failed: result.failed, skipped: total.n - todo.length, seconds: (Date.now() - t0) / 1000, backend };
+  return { model: modelId, embedded: result.embedded, failed: result.failed, skipped: total - todo.length, seconds: (Date.now() - t0) / 1000, backend };
 }
 
 export function startEmbed(catalog: Catalog, modelId: number): { id: string; promise: Promise<EmbedResult> } {

@@ -4,7 +4,7 @@ import { ari, knnAccuracy, nmi, purity } from '../analysis/metrics';
 import { fromRows, type Vectors } from '../analysis/vectors';
 import { getEmbeddings } from '../db/repos/embeddings';
 import { getModel } from '../db/repos/models';
-import { prepared } from '../db/repos/statements';
+import { presentImages } from '../db/repos/images';
 import { netConfigs } from '../dino/model';
 import type { NetConfig } from '../dino/net';
 import { defaultPresetName, getPreset, type DinoConfig } from '../dino/presets';
@@ -36,7 +36,7 @@ export interface LabelledSet {
 
 /** The catalog's photos under `dataDir` that sit in a class sub-folder. */
 export function labelledSet(catalog: Catalog, dataDir: string): LabelledSet {
-  const rows = prepared(catalog.db, "SELECT id, path FROM images WHERE status = 'ok' ORDER BY id").all() as { id: number; path: string }[];
+  const rows = presentImages(catalog.db);
   const kept = rows.map((r) => ({ ...r, label: labelOf(dataDir, r.path) })).filter((r): r is { id: number; path: string; label: string } => r.label !== null);
   const { ids: labels, classes } = encodeLabels(kept.map((r) => r.label));
   return { ids: kept.map((r) => r.id), paths: kept.map((r) => r.path), labels, classes };

@@ -1,5 +1,5 @@
 import { allMembers, getClustering, listClusters } from '../db/repos/clusters';
-import { modelInfo } from '../db/repos/embeddings';
+import { getModel } from '../db/repos/models';
 import { exportClusters, type ExportMode } from '../export/folders';
 import type { Catalog } from './catalog';
 import type { JobContext } from './jobs';
@@ -34,7 +34,7 @@ export async function runExport(catalog: Catalog, opts: ExportRunOptions, ctx?: 
   const wanted = opts.clusters ?? clusters.map((k) => k.cluster);
   for (const w of wanted) if (!clusters.some((k) => k.cluster === w)) throw new Error(`Clustering ${c.id} has no cluster ${w} (it has ${clusters.map((k) => k.cluster).join(', ')}).`);
   const members = allMembers(catalog.db, c.id);
-  const model = modelInfo(catalog.db, c.modelId);
+  const model = getModel(catalog.db, c.modelId);
   const input = {
     model: { id: c.modelId, name: model?.name ?? `model ${c.modelId}` },
     clustering: { id: c.id, method: c.method, k: c.k, params: c.params },

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { prepared } from '../db/repos/statements';
 import { openCatalog, type Catalog } from './catalog';
 import { attentionOf, embedCatalog, embedOutsideImage } from './embedder';
 import { writeAttentionPngs } from './attention-png';
@@ -50,7 +49,7 @@ describe('search with a photo', () => {
   }, 120_000);
 
   it('draws the last block attention of a photo as one PNG per head and their mean', async () => {
-    const id = (prepared(catalog.db, 'SELECT id FROM images WHERE path = ?').get(original) as { id: number }).id;
+    const id = (catalog.db.prepare('SELECT id FROM images WHERE path = ?').get(original) as { id: number }).id;
     const a = await attentionOf(catalog, model, id, original);
     expect(a.heads).toHaveLength(3);
     expect(a.heads[0]).toHaveLength(a.grid * a.grid);
@@ -67,7 +66,7 @@ describe('search with a photo', () => {
   it('groups a resized copy with its original as near-duplicates', async () => {
     // this random-weight model puts unrelated photos up to ~0.95 apart, the copy at ~0.9998
     const groups = await findDuplicates(catalog, { modelId: model, threshold: 0.99 });
-    const ids = prepared(catalog.db, 'SELECT id, path FROM images').all() as { id: number; path: string }[];
+    const ids = catalog.db.prepare('SELECT id, path FROM images').all() as { id: number; path: string }[];
     const idOf = (p: string) => ids.find((r) => r.path === p)!.id;
     const pair = groups.find((g) => g.some((x) => x.id === idOf(original)));
     expect(pair?.map((x) => x.id).sort((a, b) => a - b)).toEqual([idOf(original), idOf(join(photos, 'llama', 'copy-small.jpg'))].sort((a, b) => a - b));

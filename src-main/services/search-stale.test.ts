@@ -12,7 +12,6 @@ import { seededRng } from '../analysis/random';
 import { deleteEmbedding, getEmbeddings, putEmbeddings } from '../db/repos/embeddings';
 import { markGone, markOk } from '../db/repos/images';
 import { insertModel } from '../db/repos/models';
-import { prepared } from '../db/repos/statements';
 import { makePhoto } from '../library/test-fixtures';
 import { openCatalog, type Catalog } from './catalog';
 import { startImport } from './importer';
@@ -42,7 +41,7 @@ function addModel(catalog: Catalog): ModelRef {
 
 /** what the embed job does: a vector for every present photo without one (or with a stale one) */
 function embedStale(catalog: Catalog, model: ModelRef): number {
-  const todo = prepared(catalog.db, `SELECT i.id, i.hash FROM images i LEFT JOIN embeddings e ON e.image_id = i.id AND e.model_id = ?
+  const todo = catalog.db.prepare(`SELECT i.id, i.hash FROM images i LEFT JOIN embeddings e ON e.image_id = i.id AND e.model_id = ?
     WHERE i.status = 'ok' AND (e.image_id IS NULL OR e.hash != i.hash)`).all(model.id) as { id: number; hash: string }[];
   putEmbeddings(catalog.db, model.id, todo.map((t) => ({ imageId: t.id, hash: t.hash, vector: vectorOf(t.hash) })));
   return todo.length;
@@ -51,7 +50,7 @@ function embedStale(catalog: Catalog, model: ModelRef): number {
 /** the largest difference between the index's vectors and the table's, and whether the id sets agree */
 async function staleness(catalog: Catalog, model: ModelRef): Promise<{ maxDiff: number; sameIds: boolean }> {
   const index = await getIndex(catalog, model);
-  const live = prepared(catalog.db, "SELECT e.image_id FROM embeddings e JOIN images i ON i.id = e.image_id WHERE e.model_id = ? AND i.status = 'ok'").pluck().all(model.id) as number[];
+  const live = catalog.db.prepare("SELECT e.image_id FROM embeddings e JOIN images i ON i.id = e.image_id WHERE e.model_id = ? AND i.status = 'ok'").pluck().all(model.id) as number[];
   let maxDiff = 0;
   for (const r of getEmbeddings(catalog.db, model.id, live)) {
     const got = index.vector(r.imageId);
@@ -71,12 +70,12 @@ describe('no stale vector in the search index', () => {
     await startImport(catalog, [photos]).promise;
     const model = addModel(catalog);
     expect(embedStale(catalog, model)).toBe(12);
-    const newest = prepared(catalog.db, 'SELECT max(id) FROM images').pluck().get() as number;
+    const newest = catalog.db.prepare('SELECT max(id) FROM images').pluck().get() as number;
     await searchSimilar(catalog, newest, { k: 3 }); // the index is built (and saved) here
     flushIndexes(catalog);
 
     // the newest photo is edited: its embedding is dropped by the import and made again by embed
-    const file = prepared(catalog.db, 'SELECT path FROM images WHERE id = ?').pluck().get(newest) as string;
+    const file = catalog.db.prepare('SELECT path FROM images WHERE id = ?').pluck().get(newest) as string;
     writeFileSync(file, await makePhoto('png', 1000));
     utimesSync(file, new Date(), new Date(Date.now() + 5000));
     await startImport(catalog, [photos]).promise;

@@ -14,12 +14,11 @@ import {
   getEmbeddings,
   loadAllEmbeddings,
   countEmbeddings,
-  modelInfo,
   modelsWithEmbeddings,
 } from '../db/repos/embeddings';
-import { getImage } from '../db/repos/images';
+import { getImage, sameContentImages } from '../db/repos/images';
+import { getModel } from '../db/repos/models';
 import { getSetting } from '../db/repos/settings';
-import { prepared } from '../db/repos/statements';
 import { buildKnnGraph, deleteIndexFiles, ensureIndex, saveIndex, syncIndex, type VectorIndex, type VectorSource } from '../vector-index';
 import { nativeRowDots } from './analysis-blas';
 import { runTask } from './analysis-runner';
@@ -43,14 +42,14 @@ export interface ModelRef {
 /** The model to use: the one asked for, else setting 'activeModel', else the newest model with embeddings. */
 export function resolveModel(catalog: Catalog, modelId?: number): ModelRef {
   if (modelId !== undefined) {
-    const m = modelInfo(catalog.db, modelId);
+    const m = getModel(catalog.db, modelId);
     if (!m) throw new Error(`There is no model ${modelId} in this catalog.`);
-    return m;
+    return { id: m.id, dim: m.dim, name: m.name };
   }
   const active = getSetting(catalog.db, 'activeModel');
   if (typeof active === 'number') {
-    const m = modelInfo(catalog.db, active);
-    if (m) return m;
+    const m = getModel(catalog.db, active);
+    if (m) return { id: m.id, dim: m.dim, name: m.name };
   }
   const newest = modelsWithEmbeddings(catalog.db)[0];
   if (!newest) throw new Error('No photo has been embedded yet: train or add a model, then run embed.');
@@ -360,9 +359,7 @@ export async function neighbourGraph(catalog: Catalog, model: ModelRef, k: numbe
  */
 export async function findDuplicates(catalog: Catalog, opts: { threshold?: number; modelId?: number } = {}): Promise<{ id: number; path: string }[][]> {
   const threshold = opts.threshold ?? 0.95;
-  const rows = prepared(catalog.db, `SELECT id, path, hash FROM images WHERE status = 'ok' AND hash IN
-      (SELECT hash FROM images WHERE status = 'ok' AND hash IS NOT NULL GROUP BY hash HAVING count(*) > 1)`).all() as { id: number; path: string; hash: string }[];
-  const groups: number[][] = exactDuplicateGroups(rows).map((g) => g.map((r) => r.id));
+  const groups: number[][] = exactDuplicateGroups(sameContentImages(catalog.db)).map((g) => g.map((r) => r.id));
   let model: ModelRef | null = null;
   try {
     model = resolveModel(catalog, opts.modelId);

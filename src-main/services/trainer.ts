@@ -8,7 +8,7 @@ import { insertModel, listModels } from '../db/repos/models';
 import { modelQuality, putModelQuality, putRunQuality, runQuality } from '../db/repos/quality';
 import { putStepTiming } from '../db/repos/step-timings';
 import { setSetting } from '../db/repos/settings';
-import { prepared } from '../db/repos/statements';
+import { presentImages } from '../db/repos/images';
 import { createRun, getRun, insertMetric, lastUnfinishedRun, updateRun } from '../db/repos/training';
 import { probeBackend, type BackendPreference } from './backend-probe';
 import type { Catalog } from './catalog';
@@ -106,12 +106,6 @@ function architectureOf(a: ViTArchInfo): Partial<DinoConfig> {
   };
 }
 
-// By path, not id: the importer's workers insert in whatever order decoding finishes, so ids differ
-// between two imports of one folder, and a seeded run must see the same batches on both.
-function okImages(catalog: Catalog): { id: number; path: string }[] {
-  return prepared(catalog.db, "SELECT id, path FROM images WHERE status = 'ok' ORDER BY path, id").all() as { id: number; path: string }[];
-}
-
 export async function train(catalog: Catalog, opts: TrainOptions, job?: JobContext): Promise<TrainResult> {
   const t0 = Date.now();
   let runId: number;
@@ -137,7 +131,9 @@ export async function train(catalog: Catalog, opts: TrainOptions, job?: JobConte
     // the backend (and device) it runs on, so time estimates come from runs on the same device
     runId = createRun(catalog.db, preset, { ...config, initFrom: initFrom ?? null, backend: runsOn });
   }
-  const items = okImages(catalog);
+  // by path, not id: the importer's workers insert in whatever order decoding finishes, so ids differ
+  // between two imports of one folder, and a seeded run must see the same batches on both
+  const items = presentImages(catalog.db, 'path');
   if (items.length === 0) throw new Error('The catalog has no photos: import a folder first.');
   // fine-tuning keeps the better of its start and its checkpoints, by the label-free score
   const startFile = (config as DinoConfig & { initFrom?: string | null }).initFrom ?? initFrom;

@@ -10,7 +10,6 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useSoftwareGpu } from '../dino/webgpu-test-setup';
 import { countEmbeddings } from '../db/repos/embeddings';
-import { prepared } from '../db/repos/statements';
 import { getRun, listMetrics } from '../db/repos/training';
 import { openCatalog, type Catalog } from './catalog';
 import { attentionOf, embedItems, embedOutsideImage } from './embedder';
@@ -63,12 +62,12 @@ describe.skipIf(missing !== null)(`jobs on the webgpu backend${missing ? ` (skip
   }, 300_000);
 
   it('embeds the catalog, searches with an outside photo and draws attention, on the GPU', async () => {
-    const model = (prepared(catalog.db, 'SELECT id FROM models ORDER BY id DESC LIMIT 1').get() as { id: number }).id;
+    const model = (catalog.db.prepare('SELECT id FROM models ORDER BY id DESC LIMIT 1').get() as { id: number }).id;
     const { embedCatalog } = await import('./embedder');
     const r = await embedCatalog(catalog, model);
     expect(r.backend).toMatch(/^webgpu \(/);
     expect(countEmbeddings(catalog.db, model)).toBe(r.embedded);
-    const photo = (prepared(catalog.db, "SELECT id, path FROM images WHERE status = 'ok' ORDER BY id LIMIT 1").get() as { id: number; path: string });
+    const photo = (catalog.db.prepare("SELECT id, path FROM images WHERE status = 'ok' ORDER BY id LIMIT 1").get() as { id: number; path: string });
     const vector = await embedOutsideImage(catalog, model, photo.path);
     const hits = await searchByVector(catalog, vector, { k: 3, modelId: model });
     expect(hits[0]!.id).toBe(photo.id);
@@ -79,7 +78,7 @@ describe.skipIf(missing !== null)(`jobs on the webgpu backend${missing ? ` (skip
   }, 300_000);
 
   it("gives wasm's features for official-format weights (features --weights)", async () => {
-    const items = [0, 1].map((i) => ({ id: i, path: (prepared(catalog.db, 'SELECT path FROM images ORDER BY path LIMIT 1 OFFSET ?').get(i) as { path: string }).path }));
+    const items = [0, 1].map((i) => ({ id: i, path: (catalog.db.prepare('SELECT path FROM images ORDER BY path LIMIT 1 OFFSET ?').get(i) as { path: string }).path }));
     const gpu = await embedItems(weights, items);
     process.env.DINO_BACKEND = 'wasm';
     const cpu = await embedItems(weights, items);

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { prepared } from '../../db/repos/statements';
+import { presentImages } from '../../db/repos/images';
 import { exportImageFolderForTraining } from '../../export';
 import { stringOpt, UsageError, type Command } from '../command';
 
@@ -12,7 +12,7 @@ export const command: Command = {
   async run(ctx) {
     const to = stringOpt(ctx, 'to');
     if (!to) throw new UsageError('--to DIR is required');
-    const images = prepared(ctx.catalog().db, "SELECT path FROM images WHERE status = 'ok' ORDER BY id").all() as { path: string }[];
+    const images = presentImages(ctx.catalog().db);
     if (images.length === 0) throw new Error('The catalog has no photos: import a folder first.');
     const r = exportImageFolderForTraining(images, resolve(to));
     return {

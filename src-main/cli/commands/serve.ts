@@ -1,6 +1,7 @@
 import { ensureRendererBuilt, rendererState } from '../../server/renderer-build';
 import { startServer } from '../../server/server';
 import { dispatch } from '../../api/table';
+import { countByStatus } from '../../db/repos/images';
 import { intOpt, type Command } from '../command';
 
 export const command: Command = {
@@ -24,8 +25,8 @@ export const command: Command = {
     process.stdout.write(`listening on ${server.url}\n`);
 
     if (ctx.values['samples-if-empty']) {
-      const row = catalog.db.prepare("SELECT COUNT(*) AS n FROM images WHERE status != 'gone'").get() as { n: number };
-      if (row.n === 0) {
+      const counts = countByStatus(catalog.db);
+      if (counts.ok + counts.failed === 0) {
         const samples = await dispatch(server.table, 'library:samples', {});
         if ('error' in samples) ctx.log(`cannot import the sample photos: ${samples.error}`);
         else {

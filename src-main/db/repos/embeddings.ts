@@ -1,5 +1,5 @@
 import type { Db } from '../open';
-import { prepared } from './statements';
+import { statements } from './statements';
 
 // Embeddings: one row per (model, image); the vector is a little-endian float32 blob of `dim` values,
 // L2-normalised by the embedder. `hash` is the image's content hash when it was embedded, so a
@@ -31,10 +31,37 @@ export function decodeVector(b: Buffer | Uint8Array): Float32Array {
   return out;
 }
 
+type RawEmbedding = { image_id: number; hash: string; vector: Buffer };
+
+/** Rows of a model's embeddings whose image is present ('ok'). */
+const LIVE = `FROM embeddings e JOIN images i ON i.id = e.image_id WHERE e.model_id = ? AND i.status = 'ok'`;
+
+const stmts = statements((db) => ({
+  put: db.prepare<[number, number, string, Buffer]>('INSERT OR REPLACE INTO embeddings (model_id, image_id, hash, vector) VALUES (?, ?, ?, ?)'),
+  get: db.prepare<[number, number], RawEmbedding>('SELECT image_id, hash, vector FROM embeddings WHERE model_id = ? AND image_id = ?'),
+  // the ids as one JSON array: a single statement for any number of them
+  getMany: db.prepare<[number, string], RawEmbedding>('SELECT image_id, hash, vector FROM embeddings WHERE model_id = ? AND image_id IN (SELECT value FROM json_each(?))'),
+  entries: db.prepare<[number], EmbeddingEntry>(`SELECT e.image_id AS imageId, e.version AS version, e.hash AS hash ${LIVE} ORDER BY e.image_id`),
+  count: db.prepare<[number], { n: number }>(`SELECT count(*) AS n ${LIVE}`),
+  generation: db.prepare<[number], { generation: number }>('SELECT generation FROM embedding_generations WHERE model_id = ?'),
+  vectors: db.prepare<[number], { id: number; vector: Buffer }>(`SELECT e.image_id AS id, e.vector AS vector ${LIVE} ORDER BY e.image_id`),
+  deleteOne: db.prepare<[number, number]>('DELETE FROM embeddings WHERE model_id = ? AND image_id = ?'),
+  modelsWith: db.prepare<[], { id: number; dim: number; name: string; count: number }>(
+    `SELECT m.id, m.dim, m.name, count(*) AS count FROM models m JOIN embeddings e ON e.model_id = m.id
+     GROUP BY m.id ORDER BY m.created_at DESC, m.id DESC`,
+  ),
+  // photos with no embedding for the model, or whose content changed since it was made
+  stale: db.prepare<[number], { id: number; path: string; hash: string }>(
+    `SELECT i.id, i.path, i.hash FROM images i
+     LEFT JOIN embeddings e ON e.image_id = i.id AND e.model_id = ?
+     WHERE i.status = 'ok' AND (e.image_id IS NULL OR e.hash != i.hash) ORDER BY i.id`,
+  ),
+}));
+
+const toRow = (r: RawEmbedding): EmbeddingRow => ({ imageId: r.image_id, hash: r.hash, vector: decodeVector(r.vector) });
+
 export function putEmbedding(db: Db, modelId: number, row: EmbeddingRow): void {
-  prepared(db, 'INSERT OR REPLACE INTO embeddings (model_id, image_id, hash, vector) VALUES (?, ?, ?, ?)').run(
-    modelId, row.imageId, row.hash, encodeVector(row.vector),
-  );
+  stmts(db).put.run(modelId, row.imageId, row.hash, encodeVector(row.vector));
 }
 
 export function putEmbeddings(db: Db, modelId: number, rows: readonly EmbeddingRow[]): void {
@@ -44,40 +71,22 @@ export function putEmbeddings(db: Db, modelId: number, rows: readonly EmbeddingR
 }
 
 export function getEmbedding(db: Db, modelId: number, imageId: number): EmbeddingRow | undefined {
-  const r = prepared(db, 'SELECT image_id, hash, vector FROM embeddings WHERE model_id = ? AND image_id = ?').get(modelId, imageId) as
-    | { image_id: number; hash: string; vector: Buffer }
-    | undefined;
-  return r ? { imageId: r.image_id, hash: r.hash, vector: decodeVector(r.vector) } : undefined;
+  const r = stmts(db).get.get(modelId, imageId);
+  return r ? toRow(r) : undefined;
 }
 
 /** Embeddings of a model for the given images (missing ones are skipped). */
 export function getEmbeddings(db: Db, modelId: number, imageIds: readonly number[]): EmbeddingRow[] {
-  const out: EmbeddingRow[] = [];
-  const CHUNK = 500;
-  for (let i = 0; i < imageIds.length; i += CHUNK) {
-    const ids = imageIds.slice(i, i + CHUNK);
-    const rows = db
-      .prepare(`SELECT image_id, hash, vector FROM embeddings WHERE model_id = ? AND image_id IN (${ids.map(() => '?').join(',')})`)
-      .all(modelId, ...ids) as { image_id: number; hash: string; vector: Buffer }[];
-    for (const r of rows) out.push({ imageId: r.image_id, hash: r.hash, vector: decodeVector(r.vector) });
-  }
-  return out;
+  return imageIds.length ? stmts(db).getMany.all(modelId, JSON.stringify(imageIds)).map(toRow) : [];
 }
-
-const LIVE = `FROM embeddings e JOIN images i ON i.id = e.image_id WHERE e.model_id = ? AND i.status = 'ok'`;
 
 /** Id, version and hash of every embedding of a model whose image is present ('ok'), by image id. */
 export function embeddingEntries(db: Db, modelId: number): EmbeddingEntry[] {
-  return (prepared(db, `SELECT e.image_id AS imageId, e.version AS version, e.hash AS hash ${LIVE} ORDER BY e.image_id`).all(modelId) as EmbeddingEntry[]);
-}
-
-/** Image ids with an embedding of this model whose image is present, ascending. */
-export function embeddingIds(db: Db, modelId: number): number[] {
-  return (prepared(db, `SELECT e.image_id AS id ${LIVE} ORDER BY e.image_id`).all(modelId) as { id: number }[]).map((r) => r.id);
+  return stmts(db).entries.all(modelId);
 }
 
 export function countEmbeddings(db: Db, modelId: number): number {
-  return (prepared(db, `SELECT count(*) AS n ${LIVE}`).get(modelId) as { n: number }).n;
+  return stmts(db).count.get(modelId)!.n;
 }
 
 /**
@@ -87,8 +96,7 @@ export function countEmbeddings(db: Db, modelId: number): number {
  * ids, the fingerprint before, stayed equal when the newest row was deleted and made again.
  */
 export function embeddingsFingerprint(db: Db, modelId: number): string {
-  const r = prepared(db, 'SELECT generation FROM embedding_generations WHERE model_id = ?').get(modelId) as { generation: number } | undefined;
-  return String(r?.generation ?? 0);
+  return String(stmts(db).generation.get(modelId)?.generation ?? 0);
 }
 
 /** Every live embedding of a model in one matrix, rows in ascending image id. */
@@ -97,7 +105,7 @@ export function loadAllEmbeddings(db: Db, modelId: number, dim: number): { ids: 
   const n = countEmbeddings(db, modelId);
   const data = new Float32Array(n * dim);
   let i = 0;
-  for (const r of prepared(db, `SELECT e.image_id AS id, e.vector AS vector ${LIVE} ORDER BY e.image_id`).iterate(modelId) as Iterable<{ id: number; vector: Buffer }>) {
+  for (const r of stmts(db).vectors.iterate(modelId)) {
     if (i >= n) break;
     const v = decodeVector(r.vector);
     if (v.length !== dim) throw new Error(`embedding of image ${r.id} has ${v.length} values, model dim is ${dim}`);
@@ -108,21 +116,16 @@ export function loadAllEmbeddings(db: Db, modelId: number, dim: number): { ids: 
   return { ids, data: i === n ? data : data.subarray(0, i * dim) };
 }
 
-export function deleteEmbeddingsForImage(db: Db, imageId: number): number {
-  return prepared(db, 'DELETE FROM embeddings WHERE image_id = ?').run(imageId).changes;
-}
-
 export function deleteEmbedding(db: Db, modelId: number, imageId: number): number {
-  return prepared(db, 'DELETE FROM embeddings WHERE model_id = ? AND image_id = ?').run(modelId, imageId).changes;
+  return stmts(db).deleteOne.run(modelId, imageId).changes;
 }
 
 /** Models that have at least one embedding, newest model first. */
 export function modelsWithEmbeddings(db: Db): { id: number; dim: number; name: string; count: number }[] {
-  return prepared(db, `SELECT m.id, m.dim, m.name, count(*) AS count FROM models m JOIN embeddings e ON e.model_id = m.id
-    GROUP BY m.id ORDER BY m.created_at DESC, m.id DESC`).all() as { id: number; dim: number; name: string; count: number }[];
+  return stmts(db).modelsWith.all();
 }
 
-/** The few model fields search and clustering need, or undefined when there is no such model. */
-export function modelInfo(db: Db, modelId: number): { id: number; dim: number; name: string } | undefined {
-  return prepared(db, 'SELECT id, dim, name FROM models WHERE id = ?').get(modelId) as { id: number; dim: number; name: string } | undefined;
+/** Photos that have no embedding for the model, or whose content changed since it was made: what embed does. */
+export function staleImages(db: Db, modelId: number): { id: number; path: string; hash: string }[] {
+  return stmts(db).stale.all(modelId);
 }

@@ -1,5 +1,6 @@
 import type { FailureDTO, ImageDTO, ImageStatus } from '../../../src-shared/api';
 import type { Db } from '../open';
+import { statements } from './statements';
 
 /** One row of `images`, as stored. */
 export interface ImageRow {
@@ -32,46 +33,38 @@ export interface ImageRecord {
 /** The columns the incremental import compares, for every photo below a folder. */
 export type KnownImage = Pick<ImageRow, 'id' | 'path' | 'bytes' | 'mtime_ms' | 'hash' | 'status' | 'error'>;
 
-function prepare(db: Db) {
-  return {
-    under: db.prepare<[string, string], KnownImage>(
-      'SELECT id, path, bytes, mtime_ms, hash, status, error FROM images WHERE path >= ? AND path < ?',
-    ),
-    upsert: db.prepare<[string, number, number, string | null, number | null, number | null, string | null, string, string | null], { id: number }>(
-      `INSERT INTO images (path, bytes, mtime_ms, hash, width, height, taken_at, status, error)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT(path) DO UPDATE SET bytes = excluded.bytes, mtime_ms = excluded.mtime_ms, hash = excluded.hash,
-         width = excluded.width, height = excluded.height, taken_at = excluded.taken_at, status = excluded.status,
-         error = excluded.error, imported_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-       RETURNING id`,
-    ),
-    // `error` is kept on the way to 'gone', so a photo that comes back unchanged knows whether it was good.
-    markGone: db.prepare<[number]>("UPDATE images SET status = 'gone' WHERE id = ?"),
-    markOk: db.prepare<[number]>("UPDATE images SET status = 'ok', error = NULL WHERE id = ?"),
-    deleteEmbeddings: db.prepare<[number]>('DELETE FROM embeddings WHERE image_id = ?'),
-    get: db.prepare<[number], ImageRow>('SELECT * FROM images WHERE id = ?'),
-    page: db.prepare<[number, number], ImageRow>(
-      "SELECT * FROM images WHERE status = 'ok' ORDER BY path LIMIT ? OFFSET ?",
-    ),
-    failures: db.prepare<[], { id: number; path: string; error: string | null }>(
-      "SELECT id, path, error FROM images WHERE status = 'failed' ORDER BY path",
-    ),
-    counts: db.prepare<[], { status: ImageStatus; n: number }>('SELECT status, COUNT(*) AS n FROM images GROUP BY status'),
-  };
-}
-
-type Statements = ReturnType<typeof prepare>;
-const cache = new WeakMap<Db, Statements>();
-
-/** Statements are prepared once per connection: preparing costs more than running most of them. */
-function stmts(db: Db): Statements {
-  let s = cache.get(db);
-  if (!s) {
-    s = prepare(db);
-    cache.set(db, s);
-  }
-  return s;
-}
+const stmts = statements((db) => ({
+  under: db.prepare<[string, string], KnownImage>(
+    'SELECT id, path, bytes, mtime_ms, hash, status, error FROM images WHERE path >= ? AND path < ?',
+  ),
+  upsert: db.prepare<[string, number, number, string | null, number | null, number | null, string | null, string, string | null], { id: number }>(
+    `INSERT INTO images (path, bytes, mtime_ms, hash, width, height, taken_at, status, error)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT(path) DO UPDATE SET bytes = excluded.bytes, mtime_ms = excluded.mtime_ms, hash = excluded.hash,
+     width = excluded.width, height = excluded.height, taken_at = excluded.taken_at, status = excluded.status,
+     error = excluded.error, imported_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+     RETURNING id`,
+  ),
+  // `error` is kept on the way to 'gone', so a photo that comes back unchanged knows whether it was good.
+  markGone: db.prepare<[number]>("UPDATE images SET status = 'gone' WHERE id = ?"),
+  markOk: db.prepare<[number]>("UPDATE images SET status = 'ok', error = NULL WHERE id = ?"),
+  deleteEmbeddings: db.prepare<[number]>('DELETE FROM embeddings WHERE image_id = ?'),
+  get: db.prepare<[number], ImageRow>('SELECT * FROM images WHERE id = ?'),
+  page: db.prepare<[number, number], ImageRow>(
+    "SELECT * FROM images WHERE status = 'ok' ORDER BY path LIMIT ? OFFSET ?",
+  ),
+  failures: db.prepare<[], { id: number; path: string; error: string | null }>(
+    "SELECT id, path, error FROM images WHERE status = 'failed' ORDER BY path",
+  ),
+  counts: db.prepare<[], { status: ImageStatus; n: number }>('SELECT status, COUNT(*) AS n FROM images GROUP BY status'),
+  // the photos present, as the jobs that read them all want them
+  presentById: db.prepare<[], { id: number; path: string }>("SELECT id, path FROM images WHERE status = 'ok' ORDER BY id"),
+  presentByPath: db.prepare<[], { id: number; path: string }>("SELECT id, path FROM images WHERE status = 'ok' ORDER BY path, id"),
+  sameContent: db.prepare<[], { id: number; path: string; hash: string }>(
+    `SELECT id, path, hash FROM images WHERE status = 'ok' AND hash IN
+     (SELECT hash FROM images WHERE status = 'ok' AND hash IS NOT NULL GROUP BY hash HAVING count(*) > 1)`,
+  ),
+}));
 
 /** [low, high) bounds of every path strictly below `folder` (which carries no trailing separator). */
 function prefixRange(folder: string, sep: string): [string, string] {
@@ -149,3 +142,13 @@ export function toImageDTO(r: ImageRow): ImageDTO {
   };
 }
 
+/** Every photo present ('ok'), by id, or by path: the order a seeded training run reads them in. */
+export function presentImages(db: Db, order: 'id' | 'path' = 'id'): { id: number; path: string }[] {
+  const s = stmts(db);
+  return (order === 'path' ? s.presentByPath : s.presentById).all();
+}
+
+/** Present photos whose content hash another present photo shares (exact duplicates), by id. */
+export function sameContentImages(db: Db): { id: number; path: string; hash: string }[] {
+  return stmts(db).sameContent.all();
+}

@@ -1,6 +1,6 @@
 import type { ModelDTO, QualityDTO } from '../../../src-shared/api';
 import type { Db } from '../open';
-import { prepared } from './statements';
+import { statements } from './statements';
 
 export interface ModelRow {
   id: number;
@@ -16,25 +16,29 @@ export interface ModelRow {
 
 export type NewModel = Omit<ModelRow, 'id' | 'created_at'>;
 
+const stmts = statements((db) => ({
+  insert: db.prepare<[string, string, number, number, string, string, string]>(
+    'INSERT INTO models (name, arch, patch_size, dim, source, checkpoint, config) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  ),
+  get: db.prepare<[number], ModelRow>('SELECT * FROM models WHERE id = ?'),
+  list: db.prepare<[], ModelRow & { embedded: number }>(
+    `SELECT m.*, (SELECT count(*) FROM embeddings e JOIN images i ON i.id = e.image_id
+                  WHERE e.model_id = m.id AND i.status = 'ok') AS embedded
+     FROM models m ORDER BY m.id DESC`,
+  ),
+}));
+
 export function insertModel(db: Db, m: NewModel): number {
-  const r = prepared(db, 'INSERT INTO models (name, arch, patch_size, dim, source, checkpoint, config) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
-    m.name, m.arch, m.patch_size, m.dim, m.source, m.checkpoint, m.config,
-  );
-  return Number(r.lastInsertRowid);
+  return Number(stmts(db).insert.run(m.name, m.arch, m.patch_size, m.dim, m.source, m.checkpoint, m.config).lastInsertRowid);
 }
 
 export function getModel(db: Db, id: number): ModelRow | undefined {
-  return prepared(db, 'SELECT * FROM models WHERE id = ?').get(id) as ModelRow | undefined;
+  return stmts(db).get.get(id);
 }
 
 /** Newest first, each with how many present photos it has embedded. */
 export function listModels(db: Db): (ModelRow & { embedded: number })[] {
-  return prepared(
-    db,
-    `SELECT m.*, (SELECT count(*) FROM embeddings e JOIN images i ON i.id = e.image_id
-                  WHERE e.model_id = m.id AND i.status = 'ok') AS embedded
-     FROM models m ORDER BY m.id DESC`,
-  ).all() as (ModelRow & { embedded: number })[];
+  return stmts(db).list.all();
 }
 
 export function toModelDTO(m: ModelRow & { embedded?: number }, quality: QualityDTO | null = null): ModelDTO {

@@ -1,30 +1,15 @@
 import type { Db } from '../open';
+import { statements } from './statements';
 
 // Settings are stored as JSON text under a key, so one table holds numbers, strings and objects;
 // callers validate what they read back (a hand-edited catalog must not crash the app).
 
-function prepare(db: Db) {
-  return {
-    get: db.prepare<[string], { value: string }>('SELECT value FROM settings WHERE key = ?'),
-    all: db.prepare<[], { key: string; value: string }>('SELECT key, value FROM settings'),
-    set: db.prepare<[string, string]>(
-      'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
-    ),
-    remove: db.prepare<[string]>('DELETE FROM settings WHERE key = ?'),
-  };
-}
-
-type Statements = ReturnType<typeof prepare>;
-const cache = new WeakMap<Db, Statements>();
-
-function stmts(db: Db): Statements {
-  let s = cache.get(db);
-  if (!s) {
-    s = prepare(db);
-    cache.set(db, s);
-  }
-  return s;
-}
+const stmts = statements((db) => ({
+  get: db.prepare<[string], { value: string }>('SELECT value FROM settings WHERE key = ?'),
+  all: db.prepare<[], { key: string; value: string }>('SELECT key, value FROM settings'),
+  set: db.prepare<[string, string]>('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
+  remove: db.prepare<[string]>('DELETE FROM settings WHERE key = ?'),
+}));
 
 /** The stored value (parsed JSON), or undefined when unset or unreadable. */
 export function getSetting(db: Db, key: string): unknown {

@@ -1,16 +1,21 @@
-import type { Statement } from 'better-sqlite3';
 import type { Db } from '../open';
 
 /**
- * Prepares each statement once per database connection (better-sqlite3's advice: preparing is the
- * expensive part). `prepared(db, sql)` returns the cached statement.
+ * Every repo's statements, prepared once per connection (better-sqlite3's advice: preparing costs more
+ * than running most of them), in one cache: connection -> repo -> its statements. A repo lists its
+ * statements as `db.prepare<Args, Row>(sql)`, so every call site is typed by the statement itself:
+ *
+ *   const stmts = statements((db) => ({ get: db.prepare<[number], ModelRow>('SELECT * FROM models WHERE id = ?') }));
+ *   stmts(db).get.get(id) // ModelRow | undefined
  */
-const cache = new WeakMap<Db, Map<string, Statement<unknown[]>>>();
+const cache = new WeakMap<Db, Map<(db: Db) => unknown, unknown>>();
 
-export function prepared(db: Db, sql: string): Statement<unknown[]> {
-  let m = cache.get(db);
-  if (!m) cache.set(db, (m = new Map()));
-  let s = m.get(sql);
-  if (!s) m.set(sql, (s = db.prepare<unknown[]>(sql)));
-  return s;
+export function statements<S>(prepare: (db: Db) => S): (db: Db) => S {
+  return (db) => {
+    let perRepo = cache.get(db);
+    if (!perRepo) cache.set(db, (perRepo = new Map()));
+    let s = perRepo.get(prepare) as S | undefined;
+    if (s === undefined) perRepo.set(prepare, (s = prepare(db)));
+    return s;
+  };
 }
