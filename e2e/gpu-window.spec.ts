@@ -18,7 +18,7 @@ import { embedItems } from '../src-main/services/embedder';
 import { provideGpuWindow } from '../src-main/services/gpu-window';
 import { startImport } from '../src-main/services/importer';
 import { runJob } from '../src-main/services/job-channel';
-import { pauseResumeCancel, TINY } from '../src-main/services/fixtures/train-scenario';
+import { pauseResumeCancel, TINY } from '../src-main/testing/train-scenario';
 import { startTraining, train } from '../src-main/services/trainer';
 import { repoRoot } from './electron';
 import { gpuPageChannels, serveRenderer } from './gpu-page';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImageDTO, JobDTO, Page } from '../../src-shared/api';
-import { makePhoto } from '../library/test-fixtures';
+import { makePhoto } from '../testing/photo-files';
 import { openCatalog, type Catalog } from '../services/catalog';
 import { libraryApi } from './library';
 import { createApi, dispatch, type ApiTable } from './table';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobDTO, PresetDTO, TrainRunDTO } from '../../src-shared/api';
 import { lastRun } from '../db/repos/training';
-import { makePhoto } from '../library/test-fixtures';
+import { makePhoto } from '../testing/photo-files';
 import { openCatalog, type Catalog } from '../services/catalog';
 import { startImport } from '../services/importer';
 import { createApi, dispatch, type ApiTable } from './table';

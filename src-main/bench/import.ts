@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { makeCameraJpeg } from '../library/test-fixtures';
+import { makeCameraJpeg } from '../testing/photo-files';
 import { THUMB_SIZE } from '../library/thumbnail';
 import { openCatalog } from '../services/catalog';
 import { defaultConcurrency, startImport } from '../services/importer';

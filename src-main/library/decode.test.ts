@@ -7,7 +7,7 @@ import { DecodeError, decodeRgb, openImage, toBrowserJpeg } from './decode';
 import { normaliseExifDate, readTakenAt } from './exif';
 import { hashBytes, hashFile } from './hash';
 import { ingestFile } from './ingest';
-import { makeBombPng, makePhoto } from './test-fixtures';
+import { makeBombPng, makePhoto } from '../testing/photo-files';
 import { renderThumbnail } from './thumbnail';
 
 let dir: string;

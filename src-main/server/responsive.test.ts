@@ -16,7 +16,7 @@ import { syntheticEmbeddings } from '../analysis/synthetic';
 import { row } from '../analysis/vectors';
 import { putEmbeddings } from '../db/repos/embeddings';
 import { insertModel } from '../db/repos/models';
-import { makePhoto } from '../library/test-fixtures';
+import { makePhoto } from '../testing/photo-files';
 import { openCatalog, type Catalog } from '../services/catalog';
 import { startServer, type RunningServer } from './server';
 

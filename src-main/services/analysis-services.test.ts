@@ -15,7 +15,7 @@ import { allMembers, listClusters } from '../db/repos/clusters';
 import { putEmbedding } from '../db/repos/embeddings';
 import { clusterMembersPage, listClusteringDTOs, mapPoints, mergeClustersRecomputed, renameClusterChecked, runClustering, runProjection } from './clusters';
 import { runExport } from './exporter';
-import { makeAnalysisCatalog, type Fixture } from './analysis-fixture';
+import { makeAnalysisCatalog, type Fixture } from '../testing/analysis-catalog';
 import { nativeRowDots } from './analysis-blas';
 import { dropIndexes, findDuplicates, findOutliers, indexFile, knnGraph, neighbourGraph, searchByVector, searchSimilar } from './search';
 

@@ -11,7 +11,7 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { backupPath } from '../db/open';
 import { getRun } from '../db/repos/training';
-import { makePhoto } from '../library/test-fixtures';
+import { makePhoto } from '../testing/photo-files';
 import { CatalogDamagedError, CatalogLockedError, openCatalog } from './catalog';
 import { startImport } from './importer';
 import { thumbnailPath } from './photos';

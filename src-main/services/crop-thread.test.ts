@@ -87,7 +87,7 @@ describe('threadCropper', () => {
 
   it('goes on making the same crops on the calling thread when the worker dies', async () => {
     // a worker that exits at its first request, as a crash would
-    const c = threadCropper(spec, new URL('./fixtures/crop-worker-dies.ts', import.meta.url));
+    const c = threadCropper(spec, new URL('../testing/crop-worker-dies.ts', import.meta.url));
     const inFlight = c.make(data.slice(0, 8), 3);
     expect((await inFlight)[1]!.locals).toEqual(cropIteration(data.slice(0, 8), spec, 3)[1]!.locals);
     expect(c.threaded).toBe(false);

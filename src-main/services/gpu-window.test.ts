@@ -19,7 +19,7 @@ import { modelDTOs } from './models';
 import { provideGpuWindow, type GpuWindow } from './gpu-window';
 import { startImport } from './importer';
 import { ComputeLostError, nodePortChannel } from './job-channel';
-import { pauseResumeCancel, TINY } from './fixtures/train-scenario';
+import { pauseResumeCancel, TINY } from '../testing/train-scenario';
 import { startTraining, train } from './trainer';
 import { startWorker } from './worker-host';
 
@@ -27,7 +27,7 @@ const samples = resolve(import.meta.dirname, '..', '..', 'resources', 'sample-ph
 
 /** A stand-in GPU window: a worker thread that serves each job port it is handed. */
 function standIn(): { window: GpuWindow; worker: Worker } {
-  const worker = startWorker(new URL('./fixtures/gpu-window-standin.ts', import.meta.url), null);
+  const worker = startWorker(new URL('../testing/gpu-window-standin.ts', import.meta.url), null);
   const window: GpuWindow = {
     // a hardware adapter, as far as the probe can tell: the automatic choice takes the window
     adapter: { vendor: 'stand-in', architecture: 'wasm', device: '', description: '', api: 'test', software: false, maxBufferSize: 2 ** 31 },

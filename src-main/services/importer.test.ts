@@ -5,7 +5,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImportResult, JobDTO } from '../../src-shared/api';
 import { countByStatus, getImage, listFailures } from '../db/repos/images';
-import { makeBombPng, makePhoto } from '../library/test-fixtures';
+import { makeBombPng, makePhoto } from '../testing/photo-files';
 import { thumbPath } from '../library/thumb-store';
 import { openCatalog, type Catalog } from './catalog';
 import { startImport } from './importer';

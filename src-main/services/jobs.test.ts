@@ -3,7 +3,7 @@ import type { JobDTO } from '../../src-shared/api';
 import { CancelledError, Jobs, KEEP_FINISHED } from './jobs';
 import { runInWorker } from './worker-host';
 
-const countWorker = new URL('./fixtures/count-worker.ts', import.meta.url);
+const countWorker = new URL('../testing/count-worker.ts', import.meta.url);
 
 describe('Jobs', () => {
   it('reports progress, rate and the result', async () => {

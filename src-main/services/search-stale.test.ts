@@ -12,7 +12,7 @@ import { seededRng } from '../analysis/random';
 import { deleteEmbedding, getEmbeddings, putEmbeddings } from '../db/repos/embeddings';
 import { markGone, markOk } from '../db/repos/images';
 import { insertModel } from '../db/repos/models';
-import { makePhoto } from '../library/test-fixtures';
+import { makePhoto } from '../testing/photo-files';
 import { openCatalog, type Catalog } from './catalog';
 import { startImport } from './importer';
 import { syntheticEmbeddings } from '../analysis/synthetic';

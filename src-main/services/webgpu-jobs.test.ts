@@ -15,7 +15,7 @@ import { openCatalog, type Catalog } from './catalog';
 import { attentionOf, embedItems, embedOutsideImage } from './embedder';
 import { startImport } from './importer';
 import { searchByVector } from './search';
-import { pauseResumeCancel, TINY } from './fixtures/train-scenario';
+import { pauseResumeCancel, TINY } from '../testing/train-scenario';
 import { train } from './trainer';
 
 const missing = useSoftwareGpu();

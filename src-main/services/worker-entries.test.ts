@@ -7,11 +7,11 @@ import { WORKER_ENTRIES, workerModule, type WorkerName } from './worker-entries'
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
-/** every *-worker.ts under src-main, tests' own fixture workers aside */
+/** every *-worker.ts under src-main, the tests' own workers (testing/) aside */
 function workerSources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
     const p = join(dir, e.name);
-    if (e.isDirectory()) return e.name === 'fixtures' ? [] : workerSources(p);
+    if (e.isDirectory()) return e.name === 'fixtures' || e.name === 'testing' ? [] : workerSources(p);
     return /-worker\.ts$/.test(e.name) ? [relative(root, p)] : [];
   });
 }

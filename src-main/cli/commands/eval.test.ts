@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli as cli } from '../cli-capture';
+import { runCli as cli } from '../../testing/cli-capture';
 
 const repoRoot = resolve(import.meta.dirname, '..', '..', '..');
 const trashnet = resolve(repoRoot, '../shared/data/trashnet6');

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli as cli } from '../cli-capture';
+import { runCli as cli } from '../../testing/cli-capture';
 
 // The "done when": 600 real photos imported, then all skipped in under a tenth of the time.
 const repoRoot = resolve(import.meta.dirname, '..', '..', '..');

@@ -10,7 +10,7 @@
  */
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli as cli } from '../cli-capture';
+import { runCli as cli } from '../../testing/cli-capture';
 import type { TrainEvalResult } from './train-eval';
 
 const repoRoot = resolve(import.meta.dirname, '..', '..', '..');
