@@ -3,7 +3,7 @@
 import { defineConfig } from 'electron-vite';
 import { resolve } from 'node:path';
 import { rendererViteConfig } from './renderer.vite.config';
-import { WORKER_ENTRIES } from './src-main/services/worker-entries';
+import { WORKER_ENTRIES } from './src-main/services/threads/worker-entries';
 
 const renderer = rendererViteConfig(resolve('out/renderer'));
 
@@ -18,7 +18,8 @@ export default defineConfig({
         // index.js: Electron's main; cli.js: `node out/main/cli.js` (web mode, the CLI); one file per worker
         input: { index: resolve('src-main/app/main.ts'), cli: resolve('src-main/cli/bin.ts'), ...workers },
         // The optional BLAS addon's loader finds its .node file beside itself, so it stays a file of its
-        // own, imported as written: native/blas is two folders up from out/main as from src-main/services.
+        // own, outside the bundle: imported from out/main, two folders below the root, whatever folder
+        // of the sources imports it.
         external: [blasLoader],
         output: {
           // One flat folder: workerModule() finds out/main/<worker>.js from whichever chunk it lands in.

@@ -5,7 +5,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { WORKER_ENTRIES } from '../src-main/services/worker-entries';
+import { WORKER_ENTRIES } from '../src-main/services/threads/worker-entries';
 import { SAMPLES, TINY_VIT } from './cli';
 import { repoRoot } from './electron';
 

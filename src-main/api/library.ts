@@ -1,6 +1,6 @@
 import type { ModelDTO, SettingsDTO } from '../../src-shared/api';
-import { backendOptions, probeBackend } from '../services/backend-probe';
-import { backendPreference } from '../services/compute-host';
+import { backendOptions, probeBackend } from '../services/backends/backend-probe';
+import { backendPreference } from '../services/threads/compute-host';
 import { modelDTOs } from '../services/models';
 import type { Db } from '../db/open';
 import { countByStatus, getImage, listFailures, listImages, toImageDTO } from '../db/repos/images';

@@ -11,7 +11,7 @@ import type { JobDTO, OfficialWeightsDTO, OutcomeDTO, ReachableDTO } from '../..
 import { getStepTiming, putStepTiming } from '../db/repos/step-timings';
 import { lastRun } from '../db/repos/training';
 import { listenLocal, type LocalServer } from '../dino/weights/local-server';
-import { probeBackend } from '../services/backend-probe';
+import { probeBackend } from '../services/backends/backend-probe';
 import { openCatalog, type Catalog } from '../services/catalog';
 import { startImport } from '../services/importer';
 import { startApi } from './start';

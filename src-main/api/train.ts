@@ -1,7 +1,7 @@
 import type { PresetDTO, TrainRunDTO } from '../../src-shared/api';
 import { defaultPresetName, PRESETS, type DinoConfig } from '../dino/presets';
-import { probeBackend } from '../services/backend-probe';
-import { backendPreference } from '../services/compute-host';
+import { probeBackend } from '../services/backends/backend-probe';
+import { backendPreference } from '../services/threads/compute-host';
 import { getImage } from '../db/repos/images';
 import { getModel } from '../db/repos/models';
 import { setSetting } from '../db/repos/settings';

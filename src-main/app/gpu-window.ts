@@ -5,8 +5,8 @@
 import { app, BrowserWindow, MessageChannelMain, type WebPreferences } from 'electron';
 import { GPU_JOB_MESSAGE, type FromWorker } from '../compute/protocol';
 import { softwareAdapterSkipped, type GpuAdapterSummary } from '../dino/gpu-adapter';
-import type { GpuWindowProbe } from '../services/gpu-window';
-import { ComputeLostError, runJob, type JobChannel } from '../services/job-channel';
+import type { GpuWindowProbe } from '../services/threads/gpu-window-link';
+import { ComputeLostError, runJob, type JobChannel } from '../services/threads/job-channel';
 
 /**
  * Before `ready`. Chromium's WebGPU is on by default on macOS (Metal) and Windows (D3D12); on Linux it

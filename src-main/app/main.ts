@@ -9,7 +9,7 @@ import { EVENT_CHANNELS, INVOKE_CHANNELS, type EventChannel } from '../../src-sh
 import { apiModules } from '../api/modules';
 import { createApi, dispatch, type ApiTable } from '../api/table';
 import { defaultCatalogDir, openCatalog, type Catalog } from '../services/catalog';
-import { provideGpuWindow } from '../services/gpu-window';
+import { provideGpuWindow } from '../services/threads/gpu-window-link';
 import { readPhoto } from '../server/photo-route';
 import { readStatic } from '../server/static-files';
 import { enableWebgpu, gpuWindowHost } from './gpu-window';

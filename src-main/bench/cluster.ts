@@ -7,7 +7,7 @@ import { project } from '../analysis/projection';
 import { sampleIndices, seededRng } from '../analysis/random';
 import { syntheticEmbeddings } from '../analysis/synthetic';
 import { normalizeAt, row, subset, type Vectors } from '../analysis/vectors';
-import { nativeRowDots } from '../services/analysis-blas';
+import { nativeRowDots } from '../services/backends/native-blas';
 import { buildKnnGraph } from '../vector-index/knn-graph';
 import { VectorIndex } from '../vector-index/vector-index';
 import { ratio, type Benchmark, type BenchResult } from './types';

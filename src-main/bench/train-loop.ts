@@ -11,7 +11,7 @@ import { defaultPresetName, getPreset } from '../dino/presets';
 import { Rng } from '../dino/rng';
 import { trainDino, type SourceImage, type StepMetrics } from '../dino/trainer';
 import { nativeKernelsActive, setNativeThreads } from '../dino/native-kernels';
-import { coreSharing, threadCropper, type ThreadCropper } from '../services/crop-thread';
+import { coreSharing, threadCropper, type ThreadCropper } from '../services/threads/crop-thread';
 import { ratio, type Benchmark, type BenchResult } from './types';
 
 function photos(n: number): SourceImage[] {

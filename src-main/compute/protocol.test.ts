@@ -1,7 +1,7 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
-import { nodePortChannel, runJob } from '../services/job-channel';
-import { CancelledError, Jobs } from '../services/jobs';
+import { nodePortChannel, runJob } from '../services/threads/job-channel';
+import { CancelledError, Jobs } from '../services/jobs/job-runner';
 import { serveJobPort, type JobBody } from './protocol';
 
 // The protocol's two halves on one Node MessageChannel: serveJobPort (the GPU window's page) and

@@ -16,7 +16,7 @@ import { putEmbedding } from '../db/repos/embeddings';
 import { clusterMembersPage, listClusteringDTOs, mapPoints, mergeClustersRecomputed, renameClusterChecked, runClustering, runProjection } from './clusters';
 import { runExport } from './exporter';
 import { makeAnalysisCatalog, type Fixture } from '../testing/analysis-catalog';
-import { nativeRowDots } from './analysis-blas';
+import { nativeRowDots } from './backends/native-blas';
 import { dropIndexes, findDuplicates, findOutliers, indexFile, knnGraph, neighbourGraph, searchByVector, searchSimilar } from './search';
 
 const dir = mkdtempSync(join(tmpdir(), 'analysis-svc-'));

@@ -5,7 +5,7 @@ import { acquireCatalogLock, CatalogLockedError, type CatalogLock } from '../db/
 import { LATEST_SCHEMA, openDb, schemaVersion, type Db } from '../db/open';
 import { interruptOrphanedRuns } from '../db/repos/training';
 import { EventBus } from './events';
-import { Jobs } from './jobs';
+import { Jobs } from './jobs/job-runner';
 
 export { CatalogLockedError } from '../db/lock';
 export { CatalogDamagedError } from '../db/open';

@@ -19,9 +19,9 @@ import {
 } from '../db/repos/clusters';
 import { countEmbeddings, getEmbeddings } from '../db/repos/embeddings';
 import { getImage, toImageDTO } from '../db/repos/images';
-import { nativeRowDots } from './analysis-blas';
-import { runTask, type Progress } from './analysis-runner';
-import type { AnalysisTask, DensityTaskResult, KMeansTaskResult } from './analysis-tasks';
+import { nativeRowDots } from './backends/native-blas';
+import { runTask, type Progress } from './threads/analysis-runner';
+import type { AnalysisTask, DensityTaskResult, KMeansTaskResult } from './threads/analysis-tasks';
 import type { Catalog } from './catalog';
 import { GRAPH_K, knnGraph, resolveModel, type ModelRef } from './search';
 

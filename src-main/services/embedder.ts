@@ -6,10 +6,10 @@ import { putEmbeddings, staleImages } from '../db/repos/embeddings';
 import { countByStatus } from '../db/repos/images';
 import { getModel, type ModelRow } from '../db/repos/models';
 import type { Catalog } from './catalog';
-import type { JobContext } from './jobs';
+import type { JobContext } from './jobs/job-runner';
 import type { LabelFreeScores } from './label-free';
 import { ensureModelQuality } from './quality';
-import { backendPreference, runEmbedJob } from './compute-host';
+import { backendPreference, runEmbedJob } from './threads/compute-host';
 
 /** how long a cancelled embed may take to finish its batch before its thread is stopped (a cancel answers within a second) */
 const CANCEL_KILL_MS = 500;

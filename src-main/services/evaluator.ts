@@ -8,13 +8,13 @@ import { presentImages } from '../db/repos/images';
 import { netConfigs } from '../dino/model';
 import type { NetConfig } from '../dino/net';
 import { defaultPresetName, getPreset, type DinoConfig } from '../dino/presets';
-import { probeBackend } from './backend-probe';
+import { probeBackend } from './backends/backend-probe';
 import { encodeLabels, labelOf } from '../evaluation/labels';
 import { tinyImageFeature } from '../evaluation/pixels';
 import { decodeRgb } from '../library/decode';
 import type { Catalog } from './catalog';
 import { embedCatalog, embedItems } from './embedder';
-import type { JobContext } from './jobs';
+import type { JobContext } from './jobs/job-runner';
 import { ensureModelQuality, probeSample, scoreWeights } from './quality';
 
 export interface QualityScores {

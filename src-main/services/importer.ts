@@ -11,7 +11,7 @@ import {
 import { reasonOf, scanFolders, type ScannedFile } from '../library/scan';
 import { moveIntoPlace, thumbPath, writeFileDurable } from '../library/thumb-store';
 import type { Catalog } from './catalog';
-import { CancelledError, type JobContext } from './jobs';
+import { CancelledError, type JobContext } from './jobs/job-runner';
 import type { ingestFile } from '../library/ingest';
 
 export interface ImportOptions {

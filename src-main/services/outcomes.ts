@@ -8,10 +8,10 @@ import { countByStatus } from '../db/repos/images';
 import { getStepTiming, putStepTiming } from '../db/repos/step-timings';
 import { OUTCOMES, outcomeEpochs, outcomeRecipe, type BackendKind, type Outcome } from '../dino/outcomes';
 import { getPreset } from '../dino/presets';
-import { probeBackend } from './backend-probe';
+import { probeBackend } from './backends/backend-probe';
 import type { Catalog } from './catalog';
-import { workerModule } from './worker-entries';
-import { runInWorker } from './worker-host';
+import { workerModule } from './threads/worker-entries';
+import { runInWorker } from './threads/worker-host';
 import type { CalibrateWorkerData, CalibrateWorkerEvent } from './workers/calibrate-worker';
 
 export async function backendKind(): Promise<BackendKind> {

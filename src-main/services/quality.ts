@@ -6,10 +6,10 @@
 import { getModel } from '../db/repos/models';
 import { modelQuality, putModelQuality, qualitySample } from '../db/repos/quality';
 import type { Catalog } from './catalog';
-import type { JobContext } from './jobs';
+import type { JobContext } from './jobs/job-runner';
 import type { LabelFreeScores } from './label-free';
-import { workerModule } from './worker-entries';
-import { runInWorker } from './worker-host';
+import { workerModule } from './threads/worker-entries';
+import { runInWorker } from './threads/worker-host';
 import type { QualityWorkerData, QualityWorkerEvent } from './workers/quality-worker';
 
 /** Photos RankMe measures (ViT-S/16 embeds ~10 a second with the native BLAS path here: ~40 s in all). */

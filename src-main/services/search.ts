@@ -20,11 +20,11 @@ import { getImage, sameContentImages } from '../db/repos/images';
 import { getModel } from '../db/repos/models';
 import { getSetting } from '../db/repos/settings';
 import { buildKnnGraph, deleteIndexFiles, ensureIndex, saveIndex, syncIndex, type VectorIndex, type VectorSource } from '../vector-index';
-import { nativeRowDots } from './analysis-blas';
-import { runTask } from './analysis-runner';
-import type { AnalysisTask } from './analysis-tasks';
+import { nativeRowDots } from './backends/native-blas';
+import { runTask } from './threads/analysis-runner';
+import type { AnalysisTask } from './threads/analysis-tasks';
 import type { Catalog } from './catalog';
-import type { JobContext } from './jobs';
+import type { JobContext } from './jobs/job-runner';
 
 // Similarity search, near-duplicates and outliers over one model's embeddings. The HNSW index is a
 // cache of the embeddings table: before every use it is checked against a cheap fingerprint of the

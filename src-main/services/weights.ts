@@ -6,7 +6,7 @@ import { setSetting } from '../db/repos/settings';
 import { exportWeights, type ExportFormat } from '../dino/weights/export';
 import { resolveWeights } from '../dino/weights/resolve';
 import type { Catalog } from './catalog';
-import type { JobContext } from './jobs';
+import type { JobContext } from './jobs/job-runner';
 import { requireModel } from './embedder';
 import { readWeights } from './model-loader';
 import { readWeightsInWorker } from './weights-reader';

@@ -1,7 +1,7 @@
 import { initBackend } from '../../dino/backend';
 import { measureTrainStep } from '../../dino/measure';
 import type { DinoConfig } from '../../dino/presets';
-import { workerMain } from '../worker-side';
+import { workerMain } from '../threads/worker-side';
 
 export interface CalibrateWorkerData {
   presets: { name: string; config: DinoConfig }[];

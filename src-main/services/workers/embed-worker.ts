@@ -1,9 +1,9 @@
 import { decodeSideFor, embedOnSide, type EmbedWorkerEvent, type EmbedWorkerResult } from '../../compute/embed-job';
 import { initBackend } from '../../dino/backend';
 import { disposeNet, type DinoNet } from '../../dino/net';
-import { decodeEmbeddingPhotos } from '../decoded-photos';
+import { decodeEmbeddingPhotos } from '../threads/decoded-photos';
 import { loadNet } from '../model-loader';
-import { workerMain } from '../worker-side';
+import { workerMain } from '../threads/worker-side';
 
 export { decodeSideFor, type EmbedWorkerEvent, type EmbedWorkerResult } from '../../compute/embed-job';
 

@@ -2,7 +2,7 @@ import { initBackend } from '../../dino/backend';
 import { disposeNet } from '../../dino/net';
 import { loadNet } from '../model-loader';
 import { loadProbeSet, scoreNet, scorePixels, type LabelFreeScores } from '../label-free';
-import { workerMain } from '../worker-side';
+import { workerMain } from '../threads/worker-side';
 
 export interface QualityWorkerData {
   /** a model file, a `random:` spec (model-loader), or 'pixels' for the raw-pixels baseline */

@@ -3,14 +3,14 @@ import { trainOnSide, type TrainJobSettings, type TrainWorkerEvent, type TrainWo
 import { initBackend } from '../../dino/backend';
 import type { CropSpec } from '../../dino/crops';
 import { readSafetensors, writeSafetensors } from '../../dino/safetensors';
-import { coreSharing, threadCropper, type ThreadCropper } from '../crop-thread';
+import { coreSharing, threadCropper, type ThreadCropper } from '../threads/crop-thread';
 import { readWeights } from '../model-loader';
-import { decodeTrainingPhotos } from '../decoded-photos';
+import { decodeTrainingPhotos } from '../threads/decoded-photos';
 import { loadProbeSet } from '../label-free';
-import { workerMain } from '../worker-side';
+import { workerMain } from '../threads/worker-side';
 
 export type { TrainWorkerEvent, TrainWorkerResult } from '../../compute/train-job';
-export { workingSide } from '../decoded-photos';
+export { workingSide } from '../threads/decoded-photos';
 
 export interface TrainWorkerData extends TrainJobSettings {
   items: { id: number; path: string }[];

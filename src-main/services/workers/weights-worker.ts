@@ -1,7 +1,7 @@
 import { loadDinoWeights } from '../../dino/weights/load';
 import { readWeights } from '../model-loader';
 import type { WeightsWorkerData, WeightsWorkerResult } from '../weights-reader';
-import { workerMain } from '../worker-side';
+import { workerMain } from '../threads/worker-side';
 
 // The thread that reads a weights file the user chose or downloaded (weights-reader.ts): parsing a
 // crafted pickle must never stall the main thread, and this thread's heap is capped.

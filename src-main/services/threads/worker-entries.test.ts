@@ -2,10 +2,11 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { fromBundle } from './bundle';
+import { fromBundle } from '../bundle';
 import { WORKER_ENTRIES, workerModule, type WorkerName } from './worker-entries';
+import { repoRoot } from '../../testing/repo-root';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
+const root = repoRoot;
 
 /** every *-worker.ts under src-main, the tests' own workers (testing/) aside */
 function workerSources(dir: string): string[] {

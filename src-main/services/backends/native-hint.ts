@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { addonFile } from '../../native/blas/index.js';
+import { addonFile } from '../../../native/blas/index.js';
 
 /**
  * What a user on wasm alone can do for the native BLAS path (training steps ~4x faster, README), for

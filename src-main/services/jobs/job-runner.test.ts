@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { JobDTO } from '../../src-shared/api';
-import { CancelledError, Jobs, KEEP_FINISHED } from './jobs';
-import { runInWorker } from './worker-host';
+import type { JobDTO } from '../../../src-shared/api';
+import { CancelledError, Jobs, KEEP_FINISHED } from './job-runner';
+import { runInWorker } from '../threads/worker-host';
 
-const countWorker = new URL('../testing/count-worker.ts', import.meta.url);
+const countWorker = new URL('../../testing/count-worker.ts', import.meta.url);
 
 describe('Jobs', () => {
   it('reports progress, rate and the result', async () => {

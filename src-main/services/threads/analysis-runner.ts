@@ -1,5 +1,5 @@
 import { runAnalysisTask, type AnalysisEvent, type AnalysisResult, type AnalysisTask } from './analysis-tasks';
-import type { JobContext } from './jobs';
+import type { JobContext } from '../jobs/job-runner';
 import { workerModule } from './worker-entries';
 import { runInWorker } from './worker-host';
 

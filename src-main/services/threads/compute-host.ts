@@ -1,13 +1,13 @@
-import type { EmbedWorkerEvent, EmbedWorkerResult } from '../compute/embed-job';
-import type { TrainWorkerEvent, TrainWorkerResult } from '../compute/train-job';
-import type { Db } from '../db/open';
-import { getSetting } from '../db/repos/settings';
-import { probeBackend, type BackendPreference, type ProbedBackend } from './backend-probe';
-import type { JobContext } from './jobs';
+import type { EmbedWorkerEvent, EmbedWorkerResult } from '../../compute/embed-job';
+import type { TrainWorkerEvent, TrainWorkerResult } from '../../compute/train-job';
+import type { Db } from '../../db/open';
+import { getSetting } from '../../db/repos/settings';
+import { probeBackend, type BackendPreference, type ProbedBackend } from '../backends/backend-probe';
+import type { JobContext } from '../jobs/job-runner';
 import { workerModule } from './worker-entries';
 import { runInWorker, type WorkerRunOptions } from './worker-host';
-import type { EmbedWorkerData } from './workers/embed-worker';
-import type { TrainWorkerData } from './workers/train-worker';
+import type { EmbedWorkerData } from '../workers/embed-worker';
+import type { TrainWorkerData } from '../workers/train-worker';
 
 /**
  * Where a training or embedding job computes: a worker thread, or in the Electron app the GPU window
@@ -34,7 +34,7 @@ export async function runTrainJob(
   options: WorkerRunOptions = {},
 ): Promise<TrainWorkerResult> {
   const where = await probeBackend(preference);
-  if (where.window) return (await import('./gpu-train')).trainInGpuWindow(where.window, data, job, onEvent, options);
+  if (where.window) return (await import('./window-train')).trainInGpuWindow(where.window, data, job, onEvent, options);
   return runInWorker(workerModule('train-worker'), data, job, onEvent, workerOptions(where, options));
 }
 
@@ -46,6 +46,6 @@ export async function runEmbedJob(
   options: WorkerRunOptions = {},
 ): Promise<EmbedWorkerResult> {
   const where = await probeBackend(preference);
-  if (where.window) return (await import('./gpu-embed')).embedInGpuWindow(where.window, data, job, onEvent);
+  if (where.window) return (await import('./window-embed')).embedInGpuWindow(where.window, data, job, onEvent);
   return runInWorker(workerModule('embed-worker'), data, job, onEvent, workerOptions(where, options));
 }

@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { jobSide, runJobBody, type FromWorker, type ToWorker, type WorkerSide } from '../compute/protocol';
+import { jobSide, runJobBody, type FromWorker, type ToWorker, type WorkerSide } from '../../compute/protocol';
 
-export type { WorkerSide } from '../compute/protocol';
+export type { WorkerSide } from '../../compute/protocol';
 
 /** A worker thread's job: the protocol's compute side (compute/protocol.ts) over the thread's parent port. */
 export function workerMain<TData, TEvent, TResult>(body: (side: WorkerSide<TData, TEvent>) => Promise<TResult>): void {

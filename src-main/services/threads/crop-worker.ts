@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { cropIteration, type CropSpec } from '../../dino/crops';
-import type { CropReply, CropRequest } from '../crop-thread';
+import type { CropReply, CropRequest } from './crop-thread';
 
 // Makes training crops beside the training thread: one request per iteration, answered in order.
 const spec = (workerData as { data: CropSpec }).data;

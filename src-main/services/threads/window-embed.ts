@@ -1,13 +1,13 @@
-import { decodeSideFor, type EmbedWorkerEvent, type EmbedWorkerResult } from '../compute/embed-job';
-import { toWire, type GpuEmbedData, type GpuRequest } from '../compute/gpu-jobs';
-import { netConfigOf } from '../compute/net-source';
+import { decodeSideFor, type EmbedWorkerEvent, type EmbedWorkerResult } from '../../compute/embed-job';
+import { toWire, type GpuEmbedData, type GpuRequest } from '../../compute/gpu-jobs';
+import { netConfigOf } from '../../compute/net-source';
 import { ownBytes } from './crop-thread';
 import { decodeEmbeddingPhotos } from './decoded-photos';
-import type { GpuWindow } from './gpu-window';
+import type { GpuWindow } from './gpu-window-link';
 import { ComputeLostError, runJob } from './job-channel';
-import type { JobContext } from './jobs';
-import { netSourceOf } from './model-loader';
-import type { EmbedWorkerData } from './workers/embed-worker';
+import type { JobContext } from '../jobs/job-runner';
+import { netSourceOf } from '../model-loader';
+import type { EmbedWorkerData } from '../workers/embed-worker';
 
 /**
  * An embedding job in the GPU window, as the embedding worker would run it (same data, events and

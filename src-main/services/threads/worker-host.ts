@@ -1,9 +1,9 @@
 import { Worker, type WorkerOptions } from 'node:worker_threads';
-import type { FromWorker } from '../compute/protocol';
+import type { FromWorker } from '../../compute/protocol';
 import { runJob, type JobChannel } from './job-channel';
-import type { JobContext } from './jobs';
+import type { JobContext } from '../jobs/job-runner';
 
-export type { FromWorker, ToWorker } from '../compute/protocol';
+export type { FromWorker, ToWorker } from '../../compute/protocol';
 
 /**
  * Starts a worker thread on a module (see worker-entries.ts) with `workerData: { module, data }`. A

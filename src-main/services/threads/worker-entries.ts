@@ -1,14 +1,14 @@
 // Every worker thread the app starts, by name. The build reads this list (electron.vite.config.ts
 // emits each entry as out/main/<name>.js, beside index.js and cli.js) and call sites get a worker's
 // module from workerModule(name), so adding a worker is one line here.
-import { fromBundle } from './bundle';
+import { fromBundle } from '../bundle';
 
 /** worker name -> its TypeScript source, relative to the checkout's root */
 export const WORKER_ENTRIES = {
   'train-worker': 'src-main/services/workers/train-worker.ts',
   'embed-worker': 'src-main/services/workers/embed-worker.ts',
-  'crop-worker': 'src-main/services/workers/crop-worker.ts',
-  'analysis-worker': 'src-main/services/workers/analysis-worker.ts',
+  'crop-worker': 'src-main/services/threads/crop-worker.ts',
+  'analysis-worker': 'src-main/services/threads/analysis-worker.ts',
   'quality-worker': 'src-main/services/workers/quality-worker.ts',
   'calibrate-worker': 'src-main/services/workers/calibrate-worker.ts',
   'weights-worker': 'src-main/services/workers/weights-worker.ts',
@@ -22,5 +22,5 @@ export type WorkerName = keyof typeof WORKER_ENTRIES;
  * from a checkout, which worker-host starts through tsx.
  */
 export function workerModule(name: WorkerName): URL {
-  return fromBundle ? new URL(`./${name}.js`, import.meta.url) : new URL(`../../${WORKER_ENTRIES[name]}`, import.meta.url);
+  return fromBundle ? new URL(`./${name}.js`, import.meta.url) : new URL(`../../../${WORKER_ENTRIES[name]}`, import.meta.url);
 }

@@ -1,10 +1,10 @@
 import { createRequire } from 'node:module';
-import { loadNativeBlas } from '../../native/blas/index.js';
-import { findDawnAdapter, loadDawn, NO_ADAPTER, webgpuUnavailableHere } from '../dino/dawn';
-import type { BackendOptionDTO } from '../../src-shared/api';
-import { describeAdapter, softwareAdapterSkipped, summarizeAdapter, type GpuAdapterSummary } from '../dino/gpu-adapter';
+import { loadNativeBlas } from '../../../native/blas/index.js';
+import { findDawnAdapter, loadDawn, NO_ADAPTER, webgpuUnavailableHere } from '../../dino/dawn';
+import type { BackendOptionDTO } from '../../../src-shared/api';
+import { describeAdapter, softwareAdapterSkipped, summarizeAdapter, type GpuAdapterSummary } from '../../dino/gpu-adapter';
 import { nativeBlasHint } from './native-hint';
-import { findGpuWindow, type GpuWindow } from './gpu-window';
+import { findGpuWindow, type GpuWindow } from '../threads/gpu-window-link';
 
 const requireHere = createRequire(import.meta.url);
 

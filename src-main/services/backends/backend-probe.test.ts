@@ -9,10 +9,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SWIFTSHADER_ICD, useSoftwareGpu } from '../dino/webgpu-test-setup';
+import { SWIFTSHADER_ICD, useSoftwareGpu } from '../../dino/webgpu-test-setup';
+import { repoRoot } from '../../testing/repo-root';
 
 const missing = useSoftwareGpu();
-const bin = resolve(import.meta.dirname, '..', '..', 'bin', 'dino-explorer.js');
+const bin = resolve(repoRoot, 'bin', 'dino-explorer.js');
 
 function status(env: Record<string, string | undefined>): { backend: string; backendFallbacks: string[] } {
   const r = spawnSync(process.execPath, [bin, 'status', '--catalog', catalog, '--json'], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000 });

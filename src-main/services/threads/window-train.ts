@@ -1,16 +1,16 @@
 import { existsSync } from 'node:fs';
-import { fromWire, toWire, type GpuRequest, type GpuTrainData, type GpuTrainEvent, type GpuTrainResult } from '../compute/gpu-jobs';
-import type { TrainWorkerEvent, TrainWorkerResult } from '../compute/train-job';
-import { inlineCropper, type BatchCropper } from '../dino/crops';
-import { readSafetensors, writeSafetensors } from '../dino/safetensors';
+import { fromWire, toWire, type GpuRequest, type GpuTrainData, type GpuTrainEvent, type GpuTrainResult } from '../../compute/gpu-jobs';
+import type { TrainWorkerEvent, TrainWorkerResult } from '../../compute/train-job';
+import { inlineCropper, type BatchCropper } from '../../dino/crops';
+import { readSafetensors, writeSafetensors } from '../../dino/safetensors';
 import { threadCropper } from './crop-thread';
 import { decodeTrainingPhotos } from './decoded-photos';
-import { loadProbeSet } from './label-free';
-import type { GpuWindow } from './gpu-window';
+import { loadProbeSet } from '../label-free';
+import type { GpuWindow } from './gpu-window-link';
 import { ComputeLostError, runJob, type JobChannel } from './job-channel';
-import type { JobContext } from './jobs';
-import { readWeights } from './model-loader';
-import type { TrainWorkerData } from './workers/train-worker';
+import type { JobContext } from '../jobs/job-runner';
+import { readWeights } from '../model-loader';
+import type { TrainWorkerData } from '../workers/train-worker';
 
 /**
  * A training job in the GPU window, as the training worker would run it (same data, events and

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
-import type { JobDTO, JobKind } from '../../src-shared/api';
+import type { JobDTO, JobKind } from '../../../src-shared/api';
 
 export class CancelledError extends Error {
   constructor() {

@@ -6,20 +6,20 @@
  */
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useSoftwareGpu } from '../dino/webgpu-test-setup';
-import { countEmbeddings } from '../db/repos/embeddings';
-import { getRun, listMetrics } from '../db/repos/training';
-import { openCatalog, type Catalog } from './catalog';
-import { attentionOf, embedItems, embedOutsideImage } from './embedder';
-import { startImport } from './importer';
-import { searchByVector } from './search';
-import { pauseResumeCancel, TINY } from '../testing/train-scenario';
-import { train } from './trainer';
+import { useSoftwareGpu } from '../../dino/webgpu-test-setup';
+import { countEmbeddings } from '../../db/repos/embeddings';
+import { getRun, listMetrics } from '../../db/repos/training';
+import { openCatalog, type Catalog } from '../catalog';
+import { attentionOf, embedItems, embedOutsideImage } from '../embedder';
+import { startImport } from '../importer';
+import { searchByVector } from '../search';
+import { pauseResumeCancel, TINY } from '../../testing/train-scenario';
+import { train } from '../trainer';
+import { repoRoot } from '../../testing/repo-root';
 
 const missing = useSoftwareGpu();
-const repoRoot = resolve(import.meta.dirname, '..', '..');
 const samples = join(repoRoot, 'resources', 'sample-photos', 'caltech-101');
 const weights = join(repoRoot, 'src-main/dino/weights/fixtures/vit_p16_full_checkpoint.pth');
 
@@ -63,7 +63,7 @@ describe.skipIf(missing !== null)(`jobs on the webgpu backend${missing ? ` (skip
 
   it('embeds the catalog, searches with an outside photo and draws attention, on the GPU', async () => {
     const model = (catalog.db.prepare('SELECT id FROM models ORDER BY id DESC LIMIT 1').get() as { id: number }).id;
-    const { embedCatalog } = await import('./embedder');
+    const { embedCatalog } = await import('../embedder');
     const r = await embedCatalog(catalog, model);
     expect(r.backend).toMatch(/^webgpu \(/);
     expect(countEmbeddings(catalog.db, model)).toBe(r.embedded);

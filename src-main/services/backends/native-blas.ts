@@ -1,5 +1,5 @@
-import { loadNativeBlas } from '../../native/blas/index.js';
-import type { RowDots } from '../analysis/row-dots';
+import { loadNativeBlas } from '../../../native/blas/index.js';
+import type { RowDots } from '../../analysis/row-dots';
 
 // The optional OpenBLAS addon (native/blas, built for training) as the analysis' dense product. With
 // it the neighbour graph of the map, density clusters, duplicates and outliers is a blocked brute force

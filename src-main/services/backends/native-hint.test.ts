@@ -5,11 +5,12 @@
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadNativeBlas } from '../../native/blas/index.js';
+import { loadNativeBlas } from '../../../native/blas/index.js';
 import { probeBackend } from './backend-probe';
 import { nativeBlasHint } from './native-hint';
+import { repoRoot } from '../../testing/repo-root';
 
-const build = resolve(import.meta.dirname, '..', '..', 'native', 'blas', 'build.js');
+const build = resolve(repoRoot, 'native', 'blas', 'build.js');
 // the build as npm runs it, whatever this test run's own DINO_NATIVE
 const { DINO_NATIVE: _off, ...buildEnv } = process.env;
 

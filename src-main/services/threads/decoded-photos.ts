@@ -1,10 +1,10 @@
 // Photos decoded for the model, in whatever thread runs the job's host side: the training and
 // embedding workers, or the main process when the GPU window runs the model.
-import type { DecodedPhoto } from '../compute/embed-job';
-import type { TrainWorkerEvent } from '../compute/train-job';
-import type { DinoConfig } from '../dino/presets';
-import type { SourceImage } from '../dino/trainer';
-import { decodeRgb } from '../library/decode';
+import type { DecodedPhoto } from '../../compute/embed-job';
+import type { TrainWorkerEvent } from '../../compute/train-job';
+import type { DinoConfig } from '../../dino/presets';
+import type { SourceImage } from '../../dino/trainer';
+import { decodeRgb } from '../../library/decode';
 
 /** Photos are decoded once at a working size (enough for the largest random crop) and kept in memory. */
 export function workingSide(config: DinoConfig): number {

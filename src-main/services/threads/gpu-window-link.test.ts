@@ -10,24 +10,25 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { MessageChannel, type Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setSetting } from '../db/repos/settings';
-import { getRun, lastRun, listMetrics } from '../db/repos/training';
-import { openCatalog, type Catalog } from './catalog';
-import { backendOptions, probeBackend } from './backend-probe';
-import { attentionOf, embedItems } from './embedder';
-import { modelDTOs } from './models';
-import { provideGpuWindow, type GpuWindow } from './gpu-window';
-import { startImport } from './importer';
+import { setSetting } from '../../db/repos/settings';
+import { getRun, lastRun, listMetrics } from '../../db/repos/training';
+import { openCatalog, type Catalog } from '../catalog';
+import { backendOptions, probeBackend } from '../backends/backend-probe';
+import { attentionOf, embedItems } from '../embedder';
+import { modelDTOs } from '../models';
+import { provideGpuWindow, type GpuWindow } from './gpu-window-link';
+import { startImport } from '../importer';
 import { ComputeLostError, nodePortChannel } from './job-channel';
-import { pauseResumeCancel, TINY } from '../testing/train-scenario';
-import { startTraining, train } from './trainer';
+import { pauseResumeCancel, TINY } from '../../testing/train-scenario';
+import { startTraining, train } from '../trainer';
 import { startWorker } from './worker-host';
+import { repoRoot } from '../../testing/repo-root';
 
-const samples = resolve(import.meta.dirname, '..', '..', 'resources', 'sample-photos', 'caltech-101');
+const samples = resolve(repoRoot, 'resources', 'sample-photos', 'caltech-101');
 
 /** A stand-in GPU window: a worker thread that serves each job port it is handed. */
 function standIn(): { window: GpuWindow; worker: Worker } {
-  const worker = startWorker(new URL('../testing/gpu-window-standin.ts', import.meta.url), null);
+  const worker = startWorker(new URL('../../testing/gpu-window-standin.ts', import.meta.url), null);
   const window: GpuWindow = {
     // a hardware adapter, as far as the probe can tell: the automatic choice takes the window
     adapter: { vendor: 'stand-in', architecture: 'wasm', device: '', description: '', api: 'test', software: false, maxBufferSize: 2 ** 31 },

@@ -1,8 +1,8 @@
 import { cpus } from 'node:os';
 import type { Worker } from 'node:worker_threads';
-import type { RgbImage } from '../dino/augment';
-import { inlineCropper, type BatchCropper, type CropArrays, type CropSpec } from '../dino/crops';
-import { nativeKernelsActive, setNativeThreads } from '../dino/native-kernels';
+import type { RgbImage } from '../../dino/augment';
+import { inlineCropper, type BatchCropper, type CropArrays, type CropSpec } from '../../dino/crops';
+import { nativeKernelsActive, setNativeThreads } from '../../dino/native-kernels';
 import { workerModule } from './worker-entries';
 import { startWorker } from './worker-host';
 

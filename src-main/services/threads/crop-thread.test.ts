@@ -3,13 +3,13 @@
  * reach the right request, and a run trained with it has the losses of one without.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../dino/backend';
-import { cropIteration, type CropSpec } from '../dino/crops';
-import { getPreset, withOverrides } from '../dino/presets';
-import { Rng } from '../dino/rng';
-import { multiCropConfig, trainDino, type SourceImage } from '../dino/trainer';
+import { initBackend } from '../../dino/backend';
+import { cropIteration, type CropSpec } from '../../dino/crops';
+import { getPreset, withOverrides } from '../../dino/presets';
+import { Rng } from '../../dino/rng';
+import { multiCropConfig, trainDino, type SourceImage } from '../../dino/trainer';
 import { blasThreadsBesideCrops, coreSharing, threadCropper, type ThreadCropper } from './crop-thread';
-import { nativeKernelsActive, setNativeThreads } from '../dino/native-kernels';
+import { nativeKernelsActive, setNativeThreads } from '../../dino/native-kernels';
 
 function photos(n: number): SourceImage[] {
   const r = new Rng(3);
@@ -87,7 +87,7 @@ describe('threadCropper', () => {
 
   it('goes on making the same crops on the calling thread when the worker dies', async () => {
     // a worker that exits at its first request, as a crash would
-    const c = threadCropper(spec, new URL('../testing/crop-worker-dies.ts', import.meta.url));
+    const c = threadCropper(spec, new URL('../../testing/crop-worker-dies.ts', import.meta.url));
     const inFlight = c.make(data.slice(0, 8), 3);
     expect((await inFlight)[1]!.locals).toEqual(cropIteration(data.slice(0, 8), spec, 3)[1]!.locals);
     expect(c.threaded).toBe(false);

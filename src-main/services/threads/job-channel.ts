@@ -1,6 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
-import type { FromWorker, ToWorker } from '../compute/protocol';
-import { CancelledError, type JobContext } from './jobs';
+import type { FromWorker, ToWorker } from '../../compute/protocol';
+import { CancelledError, type JobContext } from '../jobs/job-runner';
 
 /** The compute side is gone (a crashed GPU window, a closed port): the message says what happened. */
 export class ComputeLostError extends Error {

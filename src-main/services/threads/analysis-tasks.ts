@@ -1,16 +1,16 @@
 import Database from 'better-sqlite3';
-import { chooseK } from '../analysis/auto-k';
-import type { KnnGraph } from '../analysis/exact-knn';
-import { defaultMinClusterSize, densityClusters } from '../analysis/density';
-import { ivfKnnGraph } from '../analysis/ivf-knn';
-import { sphericalKMeans } from '../analysis/kmeans';
-import { project } from '../analysis/projection';
-import { dotAt, normalizeAt, type Vectors } from '../analysis/vectors';
-import { embeddingEntries, getEmbeddings, loadAllEmbeddings } from '../db/repos/embeddings';
-import { ensureIndex, type VectorSource } from '../vector-index/ensure';
-import { buildKnnGraph } from '../vector-index/knn-graph';
-import { loadIndex, saveIndex } from '../vector-index/persist';
-import { nativeRowDots } from './analysis-blas';
+import { chooseK } from '../../analysis/auto-k';
+import type { KnnGraph } from '../../analysis/exact-knn';
+import { defaultMinClusterSize, densityClusters } from '../../analysis/density';
+import { ivfKnnGraph } from '../../analysis/ivf-knn';
+import { sphericalKMeans } from '../../analysis/kmeans';
+import { project } from '../../analysis/projection';
+import { dotAt, normalizeAt, type Vectors } from '../../analysis/vectors';
+import { embeddingEntries, getEmbeddings, loadAllEmbeddings } from '../../db/repos/embeddings';
+import { ensureIndex, type VectorSource } from '../../vector-index/ensure';
+import { buildKnnGraph } from '../../vector-index/knn-graph';
+import { loadIndex, saveIndex } from '../../vector-index/persist';
+import { nativeRowDots } from '../backends/native-blas';
 
 // Clustering and the map's layout take seconds to a minute of pure computation at 100k photos: they
 // run in workers/analysis-worker.ts, off the main thread, so Electron's UI and the web server stay
