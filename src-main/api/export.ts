@@ -1,7 +1,7 @@
 import { isAbsolute } from 'node:path';
 import type { ApiModule } from './table';
 import { BadRequestError, v } from './validate';
-import { startExportJob } from '../services/exporter';
+import { startExportJob } from '../services/exporting/cluster-export';
 
 export const exportApi: ApiModule = (catalog) => ({
   'export:run': {

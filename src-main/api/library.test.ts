@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImageDTO, JobDTO, Page } from '../../src-shared/api';
-import { makePhoto } from '../testing/photo-files';
-import { openCatalog, type Catalog } from '../services/catalog';
+import { makePhoto } from '../testing/test-photos';
+import { openCatalog, type Catalog } from '../services/catalog/catalog';
 import { libraryApi } from './library';
 import { createApi, dispatch, type ApiTable } from './table';
 

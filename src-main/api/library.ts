@@ -5,8 +5,9 @@ import { modelDTOs } from '../services/models';
 import type { Db } from '../db/open';
 import { countByStatus, getImage, listFailures, listImages, toImageDTO } from '../db/repos/images';
 import { getAllSettings, getSetting, setSettings } from '../db/repos/settings';
-import { startImport } from '../services/importer';
-import { appVersion, sampleInfo } from '../services/samples';
+import { startImport } from '../services/photos/import-photos';
+import { appVersion } from '../services/catalog/app-files';
+import { sampleInfo } from '../services/photos/sample-photos';
 import type { ApiModule } from './table';
 import { noArgs, v } from './validate';
 

@@ -1,6 +1,6 @@
 import type { ArgsOf, Envelope, InvokeChannel, ResultOf } from '../../src-shared/api';
 import { INVOKE_CHANNELS } from '../../src-shared/api';
-import type { Catalog } from '../services/catalog';
+import type { Catalog } from '../services/catalog/catalog';
 import { BadRequestError, type Check } from './validate';
 
 export interface Route<C extends InvokeChannel> {

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobDTO, PresetDTO, TrainRunDTO } from '../../src-shared/api';
 import { lastRun } from '../db/repos/training';
-import { makePhoto } from '../testing/photo-files';
-import { openCatalog, type Catalog } from '../services/catalog';
-import { startImport } from '../services/importer';
+import { makePhoto } from '../testing/test-photos';
+import { openCatalog, type Catalog } from '../services/catalog/catalog';
+import { startImport } from '../services/photos/import-photos';
 import { createApi, dispatch, type ApiTable } from './table';
 import { trainApi } from './train';
 

@@ -8,7 +8,7 @@ import { setSetting } from '../db/repos/settings';
 import { getRun, lastRun, listMetrics, meanImgPerSec, type RunRow } from '../db/repos/training';
 import { runQuality } from '../db/repos/quality';
 import { ensureModelQuality } from '../services/quality';
-import type { Catalog } from '../services/catalog';
+import type { Catalog } from '../services/catalog/catalog';
 import { attentionOf, embedCatalog, embedOutsideBytes, startEmbed } from '../services/embedder';
 import { OFFICIAL_CHECKPOINTS } from '../dino/weights/official';
 import { officialTitle } from '../dino/weights/official-title';

@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { EVENT_CHANNELS, INVOKE_CHANNELS, type EventChannel } from '../../src-shared/api';
 import { apiModules } from '../api/modules';
 import { createApi, dispatch, type ApiTable } from '../api/table';
-import { defaultCatalogDir, openCatalog, type Catalog } from '../services/catalog';
+import { defaultCatalogDir, openCatalog, type Catalog } from '../services/catalog/catalog';
 import { provideGpuWindow } from '../services/threads/gpu-window-link';
 import { readPhoto } from '../server/photo-route';
 import { readStatic } from '../server/static-files';

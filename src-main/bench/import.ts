@@ -2,10 +2,10 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { makeCameraJpeg } from '../testing/photo-files';
+import { makeCameraJpeg } from '../testing/test-photos';
 import { THUMB_SIZE } from '../library/thumbnail';
-import { openCatalog } from '../services/catalog';
-import { defaultConcurrency, startImport } from '../services/importer';
+import { openCatalog } from '../services/catalog/catalog';
+import { defaultConcurrency, startImport } from '../services/photos/import-photos';
 import { ratio, type Benchmark } from './types';
 
 // Generated photos are kept between runs (they take seconds each to make and are not what is timed).

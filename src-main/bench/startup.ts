@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CHROMIUM_ARGS } from '../../playwright.config';
-import { makeCameraJpeg } from '../testing/photo-files';
+import { makeCameraJpeg } from '../testing/test-photos';
 import { ratio, type Benchmark, type BenchResult } from './types';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));

@@ -1,5 +1,5 @@
 import type { ParseArgsConfig } from 'node:util';
-import type { Catalog } from '../services/catalog';
+import type { Catalog } from '../services/catalog/catalog';
 
 export class UsageError extends Error {
   constructor(message: string) {

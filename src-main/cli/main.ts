@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { JobDTO } from '../../src-shared/api';
-import { defaultCatalogDir, openCatalog, type Catalog } from '../services/catalog';
+import { defaultCatalogDir, openCatalog, type Catalog } from '../services/catalog/catalog';
 import { UsageError, type CliContext, type Command } from './command';
 import { COMMANDS } from './command-list';
 import { ProgressPrinter } from './progress';

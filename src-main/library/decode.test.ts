@@ -7,7 +7,7 @@ import { DecodeError, decodeRgb, openImage, toBrowserJpeg } from './decode';
 import { normaliseExifDate, readTakenAt } from './exif';
 import { hashBytes, hashFile } from './hash';
 import { ingestFile } from './ingest';
-import { makeBombPng, makePhoto } from '../testing/photo-files';
+import { makeBombPng, makePhoto } from '../testing/test-photos';
 import { renderThumbnail } from './thumbnail';
 
 let dir: string;

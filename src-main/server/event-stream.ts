@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { EVENT_CHANNELS, type EventChannel } from '../../src-shared/api';
-import type { EventBus } from '../services/events';
+import type { EventBus } from '../services/catalog/event-bus';
 
 const PING_MS = 15_000;
 /**

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type * as Vite from 'vite';
 import type * as RendererConfig from '../../renderer.vite.config';
-import { fromBundle } from '../services/bundle';
+import { fromBundle } from '../services/catalog/app-files';
 import { defaultRendererDir, repoRoot } from './paths';
 
 /** Newest modification time of any file under the given folders (the renderer's sources). */

@@ -16,8 +16,8 @@ import { syntheticEmbeddings } from '../analysis/synthetic';
 import { row } from '../analysis/vectors';
 import { putEmbeddings } from '../db/repos/embeddings';
 import { insertModel } from '../db/repos/models';
-import { makePhoto } from '../testing/photo-files';
-import { openCatalog, type Catalog } from '../services/catalog';
+import { makePhoto } from '../testing/test-photos';
+import { openCatalog, type Catalog } from '../services/catalog/catalog';
 import { startServer, type RunningServer } from './server';
 
 const dir = mkdtempSync(join(tmpdir(), 'dino-responsive-'));

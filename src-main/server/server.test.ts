@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { mapPointAt, packMapPoints, unpackMapPoints } from '../../src-shared/map-points';
 import type { ApiModule } from '../api/table';
 import { v } from '../api/validate';
-import { openCatalog, type Catalog } from '../services/catalog';
+import { openCatalog, type Catalog } from '../services/catalog/catalog';
 import { mediaToken } from './security';
 import { startServer, type RunningServer } from './server';
 
@@ -16,7 +16,7 @@ const thumbFile = join(fixtures, '1.jpg');
 // photo 3 is a large file shown as it is (streamed)
 const bigFile = join(fixtures, 'big.png');
 const bigBytes = Buffer.alloc(3 << 20, 7);
-vi.mock('../services/photos', () => ({
+vi.mock('../services/photos/photo-files', () => ({
   thumbnailPath: (_c: unknown, id: number) => (id === 1 ? thumbFile : null),
   fullImage: async (_c: unknown, id: number) => {
     if (id === 3) return { file: bigFile, size: bigBytes.length, mtimeMs: 1, contentType: 'image/png' };

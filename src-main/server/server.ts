@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { BINARY_RESULT_TYPE } from '../../src-shared/api';
 import { createApi, dispatch, isChannel, type ApiModule, type ApiTable } from '../api/table';
 import { apiModules } from '../api/modules';
-import type { Catalog } from '../services/catalog';
+import type { Catalog } from '../services/catalog/catalog';
 import { streamEvents } from './event-stream';
 import { defaultRendererDir } from './paths';
 import { readPhoto, type PhotoKind } from './photo-route';

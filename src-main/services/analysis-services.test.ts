@@ -14,7 +14,7 @@ import { createApi, dispatch } from '../api/table';
 import { allMembers, listClusters } from '../db/repos/clusters';
 import { putEmbedding } from '../db/repos/embeddings';
 import { clusterMembersPage, listClusteringDTOs, mapPoints, mergeClustersRecomputed, renameClusterChecked, runClustering, runProjection } from './clusters';
-import { runExport } from './exporter';
+import { runExport } from './exporting/cluster-export';
 import { makeAnalysisCatalog, type Fixture } from '../testing/analysis-catalog';
 import { nativeRowDots } from './backends/native-blas';
 import { dropIndexes, findDuplicates, findOutliers, indexFile, knnGraph, neighbourGraph, searchByVector, searchSimilar } from './search';

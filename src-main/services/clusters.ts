@@ -22,7 +22,7 @@ import { getImage, toImageDTO } from '../db/repos/images';
 import { nativeRowDots } from './backends/native-blas';
 import { runTask, type Progress } from './threads/analysis-runner';
 import type { AnalysisTask, DensityTaskResult, KMeansTaskResult } from './threads/analysis-tasks';
-import type { Catalog } from './catalog';
+import type { Catalog } from './catalog/catalog';
 import { GRAPH_K, knnGraph, resolveModel, type ModelRef } from './search';
 
 // Clustering runs and the 2-D map: load a model's embeddings, run the analysis, store the result.

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { putEmbeddings, staleImages } from '../db/repos/embeddings';
 import { countByStatus } from '../db/repos/images';
 import { getModel, type ModelRow } from '../db/repos/models';
-import type { Catalog } from './catalog';
+import type { Catalog } from './catalog/catalog';
 import type { JobContext } from './jobs/job-runner';
 import type { LabelFreeScores } from './label-free';
 import { ensureModelQuality } from './quality';

@@ -12,7 +12,7 @@ import { probeBackend } from './backends/backend-probe';
 import { encodeLabels, labelOf } from '../evaluation/labels';
 import { tinyImageFeature } from '../evaluation/pixels';
 import { decodeRgb } from '../library/decode';
-import type { Catalog } from './catalog';
+import type { Catalog } from './catalog/catalog';
 import { embedCatalog, embedItems } from './embedder';
 import type { JobContext } from './jobs/job-runner';
 import { ensureModelQuality, probeSample, scoreWeights } from './quality';

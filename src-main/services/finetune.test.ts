@@ -9,8 +9,8 @@ import { getModel, listModels } from '../db/repos/models';
 import { modelQuality, runQuality } from '../db/repos/quality';
 import { getRun } from '../db/repos/training';
 import { getSetting } from '../db/repos/settings';
-import { openCatalog } from './catalog';
-import { startImport } from './importer';
+import { openCatalog } from './catalog/catalog';
+import { startImport } from './photos/import-photos';
 import { readWeights } from './model-loader';
 import { train } from './trainer';
 

@@ -9,7 +9,7 @@ import { getStepTiming, putStepTiming } from '../db/repos/step-timings';
 import { OUTCOMES, outcomeEpochs, outcomeRecipe, type BackendKind, type Outcome } from '../dino/outcomes';
 import { getPreset } from '../dino/presets';
 import { probeBackend } from './backends/backend-probe';
-import type { Catalog } from './catalog';
+import type { Catalog } from './catalog/catalog';
 import { workerModule } from './threads/worker-entries';
 import { runInWorker } from './threads/worker-host';
 import type { CalibrateWorkerData, CalibrateWorkerEvent } from './workers/calibrate-worker';

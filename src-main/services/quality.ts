@@ -5,7 +5,7 @@
  */
 import { getModel } from '../db/repos/models';
 import { modelQuality, putModelQuality, qualitySample } from '../db/repos/quality';
-import type { Catalog } from './catalog';
+import type { Catalog } from './catalog/catalog';
 import type { JobContext } from './jobs/job-runner';
 import type { LabelFreeScores } from './label-free';
 import { workerModule } from './threads/worker-entries';

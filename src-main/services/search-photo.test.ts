@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openCatalog, type Catalog } from './catalog';
+import { openCatalog, type Catalog } from './catalog/catalog';
 import { attentionOf, embedCatalog, embedOutsideImage } from './embedder';
 import { writeAttentionPngs } from './attention-png';
-import { startImport } from './importer';
+import { startImport } from './photos/import-photos';
 import { findDuplicates, searchByVector } from './search';
 import { addModel } from './weights';
 

@@ -23,7 +23,7 @@ import { buildKnnGraph, deleteIndexFiles, ensureIndex, saveIndex, syncIndex, typ
 import { nativeRowDots } from './backends/native-blas';
 import { runTask } from './threads/analysis-runner';
 import type { AnalysisTask } from './threads/analysis-tasks';
-import type { Catalog } from './catalog';
+import type { Catalog } from './catalog/catalog';
 import type { JobContext } from './jobs/job-runner';
 
 // Similarity search, near-duplicates and outliers over one model's embeddings. The HNSW index is a

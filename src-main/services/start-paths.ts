@@ -8,7 +8,7 @@ import type { Outcome, ReachableDTO } from '../../src-shared/api';
 import { countByStatus } from '../db/repos/images';
 import { findOfficial, officialUrl, type OfficialCheckpoint } from '../dino/weights/official';
 import { probeReachable } from '../dino/weights/reachable';
-import type { Catalog } from './catalog';
+import type { Catalog } from './catalog/catalog';
 import { backendKind, outcomePlan } from './outcomes';
 import type { TrainOptions } from './trainer';
 

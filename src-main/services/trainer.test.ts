@@ -6,8 +6,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { lastRun, listMetrics } from '../db/repos/training';
 import { listModels } from '../db/repos/models';
 import { countEmbeddings } from '../db/repos/embeddings';
-import { openCatalog } from './catalog';
-import { startImport } from './importer';
+import { openCatalog } from './catalog/catalog';
+import { startImport } from './photos/import-photos';
 import { train } from './trainer';
 
 const repoRoot = resolve(import.meta.dirname, '..', '..');

@@ -11,7 +11,7 @@ import { setSetting } from '../db/repos/settings';
 import { presentImages } from '../db/repos/images';
 import { createRun, getRun, insertMetric, lastUnfinishedRun, updateRun } from '../db/repos/training';
 import { probeBackend, type BackendPreference } from './backends/backend-probe';
-import type { Catalog } from './catalog';
+import type { Catalog } from './catalog/catalog';
 import { embedCatalog, type EmbedResult } from './embedder';
 import { CancelledError, type JobContext } from './jobs/job-runner';
 import { backendPreference, runTrainJob } from './threads/compute-host';

@@ -5,7 +5,7 @@ import { insertModel } from '../db/repos/models';
 import { setSetting } from '../db/repos/settings';
 import { exportWeights, type ExportFormat } from '../dino/weights/export';
 import { resolveWeights } from '../dino/weights/resolve';
-import type { Catalog } from './catalog';
+import type { Catalog } from './catalog/catalog';
 import type { JobContext } from './jobs/job-runner';
 import { requireModel } from './embedder';
 import { readWeights } from './model-loader';

@@ -7,7 +7,7 @@ import { row } from '../analysis/vectors';
 import { putEmbeddings } from '../db/repos/embeddings';
 import { upsertImages } from '../db/repos/images';
 import { insertModel } from '../db/repos/models';
-import { openCatalog, type Catalog } from '../services/catalog';
+import { openCatalog, type Catalog } from '../services/catalog/catalog';
 
 export interface Fixture {
   catalog: Catalog;

@@ -3,7 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Benchmark, BenchResult } from '../../bench/types';
 import { parseChoice, releaseWebgpu } from '../../dino/backend';
-import { fromBundle } from '../../services/bundle';
+import { fromBundle } from '../../services/catalog/app-files';
 import { UsageError, type Command } from '../command';
 
 const benchDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench');

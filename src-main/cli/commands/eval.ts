@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { openCatalog, type Catalog } from '../../services/catalog';
+import { openCatalog, type Catalog } from '../../services/catalog/catalog';
 import { labelFreeScores, netOfModel, labelledSet, modelFeatures, pixelFeatures, randomFeatures, scoreFeatures, type QualityScores } from '../../services/evaluator';
-import { startImport } from '../../services/importer';
+import { startImport } from '../../services/photos/import-photos';
 import { resolveModelId } from '../../services/models';
 import { stringOpt, UsageError, type CliContext, type Command } from '../command';
 

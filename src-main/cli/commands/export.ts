@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { startExportJob } from '../../services/exporter';
+import { startExportJob } from '../../services/exporting/cluster-export';
 import { intOpt, stringOpt, UsageError, type Command } from '../command';
 
 const MODES = ['copy', 'hardlink', 'symlink', 'manifest'] as const;

@@ -1,5 +1,5 @@
 import type { ImportResult } from '../../../src-shared/api';
-import { startImport } from '../../services/importer';
+import { startImport } from '../../services/photos/import-photos';
 import { intOpt, UsageError, type Command } from '../command';
 
 export const command: Command = {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { getImage } from '../../db/repos/images';
-import type { Catalog } from '../../services/catalog';
+import type { Catalog } from '../../services/catalog/catalog';
 import { resolveModel, searchByVector, searchSimilar } from '../../services/search';
 import { intOpt, stringOpt, UsageError, type Command } from '../command';
 

@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { netConfigs } from '../../dino/model';
-import { openCatalog } from '../../services/catalog';
+import { openCatalog } from '../../services/catalog/catalog';
 import { labelFreeScores, labelledSet, modelFeatures, pixelFeatures, randomFeatures, scoreFeatures } from '../../services/evaluator';
-import { startImport } from '../../services/importer';
+import { startImport } from '../../services/photos/import-photos';
 import { resolveConfig, train } from '../../services/trainer';
 import { intOpt, numberOpt, setOverrides, stringOpt, UsageError, type Command } from '../command';
 

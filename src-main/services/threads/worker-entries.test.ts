@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { fromBundle } from '../bundle';
+import { fromBundle } from '../catalog/app-files';
 import { WORKER_ENTRIES, workerModule, type WorkerName } from './worker-entries';
 import { repoRoot } from '../../testing/repo-root';
 

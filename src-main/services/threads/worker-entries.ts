@@ -1,7 +1,7 @@
 // Every worker thread the app starts, by name. The build reads this list (electron.vite.config.ts
 // emits each entry as out/main/<name>.js, beside index.js and cli.js) and call sites get a worker's
 // module from workerModule(name), so adding a worker is one line here.
-import { fromBundle } from '../bundle';
+import { fromBundle } from '../catalog/app-files';
 
 /** worker name -> its TypeScript source, relative to the checkout's root */
 export const WORKER_ENTRIES = {

@@ -1,8 +1,8 @@
 import { stat } from 'node:fs/promises';
-import { getImage } from '../db/repos/images';
-import { BROWSER_CONTENT_TYPES, type ImageFormat } from '../library/formats';
-import { thumbPath, writeFileAtomic } from '../library/thumb-store';
-import type { Catalog } from './catalog';
+import { getImage } from '../../db/repos/images';
+import { BROWSER_CONTENT_TYPES, type ImageFormat } from '../../library/formats';
+import { thumbPath, writeFileAtomic } from '../../library/thumb-store';
+import type { Catalog } from '../catalog/catalog';
 
 // Photos are looked up by catalog id only: no face ever passes a path here, so nothing but what the
 // catalog imported can be read. Unknown ids, photos that failed or are gone, and files that cannot be
@@ -10,7 +10,7 @@ import type { Catalog } from './catalog';
 
 // sharp takes ~0.1 s to load: it is loaded when a photo is first decoded, not at start, since the
 // first grid's thumbnails are files already.
-const decoder = () => import('../library/decode');
+const decoder = () => import('../../library/decode');
 
 /** Largest side of the JPEG made for formats browsers cannot show (TIFF, HEIC). */
 export const VIEW_MAX_SIDE = 4096;
@@ -27,7 +27,7 @@ export async function thumbnailPath(catalog: Catalog, id: number): Promise<strin
     // deleted by hand, or lost in a crash between the database write and the rename
   }
   try {
-    const [{ openImage }, { renderThumbnail }] = await Promise.all([decoder(), import('../library/thumbnail')]);
+    const [{ openImage }, { renderThumbnail }] = await Promise.all([decoder(), import('../../library/thumbnail')]);
     const img = await openImage(row.path);
     await writeFileAtomic(file, await renderThumbnail(img));
     return file;

@@ -1,8 +1,8 @@
-import { allMembers, getClustering, listClusters } from '../db/repos/clusters';
-import { getModel } from '../db/repos/models';
-import { exportClusters, type ExportMode } from '../export/folders';
-import type { Catalog } from './catalog';
-import type { JobContext } from './jobs/job-runner';
+import { allMembers, getClustering, listClusters } from '../../db/repos/clusters';
+import { getModel } from '../../db/repos/models';
+import { exportClusters, type ExportMode } from '../../export/folders';
+import type { Catalog } from '../catalog/catalog';
+import type { JobContext } from '../jobs/job-runner';
 
 export interface ExportRunOptions {
   clusteringId: number;

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { EventChannel, EventChannels } from '../../src-shared/api';
+import type { EventChannel, EventChannels } from '../../../src-shared/api';
 
 type EventMap = { [E in EventChannel]: [EventChannels[E]] };
 

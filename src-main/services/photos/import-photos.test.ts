@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ImportResult, JobDTO } from '../../src-shared/api';
-import { countByStatus, getImage, listFailures } from '../db/repos/images';
-import { makeBombPng, makePhoto } from '../testing/photo-files';
-import { thumbPath } from '../library/thumb-store';
-import { openCatalog, type Catalog } from './catalog';
-import { startImport } from './importer';
-import { fullImage, thumbnailPath } from './photos';
+import type { ImportResult, JobDTO } from '../../../src-shared/api';
+import { countByStatus, getImage, listFailures } from '../../db/repos/images';
+import { makeBombPng, makePhoto } from '../../testing/test-photos';
+import { thumbPath } from '../../library/thumb-store';
+import { openCatalog, type Catalog } from '../catalog/catalog';
+import { startImport } from './import-photos';
+import { fullImage, thumbnailPath } from './photo-files';
 
 const GOOD = ['a.jpg', 'b.png', 'trip/c.webp', 'trip/d.gif', 'trip/e.tif', 'trip/deep/f.avif', 'trip/deep/g.jpeg'] as const;
 const HEIC = 'phone/IMG_0001.HEIC';
@@ -34,7 +34,7 @@ describe('import pipeline', () => {
       writeFileSync(p(rel), await makePhoto(formats[i]!, i + 1, 120, 80));
     }
     mkdirSync(p('phone'));
-    writeFileSync(p(HEIC), readFileSync(join(import.meta.dirname, '..', 'library', 'fixtures', 'gradient-64x48.heic')));
+    writeFileSync(p(HEIC), readFileSync(join(import.meta.dirname, '..', '..', 'library', 'fixtures', 'gradient-64x48.heic')));
     writeFileSync(p('zero.jpg'), '');
     writeFileSync(p('trip/truncated.jpg'), (await makePhoto('jpeg', 99, 300, 200)).subarray(0, 400));
     writeFileSync(p('notes.jpg'), 'these are not pixels\n');

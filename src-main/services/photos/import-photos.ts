@@ -3,16 +3,16 @@ import { mkdir, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join, resolve, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { ImportResult } from '../../src-shared/api';
+import type { ImportResult } from '../../../src-shared/api';
 import {
   countByStatus, deleteEmbeddings, imagesUnder, markGone, markOk, upsertImages,
   type ImageRecord, type KnownImage,
-} from '../db/repos/images';
-import { reasonOf, scanFolders, type ScannedFile } from '../library/scan';
-import { moveIntoPlace, thumbPath, writeFileDurable } from '../library/thumb-store';
-import type { Catalog } from './catalog';
-import { CancelledError, type JobContext } from './jobs/job-runner';
-import type { ingestFile } from '../library/ingest';
+} from '../../db/repos/images';
+import { reasonOf, scanFolders, type ScannedFile } from '../../library/scan';
+import { moveIntoPlace, thumbPath, writeFileDurable } from '../../library/thumb-store';
+import type { Catalog } from '../catalog/catalog';
+import { CancelledError, type JobContext } from '../jobs/job-runner';
+import type { ingestFile } from '../../library/ingest';
 
 export interface ImportOptions {
   /** photos decoded at once; sharp threads inside each, so a few suffice */
@@ -163,7 +163,7 @@ async function runImport(catalog: Catalog, roots: string[], ctx: JobContext, opt
 
   // sharp and exifr load only when there is something to decode: a re-import of an unchanged
   // folder then costs little more than the scan.
-  const ingest = work.length ? (await import('../library/ingest')).ingestFile : undefined;
+  const ingest = work.length ? (await import('../../library/ingest')).ingestFile : undefined;
   let next = 0;
   let stopWith: { error: unknown } | undefined;
   const worker = async (): Promise<void> => {

@@ -6,17 +6,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeFileSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { backupPath } from '../db/open';
-import { getRun } from '../db/repos/training';
-import { makePhoto } from '../testing/photo-files';
+import { backupPath } from '../../db/open';
+import { getRun } from '../../db/repos/training';
+import { makePhoto } from '../../testing/test-photos';
 import { CatalogDamagedError, CatalogLockedError, openCatalog } from './catalog';
-import { startImport } from './importer';
-import { thumbnailPath } from './photos';
+import { startImport } from '../photos/import-photos';
+import { thumbnailPath } from '../photos/photo-files';
+import { repoRoot } from '../../testing/repo-root';
 
-const repoRoot = resolve(import.meta.dirname, '..', '..');
 const bin = join(repoRoot, 'bin', 'dino-explorer.js');
 const tmp = mkdtempSync(join(tmpdir(), 'dino-catalog-'));
 const children: ChildProcess[] = [];
@@ -29,7 +29,7 @@ afterAll(() => {
 function holder(dir: string): Promise<ChildProcess> {
   const script = `
     import(${JSON.stringify(join(import.meta.dirname, 'catalog.ts'))}).then(async ({ openCatalog }) => {
-      const { createRun } = await import(${JSON.stringify(join(import.meta.dirname, '..', 'db', 'repos', 'training.ts'))});
+      const { createRun } = await import(${JSON.stringify(join(import.meta.dirname, '..', '..', 'db', 'repos', 'training.ts'))});
       const c = openCatalog(${JSON.stringify(dir)}, { face: 'the test holder' });
       createRun(c.db, 'cpu-micro', {});
       process.stdout.write('holding\\n');
@@ -172,7 +172,7 @@ describe('damage and upgrades', () => {
     const file = join(dir, 'catalog.sqlite');
     // a catalog at schema 30 (the last before 040) with one embedding
     const old = new Database(file);
-    const { migrations } = await import('../db/migrations');
+    const { migrations } = await import('../../db/migrations');
     for (const m of migrations.filter((x) => x.version <= 30)) old.exec(m.up);
     old.pragma('user_version = 30');
     old.exec("INSERT INTO images (id, path, bytes, mtime_ms, status, hash) VALUES (1, '/a.jpg', 1, 0, 'ok', 'h')");

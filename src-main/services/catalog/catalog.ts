@@ -1,14 +1,14 @@
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { acquireCatalogLock, CatalogLockedError, type CatalogLock } from '../db/lock';
-import { LATEST_SCHEMA, openDb, schemaVersion, type Db } from '../db/open';
-import { interruptOrphanedRuns } from '../db/repos/training';
-import { EventBus } from './events';
-import { Jobs } from './jobs/job-runner';
+import { acquireCatalogLock, CatalogLockedError, type CatalogLock } from '../../db/lock';
+import { LATEST_SCHEMA, openDb, schemaVersion, type Db } from '../../db/open';
+import { interruptOrphanedRuns } from '../../db/repos/training';
+import { EventBus } from './event-bus';
+import { Jobs } from '../jobs/job-runner';
 
-export { CatalogLockedError } from '../db/lock';
-export { CatalogDamagedError } from '../db/open';
+export { CatalogLockedError } from '../../db/lock';
+export { CatalogDamagedError } from '../../db/open';
 
 export interface CatalogPaths {
   root: string;
