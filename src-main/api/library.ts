@@ -1,7 +1,7 @@
 import type { ModelDTO, SettingsDTO } from '../../src-shared/api';
 import { backendOptions, probeBackend } from '../services/backends/backend-probe';
 import { backendPreference } from '../services/threads/compute-host';
-import { modelDTOs } from '../services/models';
+import { modelDTOs } from '../services/models/model-list';
 import type { Db } from '../db/open';
 import { countByStatus, getImage, listFailures, listImages, toImageDTO } from '../db/repos/images';
 import { getAllSettings, getSetting, setSettings } from '../db/repos/settings';

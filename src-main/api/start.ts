@@ -1,6 +1,6 @@
 import { OUTCOMES } from '../dino/outcomes';
-import { officialReachable } from '../services/start-paths';
-import { outcomeDTOs, startCalibration } from '../services/outcomes';
+import { officialReachable } from '../services/training/start-paths';
+import { outcomeDTOs, startCalibration } from '../services/training/outcome-plans';
 import type { ApiModule } from './table';
 import { noArgs, v } from './validate';
 

@@ -7,24 +7,24 @@ import { getModel } from '../db/repos/models';
 import { setSetting } from '../db/repos/settings';
 import { getRun, lastRun, listMetrics, meanImgPerSec, type RunRow } from '../db/repos/training';
 import { runQuality } from '../db/repos/quality';
-import { ensureModelQuality } from '../services/quality';
+import { ensureModelQuality } from '../services/quality/model-quality';
 import type { Catalog } from '../services/catalog/catalog';
-import { attentionOf, embedCatalog, embedOutsideBytes, startEmbed } from '../services/embedder';
+import { attentionOf, embedCatalog, embedOutsideBytes, startEmbed } from '../services/embedding/catalog-embedding';
 import { OFFICIAL_CHECKPOINTS } from '../dino/weights/official';
 import { officialTitle } from '../dino/weights/official-title';
 import { OUTCOMES } from '../dino/outcomes';
-import { officialFileState, withOutcome } from '../services/start-paths';
-import { stopCalibration } from '../services/outcomes';
-import { modelDTOs, resolveModelId } from '../services/models';
+import { officialFileState, withOutcome } from '../services/training/start-paths';
+import { stopCalibration } from '../services/training/outcome-plans';
+import { modelDTOs, resolveModelId } from '../services/models/model-list';
 import { searchByVector } from '../services/search';
-import type { TrainOptions } from '../services/trainer';
+import type { TrainOptions } from '../services/training/training-run';
 import type { ApiModule } from './table';
 import { BadRequestError, noArgs, v } from './validate';
 
 // Training and weights import reach the model code (and tfjs): loaded when such a job starts, so
 // the first screen (and the app's start) never waits for them.
-const trainerService = () => import('../services/trainer');
-const weightsService = () => import('../services/weights');
+const trainerService = () => import('../services/training/training-run');
+const weightsService = () => import('../services/models/add-model');
 
 /** Seconds per epoch per 1000 photos, from this catalog's own runs of the preset on this backend and device. */
 function measuredSpeed(catalog: Catalog, preset: string, backend: string): number | null {

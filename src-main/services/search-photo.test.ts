@@ -4,11 +4,11 @@ import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCatalog, type Catalog } from './catalog/catalog';
-import { attentionOf, embedCatalog, embedOutsideImage } from './embedder';
-import { writeAttentionPngs } from './attention-png';
+import { attentionOf, embedCatalog, embedOutsideImage } from './embedding/catalog-embedding';
+import { writeAttentionPngs } from './search/attention-png';
 import { startImport } from './photos/import-photos';
 import { findDuplicates, searchByVector } from './search';
-import { addModel } from './weights';
+import { addModel } from './models/add-model';
 
 // Search with a photo from outside the catalog, through the real embedder (a small random ViT in the
 // official layout, so the test needs no training), and near-duplicates of a resized copy.

@@ -1,5 +1,5 @@
-import { resolveModelId } from '../../services/models';
-import { startEmbed } from '../../services/embedder';
+import { resolveModelId } from '../../services/models/model-list';
+import { startEmbed } from '../../services/embedding/catalog-embedding';
 import { intOpt, type Command } from '../command';
 
 export const command: Command = {

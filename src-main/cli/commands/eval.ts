@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { openCatalog, type Catalog } from '../../services/catalog/catalog';
-import { labelFreeScores, netOfModel, labelledSet, modelFeatures, pixelFeatures, randomFeatures, scoreFeatures, type QualityScores } from '../../services/evaluator';
+import { labelFreeScores, netOfModel, labelledSet, modelFeatures, pixelFeatures, randomFeatures, scoreFeatures, type QualityScores } from '../../services/labelled-eval/labelled-scores';
 import { startImport } from '../../services/photos/import-photos';
-import { resolveModelId } from '../../services/models';
+import { resolveModelId } from '../../services/models/model-list';
 import { stringOpt, UsageError, type CliContext, type Command } from '../command';
 
 export const command: Command = {
@@ -52,7 +52,7 @@ async function evaluate(ctx: CliContext, catalog: Catalog, dataDir: string, mode
     modelId = resolveModelId(catalog, Number(modelArg));
     main = modelArg;
   } else {
-    const { addModel } = await import('../../services/weights');
+    const { addModel } = await import('../../services/models/add-model');
     const added = await addModel(catalog, modelArg);
     modelId = added.model;
     main = String(modelId);

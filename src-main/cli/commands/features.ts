@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { embedItems } from '../../services/embedder';
+import { embedItems } from '../../services/embedding/catalog-embedding';
 import { resolveWeights } from '../../dino/weights/resolve';
 import { stringOpt, UsageError, type Command } from '../command';
 

@@ -1,6 +1,6 @@
 import { OFFICIAL_CHECKPOINTS } from '../../dino/weights/official';
-import { modelDTOs } from '../../services/models';
-import { addModel } from '../../services/weights';
+import { modelDTOs } from '../../services/models/model-list';
+import { addModel } from '../../services/models/add-model';
 import { UsageError, type Command } from '../command';
 
 export const command: Command = {

@@ -9,7 +9,7 @@ type EmbedOutside = (catalog: Catalog, modelId: number, file: string) => Promise
 
 /** The embedder of outside photos (services/embedder.ts), loaded only when --image needs it: it pulls in tfjs. */
 async function loadEmbedder(): Promise<EmbedOutside> {
-  const mod = await import('../../services/embedder');
+  const mod = await import('../../services/embedding/catalog-embedding');
   if (typeof mod.embedOutsideImage !== 'function') throw new Error('search --image is not available in this version; use --id.');
   return mod.embedOutsideImage;
 }
@@ -42,8 +42,8 @@ export const command: Command = {
       if (!attentionDir) return { model, results };
       // the query photo's last-block attention, one PNG per head and their mean
       const img = getImage(catalog.db, id)!;
-      const { attentionOf } = await import('../../services/embedder');
-      const { writeAttentionPngs } = await import('../../services/attention-png');
+      const { attentionOf } = await import('../../services/embedding/catalog-embedding');
+      const { writeAttentionPngs } = await import('../../services/search/attention-png');
       const a = await attentionOf(catalog, model, id, img.path);
       return { model, results, attention: await writeAttentionPngs(img.path, a.heads, a.grid, resolve(attentionDir)) };
     }

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { netConfigs } from '../../dino/model';
 import { openCatalog } from '../../services/catalog/catalog';
-import { labelFreeScores, labelledSet, modelFeatures, pixelFeatures, randomFeatures, scoreFeatures } from '../../services/evaluator';
+import { labelFreeScores, labelledSet, modelFeatures, pixelFeatures, randomFeatures, scoreFeatures } from '../../services/labelled-eval/labelled-scores';
 import { startImport } from '../../services/photos/import-photos';
-import { resolveConfig, train } from '../../services/trainer';
+import { resolveConfig, train } from '../../services/training/training-run';
 import { intOpt, numberOpt, setOverrides, stringOpt, UsageError, type Command } from '../command';
 
 type LabelFree = { rankme: number; retrieval: number; dim: number };

@@ -1,7 +1,7 @@
 import { OUTCOMES, type Outcome } from '../../dino/outcomes';
 import { PRESETS } from '../../dino/presets';
-import { withOutcome } from '../../services/start-paths';
-import { startTraining, type TrainOptions } from '../../services/trainer';
+import { withOutcome } from '../../services/training/start-paths';
+import { startTraining, type TrainOptions } from '../../services/training/training-run';
 import { intOpt, numberOpt, setOverrides, stringOpt, UsageError, type Command } from '../command';
 
 export const command: Command = {

@@ -6,8 +6,8 @@ import { probeBackend, type BackendPreference, type ProbedBackend } from '../bac
 import type { JobContext } from '../jobs/job-runner';
 import { workerModule } from './worker-entries';
 import { runInWorker, type WorkerRunOptions } from './worker-host';
-import type { EmbedWorkerData } from '../workers/embed-worker';
-import type { TrainWorkerData } from '../workers/train-worker';
+import type { EmbedWorkerData } from '../embedding/embed-worker';
+import type { TrainWorkerData } from '../training/train-worker';
 
 /**
  * Where a training or embedding job computes: a worker thread, or in the Electron app the GPU window

@@ -14,13 +14,13 @@ import { setSetting } from '../../db/repos/settings';
 import { getRun, lastRun, listMetrics } from '../../db/repos/training';
 import { openCatalog, type Catalog } from '../catalog/catalog';
 import { backendOptions, probeBackend } from '../backends/backend-probe';
-import { attentionOf, embedItems } from '../embedder';
-import { modelDTOs } from '../models';
+import { attentionOf, embedItems } from '../embedding/catalog-embedding';
+import { modelDTOs } from '../models/model-list';
 import { provideGpuWindow, type GpuWindow } from './gpu-window-link';
 import { startImport } from '../photos/import-photos';
 import { ComputeLostError, nodePortChannel } from './job-channel';
 import { pauseResumeCancel, TINY } from '../../testing/train-scenario';
-import { startTraining, train } from '../trainer';
+import { startTraining, train } from '../training/training-run';
 import { startWorker } from './worker-host';
 import { repoRoot } from '../../testing/repo-root';
 

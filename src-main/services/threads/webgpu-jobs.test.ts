@@ -12,11 +12,11 @@ import { useSoftwareGpu } from '../../dino/webgpu-test-setup';
 import { countEmbeddings } from '../../db/repos/embeddings';
 import { getRun, listMetrics } from '../../db/repos/training';
 import { openCatalog, type Catalog } from '../catalog/catalog';
-import { attentionOf, embedItems, embedOutsideImage } from '../embedder';
+import { attentionOf, embedItems, embedOutsideImage } from '../embedding/catalog-embedding';
 import { startImport } from '../photos/import-photos';
 import { searchByVector } from '../search';
 import { pauseResumeCancel, TINY } from '../../testing/train-scenario';
-import { train } from '../trainer';
+import { train } from '../training/training-run';
 import { repoRoot } from '../../testing/repo-root';
 
 const missing = useSoftwareGpu();
@@ -63,7 +63,7 @@ describe.skipIf(missing !== null)(`jobs on the webgpu backend${missing ? ` (skip
 
   it('embeds the catalog, searches with an outside photo and draws attention, on the GPU', async () => {
     const model = (catalog.db.prepare('SELECT id FROM models ORDER BY id DESC LIMIT 1').get() as { id: number }).id;
-    const { embedCatalog } = await import('../embedder');
+    const { embedCatalog } = await import('../embedding/catalog-embedding');
     const r = await embedCatalog(catalog, model);
     expect(r.backend).toMatch(/^webgpu \(/);
     expect(countEmbeddings(catalog.db, model)).toBe(r.embedded);

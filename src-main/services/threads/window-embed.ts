@@ -6,8 +6,8 @@ import { decodeEmbeddingPhotos } from './decoded-photos';
 import type { GpuWindow } from './gpu-window-link';
 import { ComputeLostError, runJob } from './job-channel';
 import type { JobContext } from '../jobs/job-runner';
-import { netSourceOf } from '../model-loader';
-import type { EmbedWorkerData } from '../workers/embed-worker';
+import { netSourceOf } from '../models/model-loader';
+import type { EmbedWorkerData } from '../embedding/embed-worker';
 
 /**
  * An embedding job in the GPU window, as the embedding worker would run it (same data, events and

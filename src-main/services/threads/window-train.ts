@@ -5,12 +5,12 @@ import { inlineCropper, type BatchCropper } from '../../dino/crops';
 import { readSafetensors, writeSafetensors } from '../../dino/safetensors';
 import { threadCropper } from './crop-thread';
 import { decodeTrainingPhotos } from './decoded-photos';
-import { loadProbeSet } from '../label-free';
+import { loadProbeSet } from '../quality/probe-set';
 import type { GpuWindow } from './gpu-window-link';
 import { ComputeLostError, runJob, type JobChannel } from './job-channel';
 import type { JobContext } from '../jobs/job-runner';
-import { readWeights } from '../model-loader';
-import type { TrainWorkerData } from '../workers/train-worker';
+import { readWeights } from '../models/model-loader';
+import type { TrainWorkerData } from '../training/train-worker';
 
 /**
  * A training job in the GPU window, as the training worker would run it (same data, events and

@@ -5,13 +5,13 @@ import { fromBundle } from '../catalog/app-files';
 
 /** worker name -> its TypeScript source, relative to the checkout's root */
 export const WORKER_ENTRIES = {
-  'train-worker': 'src-main/services/workers/train-worker.ts',
-  'embed-worker': 'src-main/services/workers/embed-worker.ts',
+  'train-worker': 'src-main/services/training/train-worker.ts',
+  'embed-worker': 'src-main/services/embedding/embed-worker.ts',
   'crop-worker': 'src-main/services/threads/crop-worker.ts',
   'analysis-worker': 'src-main/services/threads/analysis-worker.ts',
-  'quality-worker': 'src-main/services/workers/quality-worker.ts',
-  'calibrate-worker': 'src-main/services/workers/calibrate-worker.ts',
-  'weights-worker': 'src-main/services/workers/weights-worker.ts',
+  'quality-worker': 'src-main/services/quality/quality-worker.ts',
+  'calibrate-worker': 'src-main/services/training/calibrate-worker.ts',
+  'weights-worker': 'src-main/services/models/weights-worker.ts',
 } as const;
 
 export type WorkerName = keyof typeof WORKER_ENTRIES;

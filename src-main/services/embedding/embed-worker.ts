@@ -2,7 +2,7 @@ import { decodeSideFor, embedOnSide, type EmbedWorkerEvent, type EmbedWorkerResu
 import { initBackend } from '../../dino/backend';
 import { disposeNet, type DinoNet } from '../../dino/net';
 import { decodeEmbeddingPhotos } from '../threads/decoded-photos';
-import { loadNet } from '../model-loader';
+import { loadNet } from '../models/model-loader';
 import { workerMain } from '../threads/worker-side';
 
 export { decodeSideFor, type EmbedWorkerEvent, type EmbedWorkerResult } from '../../compute/embed-job';

@@ -1,7 +1,7 @@
 import { initBackend } from '../../dino/backend';
 import { disposeNet } from '../../dino/net';
-import { loadNet } from '../model-loader';
-import { loadProbeSet, scoreNet, scorePixels, type LabelFreeScores } from '../label-free';
+import { loadNet } from '../models/model-loader';
+import { loadProbeSet, scoreNet, scorePixels, type LabelFreeScores } from './probe-set';
 import { workerMain } from '../threads/worker-side';
 
 export interface QualityWorkerData {

@@ -1,8 +1,8 @@
-import { getModel, listModels, toModelDTO } from '../db/repos/models';
-import { modelQuality } from '../db/repos/quality';
-import { getSetting } from '../db/repos/settings';
-import type { ModelDTO } from '../../src-shared/api';
-import type { Catalog } from './catalog/catalog';
+import { getModel, listModels, toModelDTO } from '../../db/repos/models';
+import { modelQuality } from '../../db/repos/quality';
+import { getSetting } from '../../db/repos/settings';
+import type { ModelDTO } from '../../../src-shared/api';
+import type { Catalog } from '../catalog/catalog';
 
 /** The model a command means: the one named, else the active one, else the newest. */
 export function resolveModelId(catalog: Catalog, modelId?: number): number {

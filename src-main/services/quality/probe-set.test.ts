@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { RgbImage } from '../dino/augment';
-import { initBackend } from '../dino/backend';
-import { netConfigs } from '../dino/model';
-import { createNet, disposeNet } from '../dino/net';
-import { getPreset, withOverrides } from '../dino/presets';
-import { probeView } from '../dino/probe-views';
-import { Rng } from '../dino/rng';
-import { scoreNet, scorePixels, type ProbeSet } from './label-free';
+import type { RgbImage } from '../../dino/augment';
+import { initBackend } from '../../dino/backend';
+import { netConfigs } from '../../dino/model';
+import { createNet, disposeNet } from '../../dino/net';
+import { getPreset, withOverrides } from '../../dino/presets';
+import { probeView } from '../../dino/probe-views';
+import { Rng } from '../../dino/rng';
+import { scoreNet, scorePixels, type ProbeSet } from './probe-set';
 
 /** Photos of coloured blocks, each its own layout, 96 x 72. */
 function photos(n: number): RgbImage[] {

@@ -2,14 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { putEmbeddings, staleImages } from '../db/repos/embeddings';
-import { countByStatus } from '../db/repos/images';
-import { getModel, type ModelRow } from '../db/repos/models';
-import type { Catalog } from './catalog/catalog';
-import type { JobContext } from './jobs/job-runner';
-import type { LabelFreeScores } from './label-free';
-import { ensureModelQuality } from './quality';
-import { backendPreference, runEmbedJob } from './threads/compute-host';
+import { putEmbeddings, staleImages } from '../../db/repos/embeddings';
+import { countByStatus } from '../../db/repos/images';
+import { getModel, type ModelRow } from '../../db/repos/models';
+import type { Catalog } from '../catalog/catalog';
+import type { JobContext } from '../jobs/job-runner';
+import type { LabelFreeScores } from '../quality/probe-set';
+import { ensureModelQuality } from '../quality/model-quality';
+import { backendPreference, runEmbedJob } from '../threads/compute-host';
 
 /** how long a cancelled embed may take to finish its batch before its thread is stopped (a cancel answers within a second) */
 const CANCEL_KILL_MS = 500;

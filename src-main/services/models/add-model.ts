@@ -1,13 +1,13 @@
 import { existsSync } from 'node:fs';
 import { copyFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { insertModel } from '../db/repos/models';
-import { setSetting } from '../db/repos/settings';
-import { exportWeights, type ExportFormat } from '../dino/weights/export';
-import { resolveWeights } from '../dino/weights/resolve';
-import type { Catalog } from './catalog/catalog';
-import type { JobContext } from './jobs/job-runner';
-import { requireModel } from './embedder';
+import { insertModel } from '../../db/repos/models';
+import { setSetting } from '../../db/repos/settings';
+import { exportWeights, type ExportFormat } from '../../dino/weights/export';
+import { resolveWeights } from '../../dino/weights/resolve';
+import type { Catalog } from '../catalog/catalog';
+import type { JobContext } from '../jobs/job-runner';
+import { requireModel } from '../embedding/catalog-embedding';
 import { readWeights } from './model-loader';
 import { readWeightsInWorker } from './weights-reader';
 

@@ -1,16 +1,16 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { lastRun, listMetrics } from '../db/repos/training';
-import { listModels } from '../db/repos/models';
-import { countEmbeddings } from '../db/repos/embeddings';
-import { openCatalog } from './catalog/catalog';
-import { startImport } from './photos/import-photos';
-import { train } from './trainer';
+import { lastRun, listMetrics } from '../../db/repos/training';
+import { listModels } from '../../db/repos/models';
+import { countEmbeddings } from '../../db/repos/embeddings';
+import { openCatalog } from '../catalog/catalog';
+import { startImport } from '../photos/import-photos';
+import { train } from './training-run';
+import { repoRoot } from '../../testing/repo-root';
 
-const repoRoot = resolve(import.meta.dirname, '..', '..');
 const samples = join(repoRoot, 'resources', 'sample-photos');
 const bin = join(repoRoot, 'bin', 'dino-explorer.js');
 

@@ -3,16 +3,16 @@
  * preset and how many epochs, and how long that takes here, from a step time measured once per backend
  * and preset (a short timed run of synthetic steps, cached in the catalog).
  */
-import type { OutcomeDTO } from '../../src-shared/api';
-import { countByStatus } from '../db/repos/images';
-import { getStepTiming, putStepTiming } from '../db/repos/step-timings';
-import { OUTCOMES, outcomeEpochs, outcomeRecipe, type BackendKind, type Outcome } from '../dino/outcomes';
-import { getPreset } from '../dino/presets';
-import { probeBackend } from './backends/backend-probe';
-import type { Catalog } from './catalog/catalog';
-import { workerModule } from './threads/worker-entries';
-import { runInWorker } from './threads/worker-host';
-import type { CalibrateWorkerData, CalibrateWorkerEvent } from './workers/calibrate-worker';
+import type { OutcomeDTO } from '../../../src-shared/api';
+import { countByStatus } from '../../db/repos/images';
+import { getStepTiming, putStepTiming } from '../../db/repos/step-timings';
+import { OUTCOMES, outcomeEpochs, outcomeRecipe, type BackendKind, type Outcome } from '../../dino/outcomes';
+import { getPreset } from '../../dino/presets';
+import { probeBackend } from '../backends/backend-probe';
+import type { Catalog } from '../catalog/catalog';
+import { workerModule } from '../threads/worker-entries';
+import { runInWorker } from '../threads/worker-host';
+import type { CalibrateWorkerData, CalibrateWorkerEvent } from './calibrate-worker';
 
 export async function backendKind(): Promise<BackendKind> {
   return (await probeBackend()).gpu ? 'gpu' : 'cpu';

@@ -1,21 +1,21 @@
-import { chooseK } from '../analysis/auto-k';
-import { sphericalKMeans } from '../analysis/kmeans';
-import { ari, knnAccuracy, nmi, purity } from '../analysis/metrics';
-import { fromRows, type Vectors } from '../analysis/vectors';
-import { getEmbeddings } from '../db/repos/embeddings';
-import { getModel } from '../db/repos/models';
-import { presentImages } from '../db/repos/images';
-import { netConfigs } from '../dino/model';
-import type { NetConfig } from '../dino/net';
-import { defaultPresetName, getPreset, type DinoConfig } from '../dino/presets';
-import { probeBackend } from './backends/backend-probe';
-import { encodeLabels, labelOf } from '../evaluation/labels';
-import { tinyImageFeature } from '../evaluation/pixels';
-import { decodeRgb } from '../library/decode';
-import type { Catalog } from './catalog/catalog';
-import { embedCatalog, embedItems } from './embedder';
-import type { JobContext } from './jobs/job-runner';
-import { ensureModelQuality, probeSample, scoreWeights } from './quality';
+import { chooseK } from '../../analysis/auto-k';
+import { sphericalKMeans } from '../../analysis/kmeans';
+import { ari, knnAccuracy, nmi, purity } from '../../analysis/metrics';
+import { fromRows, type Vectors } from '../../analysis/vectors';
+import { getEmbeddings } from '../../db/repos/embeddings';
+import { getModel } from '../../db/repos/models';
+import { presentImages } from '../../db/repos/images';
+import { netConfigs } from '../../dino/model';
+import type { NetConfig } from '../../dino/net';
+import { defaultPresetName, getPreset, type DinoConfig } from '../../dino/presets';
+import { probeBackend } from '../backends/backend-probe';
+import { encodeLabels, labelOf } from '../../evaluation/labels';
+import { tinyImageFeature } from '../../evaluation/pixels';
+import { decodeRgb } from '../../library/decode';
+import type { Catalog } from '../catalog/catalog';
+import { embedCatalog, embedItems } from '../embedding/catalog-embedding';
+import type { JobContext } from '../jobs/job-runner';
+import { ensureModelQuality, probeSample, scoreWeights } from '../quality/model-quality';
 
 export interface QualityScores {
   /** weighted k-NN accuracy (DINO eval_knn: T = 0.07, leave-one-out) per k */

@@ -2,19 +2,20 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { exportWeights } from '../dino/weights/export';
-import type { TensorMap } from '../dino/weights/tensor-map';
-import { randomOfficialVit } from '../dino/weights/fixture-vit';
-import { getModel, listModels } from '../db/repos/models';
-import { modelQuality, runQuality } from '../db/repos/quality';
-import { getRun } from '../db/repos/training';
-import { getSetting } from '../db/repos/settings';
-import { openCatalog } from './catalog/catalog';
-import { startImport } from './photos/import-photos';
-import { readWeights } from './model-loader';
-import { train } from './trainer';
+import { exportWeights } from '../../dino/weights/export';
+import type { TensorMap } from '../../dino/weights/tensor-map';
+import { randomOfficialVit } from '../../dino/weights/fixture-vit';
+import { getModel, listModels } from '../../db/repos/models';
+import { modelQuality, runQuality } from '../../db/repos/quality';
+import { getRun } from '../../db/repos/training';
+import { getSetting } from '../../db/repos/settings';
+import { openCatalog } from '../catalog/catalog';
+import { startImport } from '../photos/import-photos';
+import { readWeights } from '../models/model-loader';
+import { train } from './training-run';
+import { repoRoot } from '../../testing/repo-root';
 
-const samples = resolve(import.meta.dirname, '..', '..', 'resources', 'sample-photos');
+const samples = resolve(repoRoot, 'resources', 'sample-photos');
 
 /** A backbone-only ViT-Tiny/16 (img 32) in the official layout, as a pretrained file would be. */
 const pretrained = (seed: number): TensorMap => randomOfficialVit(seed);
@@ -130,7 +131,7 @@ describe('fine-tuning from pretrained weights (train --from)', () => {
     const catalog = openCatalog(join(dir, 'catalog2'));
     try {
       await startImport(catalog, [samples]).promise;
-      const fixture = resolve(import.meta.dirname, '..', 'dino', 'weights', 'fixtures', 'vit_p16_full_checkpoint.pth');
+      const fixture = resolve(repoRoot, 'src-main', 'dino', 'weights', 'fixtures', 'vit_p16_full_checkpoint.pth');
       await expect(train(catalog, { from: fixture, maxSteps: 1, embed: false })).rejects.toThrow(/Fine-tuning needs a ViT-Tiny, -Small or -Base/);
     } finally {
       await catalog.close();

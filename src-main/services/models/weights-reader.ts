@@ -1,8 +1,8 @@
-import type { NetConfig } from '../dino/net';
-import type { ViTArchInfo } from '../dino/weights/inspect';
-import { CancelledError, type JobContext } from './jobs/job-runner';
-import { workerModule } from './threads/worker-entries';
-import { runInWorker } from './threads/worker-host';
+import type { NetConfig } from '../../dino/net';
+import type { ViTArchInfo } from '../../dino/weights/inspect';
+import { CancelledError, type JobContext } from '../jobs/job-runner';
+import { workerModule } from '../threads/worker-entries';
+import { runInWorker } from '../threads/worker-host';
 
 // Weights files come from the user or the network, so they are read off the main thread: in a
 // worker whose heap is capped (resourceLimits) and which a cancel terminates at once (reading is

@@ -6,14 +6,14 @@
  * compute/label-free-score.ts (no Node: the GPU window scores its checkpoints too); here the sample is
  * decoded.
  */
-import { scoreFeatures, type LabelFreeScores, type ProbeSet } from '../compute/label-free-score';
-import { decodeSideFor } from '../dino/embed';
-import type { RgbImage } from '../dino/augment';
-import { probeSide, probeView } from '../dino/probe-views';
-import { tinyImageFeature } from '../evaluation/pixels';
-import { decodeRgb } from '../library/decode';
+import { scoreFeatures, type LabelFreeScores, type ProbeSet } from '../../compute/label-free-score';
+import { decodeSideFor } from '../../dino/embed';
+import type { RgbImage } from '../../dino/augment';
+import { probeSide, probeView } from '../../dino/probe-views';
+import { tinyImageFeature } from '../../evaluation/pixels';
+import { decodeRgb } from '../../library/decode';
 
-export { scoreNet, type LabelFreeScores, type ProbeSet } from '../compute/label-free-score';
+export { scoreNet, type LabelFreeScores, type ProbeSet } from '../../compute/label-free-score';
 
 /**
  * Decodes the sample for a model that embeds at `imgSize` and makes the twins of its first `views`

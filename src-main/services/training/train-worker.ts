@@ -4,9 +4,9 @@ import { initBackend } from '../../dino/backend';
 import type { CropSpec } from '../../dino/crops';
 import { readSafetensors, writeSafetensors } from '../../dino/safetensors';
 import { coreSharing, threadCropper, type ThreadCropper } from '../threads/crop-thread';
-import { readWeights } from '../model-loader';
+import { readWeights } from '../models/model-loader';
 import { decodeTrainingPhotos } from '../threads/decoded-photos';
-import { loadProbeSet } from '../label-free';
+import { loadProbeSet } from '../quality/probe-set';
 import { workerMain } from '../threads/worker-side';
 
 export type { TrainWorkerEvent, TrainWorkerResult } from '../../compute/train-job';

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { decodeRgb } from '../library/decode';
+import { decodeRgb } from '../../library/decode';
 
 /**
  * Attention maps as pictures: each head's [CLS]->patch attention (and their mean), normalised to its

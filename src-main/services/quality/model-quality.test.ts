@@ -4,18 +4,18 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { modelQuality, runQuality } from '../db/repos/quality';
-import { openCatalog, type Catalog } from './catalog/catalog';
-import { startEmbed } from './embedder';
-import { startImport } from './photos/import-photos';
-import { modelDTOs } from './models';
-import { probeSample, scoreWeights } from './quality';
-import { train } from './trainer';
-import { addModel } from './weights';
+import { modelQuality, runQuality } from '../../db/repos/quality';
+import { openCatalog, type Catalog } from '../catalog/catalog';
+import { startEmbed } from '../embedding/catalog-embedding';
+import { startImport } from '../photos/import-photos';
+import { modelDTOs } from '../models/model-list';
+import { probeSample, scoreWeights } from './model-quality';
+import { train } from '../training/training-run';
+import { addModel } from '../models/add-model';
+import { repoRoot } from '../../testing/repo-root';
 
-const repoRoot = resolve(import.meta.dirname, '..', '..');
 const samples = join(repoRoot, 'resources', 'sample-photos');
 const tinyVit = join(repoRoot, 'src-main', 'dino', 'weights', 'fixtures', 'vit_p16_full_checkpoint.pth');
 

@@ -3,14 +3,14 @@
  * the sample is the catalog's first QUALITY_SAMPLE photos in content-hash order, the same photos for
  * every model and checkpoint, so their scores compare.
  */
-import { getModel } from '../db/repos/models';
-import { modelQuality, putModelQuality, qualitySample } from '../db/repos/quality';
-import type { Catalog } from './catalog/catalog';
-import type { JobContext } from './jobs/job-runner';
-import type { LabelFreeScores } from './label-free';
-import { workerModule } from './threads/worker-entries';
-import { runInWorker } from './threads/worker-host';
-import type { QualityWorkerData, QualityWorkerEvent } from './workers/quality-worker';
+import { getModel } from '../../db/repos/models';
+import { modelQuality, putModelQuality, qualitySample } from '../../db/repos/quality';
+import type { Catalog } from '../catalog/catalog';
+import type { JobContext } from '../jobs/job-runner';
+import type { LabelFreeScores } from './probe-set';
+import { workerModule } from '../threads/worker-entries';
+import { runInWorker } from '../threads/worker-host';
+import type { QualityWorkerData, QualityWorkerEvent } from './quality-worker';
 
 /** Photos RankMe measures (ViT-S/16 embeds ~10 a second with the native BLAS path here: ~40 s in all). */
 export const QUALITY_SAMPLE = 256;

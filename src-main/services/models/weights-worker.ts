@@ -1,6 +1,6 @@
 import { loadDinoWeights } from '../../dino/weights/load';
-import { readWeights } from '../model-loader';
-import type { WeightsWorkerData, WeightsWorkerResult } from '../weights-reader';
+import { readWeights } from './model-loader';
+import type { WeightsWorkerData, WeightsWorkerResult } from './weights-reader';
 import { workerMain } from '../threads/worker-side';
 
 // The thread that reads a weights file the user chose or downloaded (weights-reader.ts): parsing a

@@ -4,13 +4,13 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Outcome, ReachableDTO } from '../../src-shared/api';
-import { countByStatus } from '../db/repos/images';
-import { findOfficial, officialUrl, type OfficialCheckpoint } from '../dino/weights/official';
-import { probeReachable } from '../dino/weights/reachable';
-import type { Catalog } from './catalog/catalog';
-import { backendKind, outcomePlan } from './outcomes';
-import type { TrainOptions } from './trainer';
+import type { Outcome, ReachableDTO } from '../../../src-shared/api';
+import { countByStatus } from '../../db/repos/images';
+import { findOfficial, officialUrl, type OfficialCheckpoint } from '../../dino/weights/official';
+import { probeReachable } from '../../dino/weights/reachable';
+import type { Catalog } from '../catalog/catalog';
+import { backendKind, outcomePlan } from './outcome-plans';
+import type { TrainOptions } from './training-run';
 
 /** The official weights the app recommends: DINO ViT-S/16 (ImageNet k-NN 74.5 %, 82 MB). */
 export const RECOMMENDED_WEIGHTS = 'dino_vits16';
