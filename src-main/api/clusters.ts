@@ -1,15 +1,9 @@
 import { packMapPoints } from '../../src-shared/map-points';
 import type { ApiModule } from './table';
 import { v } from './validate';
-import {
-  clusterMembersPage,
-  listClusteringDTOs,
-  mapPoints,
-  mergeClustersRecomputed,
-  renameClusterChecked,
-  startClusterJob,
-  startProjectionJob,
-} from '../services/clusters';
+import { clusterMembersPage, listClusteringDTOs, mergeClustersRecomputed, renameClusterChecked } from '../services/clusters/cluster-edits';
+import { startClusterJob } from '../services/clusters/clustering';
+import { mapPoints, startProjectionJob } from '../services/clusters/map-layout';
 
 const id = v.int({ min: 1 });
 

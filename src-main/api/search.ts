@@ -1,6 +1,8 @@
 import type { ApiModule } from './table';
 import { v } from './validate';
-import { findDuplicates, findOutliers, searchSimilar } from '../services/search';
+import { findDuplicates } from '../services/search/find-duplicates';
+import { findOutliers } from '../services/search/find-outliers';
+import { searchSimilar } from '../services/search/similar-photos';
 
 // search:byImage and search:attention need the model to embed a photo: the lead's embedder serves them.
 export const searchApi: ApiModule = (catalog) => ({

@@ -16,7 +16,7 @@ import { OUTCOMES } from '../dino/outcomes';
 import { officialFileState, withOutcome } from '../services/training/start-paths';
 import { stopCalibration } from '../services/training/outcome-plans';
 import { modelDTOs, resolveModelId } from '../services/models/model-list';
-import { searchByVector } from '../services/search';
+import { searchByVector } from '../services/search/similar-photos';
 import type { TrainOptions } from '../services/training/training-run';
 import type { ApiModule } from './table';
 import { BadRequestError, noArgs, v } from './validate';

@@ -13,11 +13,17 @@ import { searchApi } from '../api/search';
 import { createApi, dispatch } from '../api/table';
 import { allMembers, listClusters } from '../db/repos/clusters';
 import { putEmbedding } from '../db/repos/embeddings';
-import { clusterMembersPage, listClusteringDTOs, mapPoints, mergeClustersRecomputed, renameClusterChecked, runClustering, runProjection } from './clusters';
+import { clusterMembersPage, listClusteringDTOs, mergeClustersRecomputed, renameClusterChecked } from './clusters/cluster-edits';
+import { runClustering } from './clusters/clustering';
+import { mapPoints, runProjection } from './clusters/map-layout';
 import { runExport } from './exporting/cluster-export';
 import { makeAnalysisCatalog, type Fixture } from '../testing/analysis-catalog';
 import { nativeRowDots } from './backends/native-blas';
-import { dropIndexes, findDuplicates, findOutliers, indexFile, knnGraph, neighbourGraph, searchByVector, searchSimilar } from './search';
+import { dropIndexes, indexFile } from './index/index-cache';
+import { neighbourGraph } from './index/neighbour-graph';
+import { findDuplicates } from './search/find-duplicates';
+import { findOutliers } from './search/find-outliers';
+import { searchByVector, searchSimilar } from './search/similar-photos';
 
 const dir = mkdtempSync(join(tmpdir(), 'analysis-svc-'));
 let fx: Fixture;
@@ -97,16 +103,16 @@ describe('search service', () => {
 
   it('computes the same neighbour graph on two threads as on one', async () => {
     const model = { id: fx.modelId, dim: 32, name: 'test model' };
-    const one = await knnGraph(fx.catalog, model, 7, { parallel: false });
+    const one = await neighbourGraph(fx.catalog, model, 7, { route: 'index', parallel: false });
     dropIndexes(fx.catalog);
-    const two = await knnGraph(fx.catalog, model, 7, { parallel: true });
+    const two = await neighbourGraph(fx.catalog, model, 7, { route: 'index', parallel: true });
     expect(two.ids).toEqual(one.ids);
     expect(Array.from(two.graph.indices)).toEqual(Array.from(one.graph.indices));
   });
 
   it('duplicates and outliers take the BLAS graph when the addon loads, else the index graph', async () => {
     const model = { id: fx.modelId, dim: 32, name: 'test model' };
-    const index = await knnGraph(fx.catalog, model, 7, { parallel: false });
+    const index = await neighbourGraph(fx.catalog, model, 7, { route: 'index', parallel: false });
     const here = await neighbourGraph(fx.catalog, model, 7, { inWorker: false });
     expect(here.ids).toEqual(index.ids);
     if (!nativeRowDots()) {

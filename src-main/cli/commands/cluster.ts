@@ -1,4 +1,4 @@
-import { startClusterJob, type ClusterMethod, type ClusterRunResult } from '../../services/clusters';
+import { startClusterJob, type ClusterMethod, type ClusterRunResult } from '../../services/clusters/clustering';
 import { intOpt, stringOpt, UsageError, type Command } from '../command';
 
 export const command: Command = {

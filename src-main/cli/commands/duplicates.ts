@@ -1,4 +1,4 @@
-import { findDuplicates } from '../../services/search';
+import { findDuplicates } from '../../services/search/find-duplicates';
 import { intOpt, numberOpt, UsageError, type Command } from '../command';
 
 export const command: Command = {

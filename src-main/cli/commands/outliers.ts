@@ -1,4 +1,4 @@
-import { findOutliers } from '../../services/search';
+import { findOutliers } from '../../services/search/find-outliers';
 import { intOpt, type Command } from '../command';
 
 export const command: Command = {

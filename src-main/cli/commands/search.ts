@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { getImage } from '../../db/repos/images';
 import type { Catalog } from '../../services/catalog/catalog';
-import { resolveModel, searchByVector, searchSimilar } from '../../services/search';
+import { resolveModel } from '../../services/models/resolve-model';
+import { searchByVector, searchSimilar } from '../../services/search/similar-photos';
 import { intOpt, stringOpt, UsageError, type Command } from '../command';
 
 type EmbedOutside = (catalog: Catalog, modelId: number, file: string) => Promise<Float32Array>;

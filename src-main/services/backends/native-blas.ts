@@ -3,8 +3,8 @@ import type { RowDots } from '../../analysis/row-dots';
 
 // The optional OpenBLAS addon (native/blas, built for training) as the analysis' dense product. With
 // it the neighbour graph of the map, density clusters, duplicates and outliers is a blocked brute force
-// (analysis-tasks blasKnnGraph, analysis/ivf-knn: seconds at 100k); without it the graph comes from one
-// HNSW query per photo (services/search knnGraph: about a minute).
+// (threads/analysis-tasks.ts 'knn', analysis/ivf-knn: seconds at 100k); without it the graph comes from one
+// HNSW query per photo (index/neighbour-graph.ts chooses: about a minute).
 
 let cached: RowDots | null | undefined;
 

@@ -13,35 +13,16 @@ import { loadIndex, saveIndex } from '../../vector-index/persist';
 import { nativeRowDots } from '../backends/native-blas';
 
 // Clustering and the map's layout take seconds to a minute of pure computation at 100k photos: they
-// run in workers/analysis-worker.ts, off the main thread, so Electron's UI and the web server stay
+// run in analysis-worker.ts, off the main thread, so Electron's UI and the web server stay
 // responsive. The task reads the embeddings itself (its own read-only connection) instead of
 // receiving 150 MB in a message.
 
-export type AnalysisTask =
-  | { kind: 'kmeans'; dbFile: string; modelId: number; dim: number; k: number | 'auto'; restarts: number; seed: number; fitSample: number }
-  /**
-   * the map's layout from the given kNN graph of `ids`; without one (native BLAS loaded) the worker
-   * builds a k-neighbour graph itself by blocked brute force (analysis/ivf-knn)
-   */
-  | { kind: 'layout'; dbFile: string; modelId: number; dim: number; graph: KnnGraph; ids: number[]; seed: number }
-  | { kind: 'layout'; dbFile: string; modelId: number; dim: number; graph: null; k: number; seed: number }
-  /**
-   * density clusters (analysis/density) from the given kNN graph of `ids`, or (graph null, native BLAS
-   * loaded) from one the worker builds; minClusterSize null = the default for the number of photos
-   */
-  | { kind: 'density'; dbFile: string; modelId: number; dim: number; graph: KnnGraph; ids: number[]; k: number; minClusterSize: number | null }
-  | { kind: 'density'; dbFile: string; modelId: number; dim: number; graph: null; k: number; minClusterSize: number | null }
-  /** rows [start, end) of the kNN graph of `ids`, from the index file the main thread just saved */
-  | { kind: 'graph'; dbFile: string; modelId: number; dim: number; indexFile: string; ids: number[]; k: number; start: number; end: number }
-  /** the whole kNN graph by blocked brute force (native BLAS only; see blasKnnGraph), for duplicates and outliers */
-  | { kind: 'knn'; dbFile: string; modelId: number; dim: number; k: number }
-  /**
-   * the search index brought in step with the table (vector-index ensureIndex on `indexFile`) and
-   * saved to `saveTo`: building one takes seconds to minutes (services/search WORKER_SYNC_FROM)
-   */
-  | { kind: 'index'; dbFile: string; modelId: number; dim: number; indexFile: string; saveTo: string };
-
-export type AnalysisEvent = { phase: string; done: number; total: number };
+/** Where a task reads the model's embeddings: its own read-only connection to the catalog's database. */
+export interface EmbeddingsSource {
+  dbFile: string;
+  modelId: number;
+  dim: number;
+}
 
 export interface KMeansTaskResult {
   ids: number[];
@@ -67,13 +48,44 @@ export interface DensityTaskResult {
   stability: number[];
 }
 
-export type AnalysisResult =
-  | { kind: 'kmeans'; result: KMeansTaskResult }
-  | { kind: 'density'; result: DensityTaskResult }
-  | { kind: 'layout'; ids: number[]; xy: Float32Array }
-  | { kind: 'graph'; start: number; end: number; indices: Int32Array; similarities: Float32Array }
-  | { kind: 'knn'; ids: number[]; graph: KnnGraph }
-  | { kind: 'index'; size: number; reason: string | null };
+/** A kNN graph of the model's photos, rows in the order of `ids` (ascending image id). */
+export interface GraphOf {
+  graph: KnnGraph;
+  ids: number[];
+}
+
+/**
+ * Every analysis task by kind, with what it takes and what it gives: the one table the runner, the
+ * worker and the callers share (as src-shared/api.ts types the channels), so no caller checks a kind.
+ */
+export interface AnalysisTasks {
+  /** spherical k-means, k given or chosen by auto-k */
+  kmeans: { args: EmbeddingsSource & { k: number | 'auto'; restarts: number; seed: number; fitSample: number }; result: KMeansTaskResult };
+  /** density clusters (analysis/density) on the neighbour graph; minClusterSize null = the default for the number of photos */
+  density: { args: EmbeddingsSource & GraphOf & { k: number; minClusterSize: number | null }; result: DensityTaskResult };
+  /** the map's layout from the neighbour graph */
+  layout: { args: EmbeddingsSource & GraphOf & { seed: number }; result: { ids: number[]; xy: Float32Array } };
+  /** rows [start, end) of the HNSW index's kNN graph of `ids`, from the index file the main thread just saved */
+  graph: {
+    args: EmbeddingsSource & { indexFile: string; ids: number[]; k: number; start: number; end: number };
+    result: { start: number; end: number; indices: Int32Array; similarities: Float32Array };
+  };
+  /** the whole kNN graph by blocked brute force (native BLAS only; see blasKnnGraph) */
+  knn: { args: EmbeddingsSource & { k: number }; result: GraphOf };
+  /**
+   * the search index brought in step with the table (vector-index ensureIndex on `indexFile`) and
+   * saved to `saveTo`: building one takes seconds to minutes (index/index-cache WORKER_SYNC_FROM)
+   */
+  index: { args: EmbeddingsSource & { indexFile: string; saveTo: string }; result: { size: number; reason: string | null } };
+}
+
+export type AnalysisKind = keyof AnalysisTasks;
+export type AnalysisArgs<K extends AnalysisKind> = AnalysisTasks[K]['args'];
+export type AnalysisResult<K extends AnalysisKind> = AnalysisTasks[K]['result'];
+/** a task as it travels to the worker */
+export type AnalysisTask<K extends AnalysisKind = AnalysisKind> = { [P in K]: { kind: P; args: AnalysisArgs<P> } }[K];
+
+export type AnalysisEvent = { phase: string; done: number; total: number };
 
 function load(dbFile: string, modelId: number, dim: number): { ids: number[]; data: Float32Array } {
   const db = new Database(dbFile, { readonly: true, fileMustExist: true });
@@ -101,83 +113,117 @@ function centroidsOf(v: Vectors, labels: Int32Array, k: number): { centroids: Fl
 
 /**
  * The kNN graph (k neighbours, a photo never its own) by blocked brute force inside a coarse
- * partition (analysis/ivf-knn), with the native BLAS product: the graph of the map, the density
- * clusters, duplicates and outliers whenever the addon loads (else they take the index's, services/search
- * knnGraph). `check` is the cancel checkpoint, called between cells.
+ * partition (analysis/ivf-knn), with the native BLAS product: the neighbour graph of the map, density
+ * clusters, duplicates and outliers whenever the addon loads (index/neighbour-graph.ts; without it the
+ * graph comes from the index). `check` is the cancel checkpoint, called between cells.
  */
-export function blasKnnGraph(v: Vectors, k: number, post: (e: AnalysisEvent) => void, check: () => void): KnnGraph {
+function blasKnnGraph(v: Vectors, k: number, post: (e: AnalysisEvent) => void, check: () => void): KnnGraph {
   const dots = nativeRowDots();
   if (!dots) throw new Error('the neighbour graph needs the native BLAS addon here');
   return ivfKnnGraph(v, k, dots, { onProgress: (done, total) => post({ phase: 'neighbour graph', done, total }), between: check });
 }
 
-/** The index task: on its own read-only connection, with each row's version (analysis-tasks' other kinds read vectors only). */
-function indexTask(task: Extract<AnalysisTask, { kind: 'index' }>): AnalysisResult {
-  const db = new Database(task.dbFile, { readonly: true, fileMustExist: true });
-  try {
-    const entries = embeddingEntries(db, task.modelId).map((e) => ({ id: e.imageId, version: e.version }));
-    const source: VectorSource = {
-      *vectors(ids) {
-        for (const r of getEmbeddings(db, task.modelId, ids)) yield { id: r.imageId, vector: r.vector };
-      },
-    };
-    const own = task.saveTo === task.indexFile;
-    const r = ensureIndex({ file: task.indexFile, dim: task.dim, entries, source, save: own });
-    if (!own) saveIndex(r.index, task.saveTo);
-    return { kind: 'index', size: r.index.size, reason: r.rebuilt ? r.reason : null };
-  } finally {
-    db.close();
-  }
+/** What a task gets besides its arguments: progress, and a cancel check to call between its phases. */
+interface TaskContext {
+  post(e: AnalysisEvent): void;
+  check(): void;
 }
 
-export async function runAnalysisTask(task: AnalysisTask, post: (e: AnalysisEvent) => void, cancelled: () => boolean): Promise<AnalysisResult> {
-  const check = (): void => {
-    if (cancelled()) throw new Error('cancelled');
-  };
-  if (task.kind === 'index') return indexTask(task);
-  const { ids, data } = load(task.dbFile, task.modelId, task.dim);
-  const vectors: Vectors = { n: ids.length, dim: task.dim, data };
-  if (task.kind === 'graph') {
-    if (ids.length !== task.ids.length || ids.some((id, i) => id !== task.ids[i])) throw new Error('The embeddings changed while the neighbour graph was computed; try again.');
-    const loaded = loadIndex(task.indexFile, task.dim);
+function vectorsOf(a: EmbeddingsSource): { ids: number[]; vectors: Vectors } {
+  const { ids, data } = load(a.dbFile, a.modelId, a.dim);
+  return { ids, vectors: { n: ids.length, dim: a.dim, data } };
+}
+
+/** The photos the graph was built for must still be the embedded ones, in the same order. */
+function sameIds(ids: readonly number[], expected: readonly number[], changed: string): void {
+  if (ids.length !== expected.length || ids.some((id, i) => id !== expected[i])) throw new Error(changed);
+}
+const CHANGED_DURING_GRAPH = 'The embeddings changed while the neighbour graph was computed; try again.';
+const CHANGED_SINCE_GRAPH = 'The embeddings changed while the graph was computed; run it again.';
+
+const TASKS: { [K in AnalysisKind]: (args: AnalysisArgs<K>, ctx: TaskContext) => Promise<AnalysisResult<K>> | AnalysisResult<K> } = {
+  // on its own read-only connection, with each row's version (the other tasks read vectors only)
+  index(a) {
+    const db = new Database(a.dbFile, { readonly: true, fileMustExist: true });
+    try {
+      const entries = embeddingEntries(db, a.modelId).map((e) => ({ id: e.imageId, version: e.version }));
+      const source: VectorSource = {
+        *vectors(ids) {
+          for (const r of getEmbeddings(db, a.modelId, ids)) yield { id: r.imageId, vector: r.vector };
+        },
+      };
+      const own = a.saveTo === a.indexFile;
+      const r = ensureIndex({ file: a.indexFile, dim: a.dim, entries, source, save: own });
+      if (!own) saveIndex(r.index, a.saveTo);
+      return { size: r.index.size, reason: r.rebuilt ? r.reason : null };
+    } finally {
+      db.close();
+    }
+  },
+
+  async graph(a, { check }) {
+    const { ids, vectors } = vectorsOf(a);
+    sameIds(ids, a.ids, CHANGED_DURING_GRAPH);
+    const loaded = loadIndex(a.indexFile, a.dim);
     if (!loaded.index) throw new Error(`cannot read the index for the neighbour graph: ${loaded.reason}`);
-    const g = await buildKnnGraph(loaded.index, ids, task.k, { vectors: data, range: [task.start, task.end], checkpoint: async () => check() });
-    const { start, end, k } = task;
-    return { kind: 'graph', start, end, indices: g.indices.slice(start * k, end * k), similarities: g.similarities.slice(start * k, end * k) };
-  }
-  if (task.kind === 'kmeans') {
+    const g = await buildKnnGraph(loaded.index, ids, a.k, { vectors: vectors.data, range: [a.start, a.end], checkpoint: async () => check() });
+    const { start, end, k } = a;
+    return { start, end, indices: g.indices.slice(start * k, end * k), similarities: g.similarities.slice(start * k, end * k) };
+  },
+
+  knn(a, { post, check }) {
+    const { ids, vectors } = vectorsOf(a);
+    return { ids, graph: blasKnnGraph(vectors, a.k, post, check) };
+  },
+
+  kmeans(a, { post, check }) {
+    const { ids, vectors } = vectorsOf(a);
     let k: number;
     let scores: { k: number; silhouette: number }[] | null = null;
     let criterion: string | null = null;
-    if (task.k === 'auto') {
-      const auto = chooseK(vectors, { seed: task.seed, onProgress: (done, total) => (check(), post({ phase: 'choosing k', done, total })) });
+    if (a.k === 'auto') {
+      const auto = chooseK(vectors, { seed: a.seed, onProgress: (done, total) => (check(), post({ phase: 'choosing k', done, total })) });
       k = auto.k;
       scores = auto.scores;
       criterion = auto.criterion;
-    } else k = Math.min(task.k, ids.length);
+    } else k = Math.min(a.k, ids.length);
     const km = sphericalKMeans(vectors, k, {
-      restarts: task.restarts,
-      seed: task.seed,
-      sampleSize: task.fitSample,
+      restarts: a.restarts,
+      seed: a.seed,
+      sampleSize: a.fitSample,
       dots: nativeRowDots() ?? undefined,
       onProgress: (done, total) => (check(), post({ phase: `k-means (k = ${k})`, done, total })),
     });
-    return { kind: 'kmeans', result: { ids, k, assignments: km.assignments, similarities: km.similarities, centroids: km.centroids.data, inertia: km.inertia, scores, criterion } };
-  }
-  if (task.kind === 'knn') return { kind: 'knn', ids, graph: blasKnnGraph(vectors, task.k, post, check) };
-  let graph: KnnGraph;
-  if (task.graph === null) graph = blasKnnGraph(vectors, task.k, post, check);
-  else {
-    if (ids.length !== task.ids.length || ids.some((id, i) => id !== task.ids[i])) throw new Error('The embeddings changed while the graph was computed; run it again.');
-    graph = task.graph;
-  }
-  if (task.kind === 'density') {
+    return { ids, k, assignments: km.assignments, similarities: km.similarities, centroids: km.centroids.data, inertia: km.inertia, scores, criterion };
+  },
+
+  density(a, { post }) {
+    const { ids, vectors } = vectorsOf(a);
+    sameIds(ids, a.ids, CHANGED_SINCE_GRAPH);
     post({ phase: 'density clusters', done: 0, total: 1 });
-    const minClusterSize = task.minClusterSize ?? defaultMinClusterSize(ids.length);
-    const d = densityClusters(graph, { minClusterSize });
+    const minClusterSize = a.minClusterSize ?? defaultMinClusterSize(ids.length);
+    const d = densityClusters(a.graph, { minClusterSize });
     const { centroids, similarities } = centroidsOf(vectors, d.labels, d.k);
-    return { kind: 'density', result: { ids, k: d.k, assignments: d.labels, similarities, centroids, minClusterSize, stability: d.stability } };
-  }
-  const xy = project(vectors, graph, { seed: task.seed, onProgress: (done, total) => (check(), post({ phase: 'layout', done, total })) });
-  return { kind: 'layout', ids, xy };
+    return { ids, k: d.k, assignments: d.labels, similarities, centroids, minClusterSize, stability: d.stability };
+  },
+
+  layout(a, { post, check }) {
+    const { ids, vectors } = vectorsOf(a);
+    sameIds(ids, a.ids, CHANGED_SINCE_GRAPH);
+    const xy = project(vectors, a.graph, { seed: a.seed, onProgress: (done, total) => (check(), post({ phase: 'layout', done, total })) });
+    return { ids, xy };
+  },
+};
+
+/** Runs one task on this thread (the analysis worker's body, or a caller that wants no worker). */
+export async function runAnalysisTask<K extends AnalysisKind>(
+  task: AnalysisTask<K>,
+  post: (e: AnalysisEvent) => void,
+  cancelled: () => boolean,
+): Promise<AnalysisResult<K>> {
+  const check = (): void => {
+    if (cancelled()) throw new Error('cancelled');
+  };
+  const run = TASKS[task.kind] as (args: AnalysisArgs<K>, ctx: TaskContext) => Promise<AnalysisResult<K>> | AnalysisResult<K>;
+  return run(task.args, { post, check });
 }

@@ -1,5 +1,5 @@
-import { runAnalysisTask, type AnalysisEvent, type AnalysisResult, type AnalysisTask } from './analysis-tasks';
+import { runAnalysisTask, type AnalysisEvent, type AnalysisKind, type AnalysisResult, type AnalysisTask } from './analysis-tasks';
 import { workerMain } from './worker-side';
 
-// The thread that runs clustering and the map's layout (see analysis-tasks.ts).
-workerMain<AnalysisTask, AnalysisEvent, AnalysisResult>(async (side) => runAnalysisTask(side.data, (e) => side.post(e), () => side.cancelled));
+// The thread that runs clustering, the map's layout, neighbour graphs and index builds (see analysis-tasks.ts).
+workerMain<AnalysisTask, AnalysisEvent, AnalysisResult<AnalysisKind>>(async (side) => runAnalysisTask(side.data, (e) => side.post(e), () => side.cancelled));

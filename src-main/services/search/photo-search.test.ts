@@ -1,18 +1,19 @@
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openCatalog, type Catalog } from './catalog/catalog';
-import { attentionOf, embedCatalog, embedOutsideImage } from './embedding/catalog-embedding';
-import { writeAttentionPngs } from './search/attention-png';
-import { startImport } from './photos/import-photos';
-import { findDuplicates, searchByVector } from './search';
-import { addModel } from './models/add-model';
+import { openCatalog, type Catalog } from '../catalog/catalog';
+import { attentionOf, embedCatalog, embedOutsideImage } from '../embedding/catalog-embedding';
+import { writeAttentionPngs } from './attention-png';
+import { startImport } from '../photos/import-photos';
+import { findDuplicates } from './find-duplicates';
+import { searchByVector } from './similar-photos';
+import { addModel } from '../models/add-model';
+import { repoRoot } from '../../testing/repo-root';
 
 // Search with a photo from outside the catalog, through the real embedder (a small random ViT in the
 // official layout, so the test needs no training), and near-duplicates of a resized copy.
-const repoRoot = resolve(import.meta.dirname, '..', '..');
 const weights = join(repoRoot, 'src-main/dino/weights/fixtures/vit_p16_full_checkpoint.pth');
 const samples = join(repoRoot, 'resources/sample-photos/caltech-101');
 

@@ -8,16 +8,18 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, utimesSync, write
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { seededRng } from '../analysis/random';
-import { deleteEmbedding, getEmbeddings, putEmbeddings } from '../db/repos/embeddings';
-import { markGone, markOk } from '../db/repos/images';
-import { insertModel } from '../db/repos/models';
-import { makePhoto } from '../testing/test-photos';
-import { openCatalog, type Catalog } from './catalog/catalog';
-import { startImport } from './photos/import-photos';
-import { syntheticEmbeddings } from '../analysis/synthetic';
-import { row } from '../analysis/vectors';
-import { dropIndexes, flushIndexes, getIndex, indexFile, searchSimilar, WORKER_SYNC_FROM, type ModelRef } from './search';
+import { seededRng } from '../../analysis/random';
+import { deleteEmbedding, getEmbeddings, putEmbeddings } from '../../db/repos/embeddings';
+import { markGone, markOk } from '../../db/repos/images';
+import { insertModel } from '../../db/repos/models';
+import { makePhoto } from '../../testing/test-photos';
+import { openCatalog, type Catalog } from '../catalog/catalog';
+import { startImport } from '../photos/import-photos';
+import { syntheticEmbeddings } from '../../analysis/synthetic';
+import { row } from '../../analysis/vectors';
+import { dropIndexes, flushIndexes, getIndex, indexFile, WORKER_SYNC_FROM } from './index-cache';
+import { type ModelRef } from '../models/resolve-model';
+import { searchSimilar } from '../search/similar-photos';
 
 const tmp = mkdtempSync(join(tmpdir(), 'dino-stale-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
