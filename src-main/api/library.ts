@@ -1,10 +1,11 @@
-import type { ModelDTO, SettingsDTO } from '../../src-shared/api';
+import type { SettingsDTO } from '../../src-shared/api';
 import { backendOptions, probeBackend } from '../services/backends/backend-probe';
 import { backendPreference } from '../services/threads/compute-host';
 import { modelDTOs } from '../services/models/model-list';
+import { activeModelId } from '../services/models/resolve-model';
 import type { Db } from '../db/open';
 import { countByStatus, getImage, listFailures, listImages, toImageDTO } from '../db/repos/images';
-import { getAllSettings, getSetting, setSettings } from '../db/repos/settings';
+import { getAllSettings, setSettings } from '../db/repos/settings';
 import { startImport } from '../services/photos/import-photos';
 import { appVersion } from '../services/catalog/app-files';
 import { sampleInfo } from '../services/photos/sample-photos';
@@ -35,12 +36,6 @@ export function readSettings(db: Db): SettingsDTO {
   return out;
 }
 
-/** The active model id from settings, or null when unset or unknown. */
-export function activeModel(db: Db, models: readonly ModelDTO[]): number | null {
-  const id = getSetting(db, 'activeModel');
-  return typeof id === 'number' && models.some((m) => m.id === id) ? id : null;
-}
-
 const version = appVersion();
 
 export const libraryApi: ApiModule = (catalog, face) => ({
@@ -56,7 +51,7 @@ export const libraryApi: ApiModule = (catalog, face) => ({
         failed: counts.failed,
         gone: counts.gone,
         models,
-        activeModel: activeModel(catalog.db, models),
+        activeModel: activeModelId(catalog),
         backend: backend.description,
         backendFallbacks: backend.fallbacks,
         backendHint: backend.hint ?? null,

@@ -3,8 +3,6 @@ import { defaultPresetName, PRESETS, type DinoConfig } from '../dino/presets';
 import { probeBackend } from '../services/backends/backend-probe';
 import { backendPreference } from '../services/threads/compute-host';
 import { getImage } from '../db/repos/images';
-import { getModel } from '../db/repos/models';
-import { setSetting } from '../db/repos/settings';
 import { getRun, lastRun, listMetrics, meanImgPerSec, type RunRow } from '../db/repos/training';
 import { runQuality } from '../db/repos/quality';
 import { ensureModelQuality } from '../services/quality/model-quality';
@@ -15,7 +13,8 @@ import { officialTitle } from '../dino/weights/official-title';
 import { OUTCOMES } from '../dino/outcomes';
 import { officialFileState, withOutcome } from '../services/training/start-paths';
 import { stopCalibration } from '../services/training/outcome-plans';
-import { modelDTOs, resolveModelId } from '../services/models/model-list';
+import { modelDTOs } from '../services/models/model-list';
+import { resolveModel, setActiveModel } from '../services/models/resolve-model';
 import { searchByVector } from '../services/search/similar-photos';
 import type { TrainOptions } from '../services/training/training-run';
 import type { ApiModule } from './table';
@@ -125,14 +124,13 @@ export const trainApi: ApiModule = (catalog) => ({
   },
   'embed:start': {
     check: v.object({ modelId: v.optional(v.int({ min: 1 })) }),
-    handle: ({ modelId }) => ({ jobId: startEmbed(catalog, resolveModelId(catalog, modelId)).id }),
+    handle: ({ modelId }) => ({ jobId: startEmbed(catalog, resolveModel(catalog, modelId, 'weights').id).id }),
   },
   'models:list': { check: noArgs, handle: () => modelDTOs(catalog) },
   'models:setActive': {
     check: v.object({ id: v.int({ min: 1 }) }),
     handle: ({ id }) => {
-      if (!getModel(catalog.db, id)) throw new Error(`There is no model ${id}.`);
-      setSetting(catalog.db, 'activeModel', id);
+      setActiveModel(catalog, id);
       return { ok: true };
     },
   },
@@ -165,7 +163,7 @@ export const trainApi: ApiModule = (catalog) => ({
   'search:byImage': {
     check: v.object({ dataBase64: v.string({ min: 1, max: 70_000_000 }), k: v.optional(v.int({ min: 1, max: 1000 })) }),
     handle: async ({ dataBase64, k }) => {
-      const modelId = resolveModelId(catalog);
+      const modelId = resolveModel(catalog, undefined, 'embeddings').id;
       const vector = await embedOutsideBytes(catalog, modelId, Buffer.from(dataBase64, 'base64'));
       return searchByVector(catalog, vector, { k, modelId });
     },
@@ -175,7 +173,7 @@ export const trainApi: ApiModule = (catalog) => ({
     handle: async ({ id }) => {
       const img = getImage(catalog.db, id);
       if (!img || img.status !== 'ok') throw new Error(`There is no photo ${id}.`);
-      const a = await attentionOf(catalog, resolveModelId(catalog), id, img.path);
+      const a = await attentionOf(catalog, resolveModel(catalog, undefined, 'weights').id, id, img.path);
       return { heads: a.heads.length, grid: [a.grid, a.grid], maps: a.heads };
     },
   },

@@ -1,4 +1,4 @@
-import { resolveModelId } from '../../services/models/model-list';
+import { resolveModel } from '../../services/models/resolve-model';
 import { startEmbed } from '../../services/embedding/catalog-embedding';
 import { intOpt, type Command } from '../command';
 
@@ -9,7 +9,7 @@ export const command: Command = {
   options: { model: { type: 'string' } },
   async run(ctx) {
     const catalog = ctx.catalog();
-    const modelId = resolveModelId(catalog, intOpt(ctx, 'model', 1));
+    const modelId = resolveModel(catalog, intOpt(ctx, 'model', 1), 'weights').id;
     const r = await startEmbed(catalog, modelId).promise;
     return { model: r.model, embedded: r.embedded, failed: r.failed, unchanged: r.skipped, seconds: r.seconds, backend: r.backend, quality: r.quality ?? null };
   },

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { openCatalog, type Catalog } from '../../services/catalog/catalog';
 import { labelFreeScores, netOfModel, labelledSet, modelFeatures, pixelFeatures, randomFeatures, scoreFeatures, type QualityScores } from '../../services/labelled-eval/labelled-scores';
 import { startImport } from '../../services/photos/import-photos';
-import { resolveModelId } from '../../services/models/model-list';
+import { resolveModel } from '../../services/models/resolve-model';
 import { stringOpt, UsageError, type CliContext, type Command } from '../command';
 
 export const command: Command = {
@@ -42,14 +42,14 @@ async function evaluate(ctx: CliContext, catalog: Catalog, dataDir: string, mode
     main = modelArg ?? 'random';
     if (modelArg === undefined) {
       try {
-        modelId = resolveModelId(catalog);
+        modelId = resolveModel(catalog, undefined, 'weights').id;
         main = String(modelId);
       } catch {
         // no model in this catalog: the evaluation is of the baselines alone
       }
     }
   } else if (/^\d+$/.test(modelArg)) {
-    modelId = resolveModelId(catalog, Number(modelArg));
+    modelId = resolveModel(catalog, Number(modelArg), 'weights').id;
     main = modelArg;
   } else {
     const { addModel } = await import('../../services/models/add-model');

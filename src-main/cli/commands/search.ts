@@ -38,7 +38,7 @@ export const command: Command = {
     const catalog = ctx.catalog();
     const attentionDir = stringOpt(ctx, 'attention');
     if (id !== undefined) {
-      const model = resolveModel(catalog, modelId).id;
+      const model = resolveModel(catalog, modelId, 'embeddings').id;
       const results = await searchSimilar(catalog, id, { k, modelId, cluster });
       if (!attentionDir) return { model, results };
       // the query photo's last-block attention, one PNG per head and their mean
@@ -51,7 +51,7 @@ export const command: Command = {
     if (attentionDir) throw new UsageError('--attention goes with --id');
     const file = resolve(image!);
     if (!existsSync(file)) throw new UsageError(`no such file: ${file}`);
-    const model = resolveModel(catalog, modelId);
+    const model = resolveModel(catalog, modelId, 'embeddings');
     const embed = await loadEmbedder();
     const vector = await embed(catalog, model.id, file);
     return { model: model.id, image: file, results: await searchByVector(catalog, vector, { k, modelId: model.id, cluster }) };

@@ -78,7 +78,7 @@ async function fitDensity(catalog: Catalog, model: ModelRef, opts: ClusterRunOpt
  */
 export async function runClustering(catalog: Catalog, opts: ClusterRunOptions = {}, ctx: Progress = noProgress): Promise<ClusterRunResult> {
   const started = performance.now();
-  const model = resolveModel(catalog, opts.modelId);
+  const model = resolveModel(catalog, opts.modelId, 'embeddings');
   if (countEmbeddings(catalog.db, model.id) === 0) throw new Error(`Model ${model.id} has no embeddings yet: run embed first.`);
   const method = opts.method ?? 'kmeans';
   if (method !== 'kmeans' && method !== 'density') throw new Error(`method must be kmeans or density, got ${String(method)}`);

@@ -20,7 +20,7 @@ export interface ProjectionResult {
  */
 export async function runProjection(catalog: Catalog, opts: { modelId?: number; seed?: number; inWorker?: boolean } = {}, ctx: Progress = noProgress): Promise<ProjectionResult> {
   const started = performance.now();
-  const model = resolveModel(catalog, opts.modelId);
+  const model = resolveModel(catalog, opts.modelId, 'embeddings');
   const n = countEmbeddings(catalog.db, model.id);
   if (n === 0) throw new Error(`Model ${model.id} has no embeddings yet: run embed first.`);
   ctx.progress({ phase: 'neighbour graph', done: 0, total: n });
@@ -46,7 +46,7 @@ export function mapPoints(catalog: Catalog, opts: { clusteringId?: number; model
     if (!c) throw new Error(`There is no clustering ${opts.clusteringId}.`);
     modelId = c.modelId;
   }
-  const model = resolveModel(catalog, modelId);
+  const model = resolveModel(catalog, modelId, 'embeddings');
   const clusteringId = opts.clusteringId ?? listClusterings(catalog.db, model.id)[0]?.id;
   const clusterOf = clusteringId === undefined ? new Map<number, number>() : clusterOfImages(catalog.db, clusteringId);
   return getProjection(catalog.db, model.id).map((p) => ({ id: p.imageId, x: p.x, y: p.y, cluster: clusterOf.get(p.imageId) ?? null }));

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { putEmbeddings, staleImages } from '../../db/repos/embeddings';
 import { countByStatus } from '../../db/repos/images';
-import { getModel, type ModelRow } from '../../db/repos/models';
 import type { Catalog } from '../catalog/catalog';
+import { resolveModel } from '../models/resolve-model';
 import type { JobContext } from '../jobs/job-runner';
 import type { LabelFreeScores } from '../quality/probe-set';
 import { ensureModelQuality } from '../quality/model-quality';
@@ -25,16 +25,10 @@ export interface EmbedResult {
   quality?: LabelFreeScores | null;
 }
 
-export function requireModel(catalog: Catalog, modelId: number): ModelRow {
-  const m = getModel(catalog.db, modelId);
-  if (!m) throw new Error(`There is no model ${modelId} in this catalog.`);
-  return m;
-}
-
 /** Embeds every new or changed photo with the model's teacher backbone; resumable by construction. */
 export async function embedCatalog(catalog: Catalog, modelId: number, job?: JobContext): Promise<EmbedResult> {
   const t0 = Date.now();
-  const model = requireModel(catalog, modelId);
+  const model = resolveModel(catalog, modelId, 'weights');
   const todo = staleImages(catalog.db, modelId);
   const total = countByStatus(catalog.db).ok;
   const hashes = new Map(todo.map((t) => [t.id, t.hash]));
@@ -62,7 +56,7 @@ export async function embedCatalog(catalog: Catalog, modelId: number, job?: JobC
 }
 
 export function startEmbed(catalog: Catalog, modelId: number): { id: string; promise: Promise<EmbedResult> } {
-  requireModel(catalog, modelId);
+  resolveModel(catalog, modelId, 'weights');
   return catalog.jobs.start('embed', async (ctx) => {
     const r = await embedCatalog(catalog, modelId, ctx);
     return { ...r, quality: await ensureModelQuality(catalog, modelId, ctx) };
@@ -83,7 +77,7 @@ export async function embedItems(modelSpec: string, items: { id: number; path: s
 
 /** The embedding of a photo from outside the catalog (search with a photo), same transform and model. */
 export async function embedOutsideImage(catalog: Catalog, modelId: number, file: string): Promise<Float32Array> {
-  const model = requireModel(catalog, modelId);
+  const model = resolveModel(catalog, modelId, 'weights');
   let vector: Float32Array | undefined;
   let failure: string | undefined;
   await runEmbedJob(
@@ -113,7 +107,7 @@ export async function embedOutsideBytes(catalog: Catalog, modelId: number, bytes
 
 /** The last block's [CLS]->patch attention of a catalog photo, per head. */
 export async function attentionOf(catalog: Catalog, modelId: number, imageId: number, path: string): Promise<{ heads: number[][]; grid: number }> {
-  const model = requireModel(catalog, modelId);
+  const model = resolveModel(catalog, modelId, 'weights');
   const r = await runEmbedJob(
     backendPreference(catalog.db),
     { modelFile: model.checkpoint, items: [{ id: imageId, path }], batchSize: 1, attention: true },

@@ -2,12 +2,11 @@ import { existsSync } from 'node:fs';
 import { copyFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { insertModel } from '../../db/repos/models';
-import { setSetting } from '../../db/repos/settings';
 import { exportWeights, type ExportFormat } from '../../dino/weights/export';
 import { resolveWeights } from '../../dino/weights/resolve';
 import type { Catalog } from '../catalog/catalog';
 import type { JobContext } from '../jobs/job-runner';
-import { requireModel } from '../embedding/catalog-embedding';
+import { resolveModel, setActiveModel } from './resolve-model';
 import { readWeights } from './model-loader';
 import { readWeightsInWorker } from './weights-reader';
 
@@ -47,7 +46,7 @@ export async function addModel(catalog: Catalog, fileOrName: string, job?: JobCo
     name, arch, patch_size: vit.patchSize, dim: vit.embedDim, source: 'imported', checkpoint: file,
     config: JSON.stringify({ net: w.config, hasHead: w.hasHead }),
   });
-  setSetting(catalog.db, 'activeModel', id);
+  setActiveModel(catalog, id);
   return { model: id, name, arch, patchSize: vit.patchSize, dim: vit.embedDim, depth: vit.depth, hasHead: w.hasHead, file, downloaded: r.downloaded };
 }
 
@@ -62,7 +61,7 @@ function uniquePath(p: string): string {
 
 /** The teacher backbone (and head) of a model under the official names, for PyTorch. */
 export function exportModelWeights(catalog: Catalog, modelId: number, out: string, format: ExportFormat, withHead: boolean): { out: string; tensors: number } {
-  const m = requireModel(catalog, modelId);
+  const m = resolveModel(catalog, modelId, 'weights');
   const w = readWeights(m.checkpoint);
   if (withHead && !w.hasHead) throw new Error(`model ${modelId} has no DINO head to export (backbone-only weights)`);
   const r = exportWeights(w.tensors, resolve(out), {

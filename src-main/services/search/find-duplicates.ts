@@ -14,7 +14,7 @@ export async function findDuplicates(catalog: Catalog, opts: { threshold?: numbe
   const groups: number[][] = exactDuplicateGroups(sameContentImages(catalog.db)).map((g) => g.map((r) => r.id));
   let model: ModelRef | null = null;
   try {
-    model = resolveModel(catalog, opts.modelId);
+    model = resolveModel(catalog, opts.modelId, 'embeddings');
   } catch (e) {
     if (opts.modelId !== undefined) throw e;
   }

@@ -9,7 +9,7 @@ import { resolveModel } from '../models/resolve-model';
  * (higher = more unlike the rest of the collection), highest first.
  */
 export async function findOutliers(catalog: Catalog, opts: { n?: number; k?: number; modelId?: number } = {}): Promise<{ id: number; path: string; score: number }[]> {
-  const model = resolveModel(catalog, opts.modelId);
+  const model = resolveModel(catalog, opts.modelId, 'embeddings');
   const { ids, graph } = await neighbourGraph(catalog, model, opts.k ?? GRAPH_K);
   const scores = outlierScores(graph);
   return topOutliers(scores, opts.n ?? 50).flatMap((p) => {

@@ -48,7 +48,7 @@ export interface SearchOptions {
 
 /** The photos most similar to a catalog photo (itself excluded), best first, with cosine similarity. */
 export async function searchSimilar(catalog: Catalog, id: number, opts: SearchOptions = {}): Promise<NeighbourDTO[]> {
-  const model = resolveModel(catalog, opts.modelId);
+  const model = resolveModel(catalog, opts.modelId, 'embeddings');
   const k = opts.k ?? 20;
   const row = getEmbedding(catalog.db, model.id, id);
   if (!row) {
@@ -61,7 +61,7 @@ export async function searchSimilar(catalog: Catalog, id: number, opts: SearchOp
 
 /** The photos most similar to a vector (an outside photo's embedding), best first. */
 export async function searchByVector(catalog: Catalog, vector: Float32Array, opts: SearchOptions = {}): Promise<NeighbourDTO[]> {
-  const model = resolveModel(catalog, opts.modelId);
+  const model = resolveModel(catalog, opts.modelId, 'embeddings');
   if (vector.length !== model.dim) throw new Error(`The vector has ${vector.length} values; model ${model.id} embeds into ${model.dim}.`);
   return searchVector(catalog, model, normalize(vector), opts.k ?? 20, opts);
 }

@@ -7,7 +7,6 @@ import { netConfigs } from '../../dino/model';
 import { insertModel, listModels } from '../../db/repos/models';
 import { modelQuality, putModelQuality, putRunQuality, runQuality } from '../../db/repos/quality';
 import { putStepTiming } from '../../db/repos/step-timings';
-import { setSetting } from '../../db/repos/settings';
 import { presentImages } from '../../db/repos/images';
 import { createRun, getRun, insertMetric, lastUnfinishedRun, updateRun } from '../../db/repos/training';
 import { probeBackend, type BackendPreference } from '../backends/backend-probe';
@@ -24,6 +23,7 @@ import { stopCalibration } from './outcome-plans';
 import { measuredOn, probeSample, type ProbeSample } from '../quality/model-quality';
 import { readWeightsInWorker } from '../models/weights-reader';
 import { addModel } from '../models/add-model';
+import { setActiveModel } from '../models/resolve-model';
 import type { TrainWorkerData } from './train-worker';
 
 /**
@@ -221,7 +221,7 @@ export async function train(catalog: Catalog, opts: TrainOptions, job?: JobConte
       });
       if (quality) putModelQuality(catalog.db, id, quality, { runId, step: keptIt });
       updateRun(catalog.db, runId, { state: r.stoppedEarly && !r.diverged ? 'stopped' : 'done', modelId: id, ended: true, checkpoint: stateFile, ...(note ? { note } : {}) });
-      setSetting(catalog.db, 'activeModel', id);
+      setActiveModel(catalog, id);
       return id;
     })();
     const result: TrainResult = {
