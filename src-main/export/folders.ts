@@ -1,35 +1,12 @@
 import * as nodeFs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
+import type { ExportInput, ExportMode, ExportedFile } from './export-input';
 import { manifestCsv, manifestJson } from './manifest';
 import { safeFileName, safeFileNameKeepExt } from './safe-name';
 import { uniqueName } from './unique-name';
 
-export type ExportMode = 'copy' | 'hardlink' | 'symlink' | 'manifest';
-
-export interface ExportCluster {
-  id: number;
-  name: string;
-  members: readonly { imageId: number; path: string; similarity: number }[];
-}
-
-export interface ExportInput {
-  clusters: readonly ExportCluster[];
-  model: { id: number; name: string };
-  clustering: { id: number; method: string; k: number; params: Record<string, unknown> };
-}
-
-export interface ExportedFile {
-  imageId: number;
-  /** where the photo is now in the export (the source itself in 'manifest' mode) */
-  path: string;
-  source: string;
-  clusterId: number;
-  clusterName: string;
-  /** the cluster's folder name in the export; null in 'manifest' mode */
-  folder: string | null;
-  similarity: number;
-}
+export type { ExportCluster, ExportInput, ExportMode } from './export-input';
 
 export interface ExportResult {
   exported: number;

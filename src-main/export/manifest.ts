@@ -1,4 +1,4 @@
-import type { ExportedFile, ExportInput } from './folders';
+import type { ExportedFile, ExportInput } from './export-input';
 
 // clusters.csv and clusters.json: one row / entry per exported photo, so another tool can rebuild
 // the export (or read the grouping without any files) from either.
