@@ -16,7 +16,7 @@ export default defineConfig({
       outDir: 'out/main',
       rolldownOptions: {
         // index.js: Electron's main; cli.js: `node out/main/cli.js` (web mode, the CLI); one file per worker
-        input: { index: resolve('src-main/app/main.ts'), cli: resolve('src-main/cli/bin.ts'), ...workers },
+        input: { index: resolve('src-main/app/main.ts'), cli: resolve('src-main/entries/cli.ts'), ...workers },
         // The optional BLAS addon's loader finds its .node file beside itself, so it stays a file of its
         // own, outside the bundle: imported from out/main, two folders below the root, whatever folder
         // of the sources imports it.

@@ -3,6 +3,16 @@ import svelte from 'eslint-plugin-svelte';
 import globals from 'globals';
 import ts from 'typescript-eslint';
 
+const ELECTRON = { name: 'electron', message: 'only src-main/app may import electron' };
+const TEST_HELPERS = { group: ['**/testing/**'], message: 'src-main/testing/ holds test helpers: for tests and benchmarks only' };
+/** the faces, and api/, the channel table that app/, server/ and cli/ serve */
+const FACES = ['api', 'app', 'server', 'cli'];
+/** no face but `face` itself; api/ (the channel table) only for the faces that serve it */
+function facesBut(face) {
+  const others = [...FACES.filter((f) => f !== face && !(f === 'api' && face !== undefined)), 'entries'];
+  return { group: others.map((f) => `**/${f}/**`), message: face ? `a face does not import another face (${others.join(', ')}); shared code moves down into services/` : 'the core imports no face' };
+}
+
 export default ts.config(
   { ignores: ['out/', 'dist/', 'node_modules/', 'test-results/', 'playwright-report/', 'bench-results/', 'scratch-catalog/', 'src-main/dino/fixtures/', 'src-main/dino/weights/fixtures/'] },
   js.configs.recommended,
@@ -13,6 +23,8 @@ export default ts.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
+      // \`import { type X } from 'm'\` keeps \`import 'm'\` in the build: a first screen that loaded the model code
+      '@typescript-eslint/no-import-type-side-effects': 'error',
     },
   },
   {
@@ -27,8 +39,28 @@ export default ts.config(
     // Only the Electron face may import electron: tests and other faces never load its binary.
     files: ['src-main/**/*.ts', 'src-shared/**/*.ts'],
     ignores: ['src-main/app/**'],
-    rules: { 'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: 'only src-main/app may import electron' }] }] },
+    rules: { 'no-restricted-imports': ['error', { paths: [ELECTRON] }] },
   },
+  {
+    // Imports run downward: the core (services/ and below) imports no face, and nothing but tests and
+    // benchmarks imports the test helpers.
+    files: ['src-main/**/*.ts'],
+    ignores: ['src-main/app/**', 'src-main/api/**', 'src-main/cli/**', 'src-main/server/**', 'src-main/entries/**', 'src-main/testing/**', 'src-main/bench/**', '**/*.test.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: [ELECTRON], patterns: [TEST_HELPERS, facesBut()] }] },
+  },
+  // The faces are thin (docs/architecture.md): each reaches the core through services/ (and the channel
+  // table in api/), never db/ or dino/ directly, and no face imports another; src-main/entries/ (the CLI's
+  // entry, which hands it web mode) is the one place that holds two faces.
+  ...FACES.map((face) => ({
+    files: [`src-main/${face}/**/*.ts`],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: face === 'app' ? [] : [ELECTRON],
+        patterns: [TEST_HELPERS, { group: ['**/db/**', '**/dino/**'], message: `${face}/ is a face: it reaches the database and the model code through services/` }, facesBut(face)],
+      }],
+    },
+  })),
   {
     // the UI: the core only through the API, and nothing of the GPU window's page
     files: ['src-renderer/**/*'],

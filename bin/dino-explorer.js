@@ -18,8 +18,7 @@ async function tsx() {
 const loader = await tsx();
 if (loader) {
   loader.register();
-  const { main } = await import('../src-main/cli/main.ts');
-  process.exitCode = await main(process.argv.slice(2));
+  await import('../src-main/entries/cli.ts');
 } else if (existsSync(bundle)) {
   await import(bundle.href);
 } else {

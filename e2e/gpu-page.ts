@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { GPU_JOB_MESSAGE } from '../src-main/compute/protocol';
 import { appContentSecurityPolicy } from '../src-main/app/schemes';
-import { readStatic } from '../src-main/server/static-files';
+import { readStatic } from '../src-main/services/serving/static-files';
 import { ComputeLostError, type JobChannel } from '../src-main/services/threads/job-channel';
 import { repoRoot } from './electron';
 

@@ -16,12 +16,12 @@ import { lastRun, listMetrics } from '../src-main/db/repos/training';
 import { openCatalog, type Catalog } from '../src-main/services/catalog/catalog';
 import { embedItems } from '../src-main/services/embedding/catalog-embedding';
 import { provideGpuWindow } from '../src-main/services/threads/gpu-window-link';
-import { startImport } from '../src-main/services/photos/import-photos';
 import { runJob } from '../src-main/services/threads/job-channel';
 import { pauseResumeCancel, TINY } from '../src-main/testing/train-scenario';
-import { startTraining, train } from '../src-main/services/training/training-run';
+import { train } from '../src-main/services/training/training-run';
 import { repoRoot } from './electron';
 import { gpuPageChannels, serveRenderer } from './gpu-page';
+import { startImport, startTraining } from '../src-main/services/jobs/start-jobs';
 
 
 test.describe.configure({ timeout: 180_000 });

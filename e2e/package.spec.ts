@@ -203,11 +203,15 @@ function staticPackages(dir: string, entries: string[]): Set<string> {
 
 test('the first screen loads no model code: tfjs and sharp wait for a job', () => {
   const dir = join(layout.extracted, 'out', 'main');
-  const serveChunk = /\bserve: \(\) => import\("\.\/([^"]+)"\)/.exec(readFileSync(join(dir, 'cli.js'), 'utf8'))?.[1];
+  const cli = readFileSync(join(dir, 'cli.js'), 'utf8');
+  const serveChunk = /\bserve: \(\) => import\("\.\/([^"]+)"\)/.exec(cli)?.[1];
   expect(serveChunk, 'cli.js loads the serve command lazily').toBeTruthy();
+  // the entry hands web mode (server/) to the CLI, loaded when serve runs (src-main/entries/cli.ts)
+  const webChunk = /\bwebMode: async \(\) => \(await import\("\.\/([^"]+)"\)\)/.exec(cli)?.[1];
+  expect(webChunk, 'cli.js loads web mode lazily').toBeTruthy();
   const heavy = (p: string): boolean => p.startsWith('@tensorflow/') || p === 'sharp';
   // Electron's main process, and web mode's server
-  for (const entries of [['index.js'], ['cli.js', serveChunk!]]) {
+  for (const entries of [['index.js'], ['cli.js', serveChunk!, webChunk!]]) {
     const loaded = staticPackages(dir, entries);
     expect(loaded.has('better-sqlite3'), `${entries} opens the catalog`).toBe(true);
     expect([...loaded].filter(heavy), `${entries} at start`).toEqual([]);

@@ -2,8 +2,8 @@ import { packMapPoints } from '../../src-shared/map-points';
 import type { ApiModule } from './table';
 import { v } from './validate';
 import { clusterMembersPage, listClusteringDTOs, mergeClustersRecomputed, renameClusterChecked } from '../services/clusters/cluster-edits';
-import { startClusterJob } from '../services/clusters/clustering';
-import { mapPoints, startProjectionJob } from '../services/clusters/map-layout';
+import { mapPoints } from '../services/clusters/map-layout';
+import { startClusterJob, startProjectionJob } from '../services/jobs/start-jobs';
 
 const id = v.int({ min: 1 });
 

@@ -1,7 +1,7 @@
 import { isAbsolute } from 'node:path';
 import type { ApiModule } from './table';
 import { BadRequestError, v } from './validate';
-import { startExportJob } from '../services/exporting/cluster-export';
+import { startExportJob } from '../services/jobs/start-jobs';
 
 export const exportApi: ApiModule = (catalog) => ({
   'export:run': {

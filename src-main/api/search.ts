@@ -1,10 +1,11 @@
 import type { ApiModule } from './table';
 import { v } from './validate';
+import { attentionMaps } from '../services/search/attention-maps';
 import { findDuplicates } from '../services/search/find-duplicates';
 import { findOutliers } from '../services/search/find-outliers';
+import { searchWithPhoto } from '../services/search/photo-search';
 import { searchSimilar } from '../services/search/similar-photos';
 
-// search:byImage and search:attention need the model to embed a photo: the lead's embedder serves them.
 export const searchApi: ApiModule = (catalog) => ({
   'search:similar': {
     check: v.object({ id: v.int({ min: 1 }), k: v.optional(v.int({ min: 1, max: 1000 })), cluster: v.optional(v.int({ min: 0 })) }),
@@ -18,4 +19,9 @@ export const searchApi: ApiModule = (catalog) => ({
     check: v.object({ n: v.optional(v.int({ min: 1, max: 10_000 })) }),
     handle: ({ n }) => findOutliers(catalog, { n }),
   },
+  'search:byImage': {
+    check: v.object({ dataBase64: v.string({ min: 1, max: 70_000_000 }), k: v.optional(v.int({ min: 1, max: 1000 })) }),
+    handle: async ({ dataBase64, k }) => (await searchWithPhoto(catalog, { bytes: Buffer.from(dataBase64, 'base64') }, { k })).results,
+  },
+  'search:attention': { check: v.object({ id: v.int({ min: 1 }) }), handle: ({ id }) => attentionMaps(catalog, id) },
 });

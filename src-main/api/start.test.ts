@@ -13,10 +13,10 @@ import { lastRun } from '../db/repos/training';
 import { listenLocal, type LocalServer } from '../dino/weights/local-server';
 import { probeBackend } from '../services/backends/backend-probe';
 import { openCatalog, type Catalog } from '../services/catalog/catalog';
-import { startImport } from '../services/photos/import-photos';
 import { startApi } from './start';
 import { createApi, dispatch, type ApiTable } from './table';
 import { trainApi } from './train';
+import { startImport } from '../services/jobs/start-jobs';
 
 const samples = resolve(import.meta.dirname, '..', '..', 'resources', 'sample-photos');
 

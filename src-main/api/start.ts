@@ -1,6 +1,6 @@
-import { OUTCOMES } from '../dino/outcomes';
-import { officialReachable } from '../services/training/start-paths';
-import { outcomeDTOs, startCalibration } from '../services/training/outcome-plans';
+import { startCalibration } from '../services/jobs/start-jobs';
+import { officialReachable } from '../services/models/official-weights';
+import { OUTCOMES, outcomeDTOs } from '../services/training/outcome-plans';
 import type { ApiModule } from './table';
 import { noArgs, v } from './validate';
 

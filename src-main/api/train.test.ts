@@ -6,9 +6,9 @@ import type { JobDTO, PresetDTO, TrainRunDTO } from '../../src-shared/api';
 import { lastRun } from '../db/repos/training';
 import { makePhoto } from '../testing/test-photos';
 import { openCatalog, type Catalog } from '../services/catalog/catalog';
-import { startImport } from '../services/photos/import-photos';
 import { createApi, dispatch, type ApiTable } from './table';
 import { trainApi } from './train';
+import { startImport } from '../services/jobs/start-jobs';
 
 describe('training API', () => {
   let dir: string;

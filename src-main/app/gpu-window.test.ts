@@ -1,8 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { MessagePort } from 'node:worker_threads';
 import type { JobBody } from '../compute/protocol';
-import type { GpuAdapterSummary } from '../dino/gpu-adapter';
-import type { GpuWindow } from '../services/threads/gpu-window-link';
+import type { GpuAdapterSummary, GpuWindow } from '../services/threads/gpu-window-link';
 import { ComputeLostError, runJob } from '../services/threads/job-channel';
 
 // app/gpu-window.ts against a stand-in for Electron: MessageChannelMain over Node's MessageChannel,

@@ -4,8 +4,7 @@
 // services/ (gpu-window.ts there is what this provides).
 import { app, BrowserWindow, MessageChannelMain, type WebPreferences } from 'electron';
 import { GPU_JOB_MESSAGE, type FromWorker } from '../compute/protocol';
-import { softwareAdapterSkipped, type GpuAdapterSummary } from '../dino/gpu-adapter';
-import type { GpuWindowProbe } from '../services/threads/gpu-window-link';
+import { usableAdapter, type AdapterAnswer, type GpuWindowProbe } from '../services/threads/gpu-window-link';
 import { ComputeLostError, runJob, type JobChannel } from '../services/threads/job-channel';
 
 /**
@@ -92,18 +91,13 @@ export function gpuWindowHost(url: string, preload: string, webPreferences: WebP
         fail(new Error(`its page did not answer within ${answerWithinMs / 1000} s`));
       }, answerWithinMs);
     });
-    const found = await Promise.race([runJob<never, { adapter: GpuAdapterSummary } | { none: string }>(channel, undefined, () => undefined), silent]).finally(() => clearTimeout(timer));
-    if ('none' in found) {
+    const found = await Promise.race([runJob<never, AdapterAnswer>(channel, undefined, () => undefined), silent]).finally(() => clearTimeout(timer));
+    const adapter = usableAdapter(found);
+    if (typeof adapter === 'string') {
       close();
-      const hint = process.platform === 'linux' ? "; on Linux it needs a Vulkan driver: mesa-vulkan-drivers (AMD, Intel) or NVIDIA's" : '';
-      return `no adapter (${found.none}${hint})`;
+      return adapter;
     }
-    // a software adapter (SwiftShader) is far slower than wasm: only when asked for by name
-    if (found.adapter.software && process.env.DINO_BACKEND !== 'webgpu') {
-      close();
-      return softwareAdapterSkipped(found.adapter);
-    }
-    return { adapter: found.adapter, openJob: () => openJob(w) };
+    return { adapter, openJob: () => openJob(w) };
   };
 
   return {

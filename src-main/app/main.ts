@@ -10,8 +10,8 @@ import { apiModules } from '../api/modules';
 import { createApi, dispatch, type ApiTable } from '../api/table';
 import { defaultCatalogDir, openCatalog, type Catalog } from '../services/catalog/catalog';
 import { provideGpuWindow } from '../services/threads/gpu-window-link';
-import { readPhoto } from '../server/photo-route';
-import { readStatic } from '../server/static-files';
+import { readPhoto } from '../services/serving/photo-responses';
+import { readStatic } from '../services/serving/static-files';
 import { enableWebgpu, gpuWindowHost } from './gpu-window';
 import { APP_HOST, APP_ORIGIN, APP_SCHEME, PHOTO_SCHEME, appContentSecurityPolicy } from './schemes';
 

@@ -5,8 +5,9 @@ import sharp from 'sharp';
 import { makeCameraJpeg } from '../testing/test-photos';
 import { THUMB_SIZE } from '../library/thumbnail';
 import { openCatalog } from '../services/catalog/catalog';
-import { defaultConcurrency, startImport } from '../services/photos/import-photos';
+import { defaultConcurrency } from '../services/photos/import-photos';
 import { ratio, type Benchmark } from './types';
+import { startImport } from '../services/jobs/start-jobs';
 
 // Generated photos are kept between runs (they take seconds each to make and are not what is timed).
 const CACHE = join(tmpdir(), 'dino-bench-import-v2');

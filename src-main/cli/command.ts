@@ -21,6 +21,18 @@ export interface CliContext {
   signal: AbortSignal;
   /** a line of progress or log on stderr */
   log(message: string): void;
+  /** web mode, for `serve`: handed in by the entry that starts the CLI (src-main/entries/cli.ts), absent in tests */
+  webMode?(): Promise<WebMode>;
+}
+
+/**
+ * Web mode as `serve` starts it. The CLI does not import the web face (server/): the entry hands it in,
+ * so each face stays on its own and the command list loads nothing of the server until `serve` runs.
+ */
+export interface WebMode {
+  /** builds the UI when it is missing (or older than its sources, when asked) */
+  prepare(opts: { rebuildStale: boolean; log(message: string): void }): Promise<void>;
+  start(catalog: Catalog, opts: { port: number }): Promise<{ url: string; close(): Promise<void> }>;
 }
 
 /** One CLI command. Files in ./commands export `command`; the file name is the command name. */

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { JobDTO } from '../../src-shared/api';
 import { defaultCatalogDir, openCatalog, type Catalog } from '../services/catalog/catalog';
-import { UsageError, type CliContext, type Command } from './command';
+import { UsageError, type CliContext, type Command, type WebMode } from './command';
 import { COMMANDS } from './command-list';
 import { ProgressPrinter } from './progress';
 
@@ -31,8 +31,13 @@ function humanize(result: object): string {
     .join('\n');
 }
 
+/** The faces a command may start besides the CLI itself (`serve`: web mode), handed in by the entry. */
+export interface OtherFaces {
+  webMode?(): Promise<WebMode>;
+}
+
 /** Runs one command; returns the exit status (0 done, 1 failed, 2 bad usage). */
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[], faces: OtherFaces = {}): Promise<number> {
   const name = argv[0];
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(`${await help()}\n`);
@@ -82,6 +87,7 @@ export async function main(argv: string[]): Promise<number> {
       json,
       signal: controller.signal,
       log: (m) => progress.log(m),
+      webMode: faces.webMode,
       catalog: () => {
         if (!catalog) {
           catalog = openCatalog(catalogDir, { readOnly: command.readOnly === true, face: `dino-explorer ${name}` });

@@ -8,11 +8,11 @@ import { apiModules } from '../api/modules';
 import type { Catalog } from '../services/catalog/catalog';
 import { streamEvents } from './event-stream';
 import { defaultRendererDir } from './paths';
-import { readPhoto, type PhotoKind } from './photo-route';
+import { readPhoto, type PhotoKind } from '../services/serving/photo-responses';
 import {
   SECURITY_HEADERS, TOKEN_HEADER, cookieToken, headerToken, hostAllowed, mediaToken, newToken, originAllowed, sameSecret, tokenCookie,
 } from './security';
-import { readStatic } from './static-files';
+import { readStatic } from '../services/serving/static-files';
 
 
 /** search:byImage carries a photo as base64; 64 MB covers a large camera file with room to spare. */

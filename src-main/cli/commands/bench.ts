@@ -1,19 +1,9 @@
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { Benchmark, BenchResult } from '../../bench/types';
-import { parseChoice, releaseWebgpu } from '../../dino/backend';
+import { benchNames, runBenchmarks, useBackend } from '../../bench/run';
+import type { BenchResult } from '../../bench/types';
 import { fromBundle } from '../../services/catalog/app-files';
 import { UsageError, type Command } from '../command';
-
-const benchDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench');
-
-function benchNames(): string[] {
-  return readdirSync(benchDir)
-    .filter((f) => /^[a-z-]+\.ts$/.test(f) && f !== 'types.ts' && !f.endsWith('.test.ts'))
-    .map((f) => f.replace(/\.ts$/, ''))
-    .sort();
-}
 
 export const command: Command = {
   name: 'bench',
@@ -29,25 +19,12 @@ export const command: Command = {
     const backend = ctx.values.backend as string | undefined;
     if (backend !== undefined) {
       try {
-        // as DINO_BACKEND: the benchmarks and their workers start this backend
-        process.env.DINO_BACKEND = parseChoice(backend);
+        useBackend(backend);
       } catch (e) {
         throw new UsageError(`--backend: ${(e as Error).message.replace(/^DINO_BACKEND /, '')}`);
       }
     }
-    const results: BenchResult[] = [];
-    try {
-      for (const n of names) {
-        const { benchmark } = (await import(join(benchDir, `${n}.ts`))) as { benchmark: Benchmark };
-        ctx.log(`bench ${n}: ${benchmark.description}`);
-        const rs = await benchmark.run({ log: ctx.log, quick: Boolean(ctx.values.quick) });
-        for (const r of rs) ctx.log(`  ${formatRow(r)}`);
-        results.push(...rs);
-      }
-    } finally {
-      // a live GPU device would keep the process running
-      await releaseWebgpu();
-    }
+    const results = await runBenchmarks(names, { quick: Boolean(ctx.values.quick), log: ctx.log, onResult: (r) => ctx.log(`  ${formatRow(r)}`) });
     const out = resolve((ctx.values.out as string | undefined) ?? join('bench-results', `bench-${Date.now()}.json`));
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), results }, null, 2));

@@ -1,5 +1,6 @@
-import { startClusterJob, type ClusterMethod, type ClusterRunResult } from '../../services/clusters/clustering';
+import type { ClusterMethod, ClusterRunResult } from '../../services/clusters/clustering';
 import { intOpt, stringOpt, UsageError, type Command } from '../command';
+import { startClusterJob } from '../../services/jobs/start-jobs';
 
 export const command: Command = {
   name: 'cluster',

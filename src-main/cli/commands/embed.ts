@@ -1,6 +1,6 @@
 import { resolveModel } from '../../services/models/resolve-model';
-import { startEmbed } from '../../services/embedding/catalog-embedding';
 import { intOpt, type Command } from '../command';
+import { startEmbed } from '../../services/jobs/start-jobs';
 
 export const command: Command = {
   name: 'embed',

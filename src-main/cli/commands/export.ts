@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
-import { startExportJob } from '../../services/exporting/cluster-export';
 import { intOpt, stringOpt, UsageError, type Command } from '../command';
+import { startExportJob } from '../../services/jobs/start-jobs';
 
 const MODES = ['copy', 'hardlink', 'symlink', 'manifest'] as const;
 

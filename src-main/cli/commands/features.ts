@@ -1,6 +1,4 @@
-import { resolve } from 'node:path';
-import { embedItems } from '../../services/embedding/catalog-embedding';
-import { resolveWeights } from '../../dino/weights/resolve';
+import { fileFeatures } from '../../services/embedding/file-features';
 import { stringOpt, UsageError, type Command } from '../command';
 
 export const command: Command = {
@@ -11,11 +9,6 @@ export const command: Command = {
   async run(ctx) {
     const weights = stringOpt(ctx, 'weights');
     if (!weights || ctx.positionals.length === 0) throw new UsageError('--weights and at least one IMAGE are required');
-    const { path } = await resolveWeights(weights, ctx.catalog().paths.models, { signal: ctx.signal });
-    const images = ctx.positionals.map((p) => resolve(p));
-    const vectors = await embedItems(path, images.map((p, i) => ({ id: i, path: p })));
-    const missing = images.filter((_, i) => !vectors.has(i));
-    if (missing.length) throw new Error(`Cannot read ${missing.join(', ')}`);
-    return { features: images.map((image, i) => ({ image, embedding: [...vectors.get(i)!] })) };
+    return { features: await fileFeatures(ctx.catalog(), weights, ctx.positionals, ctx.signal) };
   },
 };

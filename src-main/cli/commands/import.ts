@@ -1,6 +1,6 @@
 import type { ImportResult } from '../../../src-shared/api';
-import { startImport } from '../../services/photos/import-photos';
 import { intOpt, UsageError, type Command } from '../command';
+import { startImport } from '../../services/jobs/start-jobs';
 
 export const command: Command = {
   name: 'import',

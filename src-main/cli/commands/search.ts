@@ -1,19 +1,10 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { getImage } from '../../db/repos/images';
-import type { Catalog } from '../../services/catalog/catalog';
 import { resolveModel } from '../../services/models/resolve-model';
-import { searchByVector, searchSimilar } from '../../services/search/similar-photos';
+import { attentionPictures } from '../../services/search/attention-maps';
+import { searchWithPhoto } from '../../services/search/photo-search';
+import { searchSimilar } from '../../services/search/similar-photos';
 import { intOpt, stringOpt, UsageError, type Command } from '../command';
-
-type EmbedOutside = (catalog: Catalog, modelId: number, file: string) => Promise<Float32Array>;
-
-/** The embedder of outside photos (services/embedder.ts), loaded only when --image needs it: it pulls in tfjs. */
-async function loadEmbedder(): Promise<EmbedOutside> {
-  const mod = await import('../../services/embedding/catalog-embedding');
-  if (typeof mod.embedOutsideImage !== 'function') throw new Error('search --image is not available in this version; use --id.');
-  return mod.embedOutsideImage;
-}
 
 export const command: Command = {
   name: 'search',
@@ -42,19 +33,13 @@ export const command: Command = {
       const results = await searchSimilar(catalog, id, { k, modelId, cluster });
       if (!attentionDir) return { model, results };
       // the query photo's last-block attention, one PNG per head and their mean
-      const img = getImage(catalog.db, id)!;
-      const { attentionOf } = await import('../../services/embedding/catalog-embedding');
-      const { writeAttentionPngs } = await import('../../services/search/attention-png');
-      const a = await attentionOf(catalog, model, id, img.path);
-      return { model, results, attention: await writeAttentionPngs(img.path, a.heads, a.grid, resolve(attentionDir)) };
+      return { model, results, attention: await attentionPictures(catalog, id, model, attentionDir) };
     }
     if (attentionDir) throw new UsageError('--attention goes with --id');
     const file = resolve(image!);
     if (!existsSync(file)) throw new UsageError(`no such file: ${file}`);
-    const model = resolveModel(catalog, modelId, 'embeddings');
-    const embed = await loadEmbedder();
-    const vector = await embed(catalog, model.id, file);
-    return { model: model.id, image: file, results: await searchByVector(catalog, vector, { k, modelId: model.id, cluster }) };
+    const found = await searchWithPhoto(catalog, { file }, { k, modelId, cluster });
+    return { model: found.model, image: file, results: found.results };
   },
   human(result) {
     const r = result as { results: { id: number; path: string; similarity: number }[] };

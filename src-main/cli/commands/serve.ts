@@ -1,7 +1,6 @@
-import { ensureRendererBuilt, rendererState } from '../../server/renderer-build';
-import { startServer } from '../../server/server';
-import { dispatch } from '../../api/table';
-import { countByStatus } from '../../db/repos/images';
+import { startImport } from '../../services/jobs/start-jobs';
+import { libraryIsEmpty } from '../../services/photos/photo-pages';
+import { sampleInfo } from '../../services/photos/sample-photos';
 import { intOpt, type Command } from '../command';
 
 export const command: Command = {
@@ -18,23 +17,20 @@ export const command: Command = {
   async run(ctx) {
     const port = intOpt(ctx, 'port', 0) ?? 0;
     if (port > 65535) throw new Error(`--port must be at most 65535, got ${port}`);
-    await ensureRendererBuilt({ log: ctx.log, rebuildStale: Boolean(ctx.values.build) });
-    if (rendererState() === 'stale') ctx.log('note: the built UI is older than its sources; run `npm run build` to refresh it');
+    if (!ctx.webMode) throw new Error('web mode is not part of this build of the CLI');
+    const web = await ctx.webMode();
+    await web.prepare({ log: ctx.log, rebuildStale: Boolean(ctx.values.build) });
     const catalog = ctx.catalog();
-    const server = await startServer(catalog, { port });
+    const server = await web.start(catalog, { port });
     process.stdout.write(`listening on ${server.url}\n`);
 
-    if (ctx.values['samples-if-empty']) {
-      const counts = countByStatus(catalog.db);
-      if (counts.ok + counts.failed === 0) {
-        const samples = await dispatch(server.table, 'library:samples', {});
-        if ('error' in samples) ctx.log(`cannot import the sample photos: ${samples.error}`);
-        else {
-          const { path } = samples.result as { path: string };
-          ctx.log(`the catalog is empty: importing the sample photos from ${path}`);
-          const started = await dispatch(server.table, 'library:import', { folders: [path] });
-          if ('error' in started) ctx.log(`cannot import the sample photos: ${started.error}`);
-        }
+    if (ctx.values['samples-if-empty'] && libraryIsEmpty(catalog)) {
+      try {
+        const { path } = await sampleInfo();
+        ctx.log(`the catalog is empty: importing the sample photos from ${path}`);
+        startImport(catalog, [path]);
+      } catch (e) {
+        ctx.log(`cannot import the sample photos: ${e instanceof Error ? e.message : String(e)}`);
       }
     }
 

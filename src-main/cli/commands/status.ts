@@ -1,5 +1,5 @@
 import type { StatusDTO } from '../../../src-shared/api';
-import { libraryApi } from '../../api/library';
+import { appStatus } from '../../services/catalog/app-status';
 import type { Command } from '../command';
 
 export const command: Command = {
@@ -8,9 +8,8 @@ export const command: Command = {
   usage: 'status [--catalog DIR] [--json]',
   readOnly: true,
   async run(ctx) {
-    // The same handler the app's status bar calls, so the two never disagree.
-    const route = libraryApi(ctx.catalog(), { kind: 'cli' })['app:status']!;
-    const s = await route.handle({});
+    // what the app's status bar shows, so the two never disagree
+    const s = await appStatus(ctx.catalog());
     return {
       ...s,
       models: s.models.map((m) => ({ id: m.id, name: m.name, arch: m.arch, source: m.source, patchSize: m.patchSize, dim: m.dim, embedded: m.embedded })),

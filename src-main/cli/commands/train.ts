@@ -1,14 +1,16 @@
-import { OUTCOMES, type Outcome } from '../../dino/outcomes';
-import { PRESETS } from '../../dino/presets';
+import type { Outcome } from '../../../src-shared/api';
+import { OUTCOMES } from '../../services/training/outcome-plans';
+import { PRESET_NAMES } from '../../services/training/preset-list';
 import { withOutcome } from '../../services/training/start-paths';
-import { startTraining, type TrainOptions } from '../../services/training/training-run';
+import { startTraining } from '../../services/jobs/start-jobs';
+import type { TrainOptions } from '../../services/training/training-config';
 import { intOpt, numberOpt, setOverrides, stringOpt, UsageError, type Command } from '../command';
 
 export const command: Command = {
   name: 'train',
   summary: 'train (or fine-tune) a DINO model on the catalog photos, then embed them',
   usage:
-    `train [--outcome ${OUTCOMES.join('|')}] [--preset ${PRESETS.map((p) => p.name).join('|')}] [--epochs N] [--from FILE|NAME] [--resume] ` +
+    `train [--outcome ${OUTCOMES.join('|')}] [--preset ${PRESET_NAMES.join('|')}] [--epochs N] [--from FILE|NAME] [--resume] ` +
     '[--set key=value ...] [--max-steps N] [--minutes M] [--no-embed]',
   options: {
     outcome: { type: 'string' },

@@ -13,9 +13,9 @@ import { backupPath } from '../../db/open';
 import { getRun } from '../../db/repos/training';
 import { makePhoto } from '../../testing/test-photos';
 import { CatalogDamagedError, CatalogLockedError, openCatalog } from './catalog';
-import { startImport } from '../photos/import-photos';
 import { thumbnailPath } from '../photos/photo-files';
 import { repoRoot } from '../../testing/repo-root';
+import { startImport } from '../jobs/start-jobs';
 
 const bin = join(repoRoot, 'bin', 'dino-explorer.js');
 const tmp = mkdtempSync(join(tmpdir(), 'dino-catalog-'));

@@ -124,8 +124,3 @@ export async function runClustering(catalog: Catalog, opts: ClusterRunOptions = 
     seconds: (performance.now() - started) / 1000,
   };
 }
-
-export function startClusterJob(catalog: Catalog, opts: ClusterRunOptions = {}): { id: string; promise: Promise<ClusterRunResult> } {
-  return catalog.jobs.start('cluster', (ctx) => runClustering(catalog, opts, ctx), { pausable: false });
-}
-

@@ -34,10 +34,6 @@ export async function runProjection(catalog: Catalog, opts: { modelId?: number; 
   return { model: model.id, points: ids.length, seconds: (performance.now() - started) / 1000 };
 }
 
-export function startProjectionJob(catalog: Catalog, opts: { modelId?: number } = {}): { id: string; promise: Promise<ProjectionResult> } {
-  return catalog.jobs.start('project', (ctx) => runProjection(catalog, opts, ctx), { pausable: false });
-}
-
 /** The stored map of the model, coloured by a clustering (default: the model's newest one). */
 export function mapPoints(catalog: Catalog, opts: { clusteringId?: number; modelId?: number } = {}): MapPointDTO[] {
   let modelId = opts.modelId;

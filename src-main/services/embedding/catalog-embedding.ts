@@ -8,8 +8,8 @@ import type { Catalog } from '../catalog/catalog';
 import { resolveModel } from '../models/resolve-model';
 import type { JobContext } from '../jobs/job-runner';
 import type { LabelFreeScores } from '../quality/probe-set';
-import { ensureModelQuality } from '../quality/model-quality';
-import { backendPreference, runEmbedJob } from '../threads/compute-host';
+import { backendPreference } from '../catalog/settings';
+import { runEmbedJob } from '../threads/compute-host';
 
 /** how long a cancelled embed may take to finish its batch before its thread is stopped (a cancel answers within a second) */
 const CANCEL_KILL_MS = 500;
@@ -37,7 +37,7 @@ export async function embedCatalog(catalog: Catalog, modelId: number, job?: JobC
   job?.progress({ phase: 'embedding', total: todo.length, done: 0 });
   const result = todo.length
     ? await runEmbedJob(
-        backendPreference(catalog.db),
+        backendPreference(catalog),
         { modelFile: model.checkpoint, items: todo.map(({ id, path }) => ({ id, path })), batchSize: 16 },
         job,
         (e) => {
@@ -53,14 +53,6 @@ export async function embedCatalog(catalog: Catalog, modelId: number, job?: JobC
       )
     : { embedded: 0, failed: 0 };
   return { model: modelId, embedded: result.embedded, failed: result.failed, skipped: total - todo.length, seconds: (Date.now() - t0) / 1000, backend };
-}
-
-export function startEmbed(catalog: Catalog, modelId: number): { id: string; promise: Promise<EmbedResult> } {
-  resolveModel(catalog, modelId, 'weights');
-  return catalog.jobs.start('embed', async (ctx) => {
-    const r = await embedCatalog(catalog, modelId, ctx);
-    return { ...r, quality: await ensureModelQuality(catalog, modelId, ctx) };
-  });
 }
 
 /** Embeds arbitrary photos with a model file or spec (see model-loader), without storing anything. */
@@ -81,7 +73,7 @@ export async function embedOutsideImage(catalog: Catalog, modelId: number, file:
   let vector: Float32Array | undefined;
   let failure: string | undefined;
   await runEmbedJob(
-    backendPreference(catalog.db),
+    backendPreference(catalog),
     { modelFile: model.checkpoint, items: [{ id: 0, path: file }], batchSize: 1 },
     undefined,
     (e) => {
@@ -109,7 +101,7 @@ export async function embedOutsideBytes(catalog: Catalog, modelId: number, bytes
 export async function attentionOf(catalog: Catalog, modelId: number, imageId: number, path: string): Promise<{ heads: number[][]; grid: number }> {
   const model = resolveModel(catalog, modelId, 'weights');
   const r = await runEmbedJob(
-    backendPreference(catalog.db),
+    backendPreference(catalog),
     { modelFile: model.checkpoint, items: [{ id: imageId, path }], batchSize: 1, attention: true },
     undefined,
     () => undefined,

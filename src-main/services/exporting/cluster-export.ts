@@ -48,7 +48,3 @@ export async function runExport(catalog: Catalog, opts: ExportRunOptions, ctx?: 
     checkpoint: () => ctx?.checkpoint(),
   });
 }
-
-export function startExportJob(catalog: Catalog, opts: ExportRunOptions): { id: string; promise: Promise<ExportRunResult> } {
-  return catalog.jobs.start('export', (ctx) => runExport(catalog, opts, ctx), { pausable: false });
-}

@@ -14,12 +14,12 @@ import { markGone, markOk } from '../../db/repos/images';
 import { insertModel } from '../../db/repos/models';
 import { makePhoto } from '../../testing/test-photos';
 import { openCatalog, type Catalog } from '../catalog/catalog';
-import { startImport } from '../photos/import-photos';
 import { syntheticEmbeddings } from '../../analysis/synthetic';
 import { row } from '../../analysis/vectors';
 import { dropIndexes, flushIndexes, getIndex, indexFile, WORKER_SYNC_FROM } from './index-cache';
-import { type ModelRef } from '../models/resolve-model';
+import type { ModelRef } from '../models/resolve-model';
 import { searchSimilar } from '../search/similar-photos';
+import { startImport } from '../jobs/start-jobs';
 
 const tmp = mkdtempSync(join(tmpdir(), 'dino-stale-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

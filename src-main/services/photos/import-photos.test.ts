@@ -8,8 +8,8 @@ import { countByStatus, getImage, listFailures } from '../../db/repos/images';
 import { makeBombPng, makePhoto } from '../../testing/test-photos';
 import { thumbPath } from '../../library/thumb-store';
 import { openCatalog, type Catalog } from '../catalog/catalog';
-import { startImport } from './import-photos';
 import { fullImage, thumbnailPath } from './photo-files';
+import { startImport } from '../jobs/start-jobs';
 
 const GOOD = ['a.jpg', 'b.png', 'trip/c.webp', 'trip/d.gif', 'trip/e.tif', 'trip/deep/f.avif', 'trip/deep/g.jpeg'] as const;
 const HEIC = 'phone/IMG_0001.HEIC';

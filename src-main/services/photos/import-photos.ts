@@ -30,17 +30,6 @@ export function defaultConcurrency(): number {
 const BATCH_MAX = 64;
 const BATCH_MS = 250;
 
-/**
- * Starts an import job over the folders. Missing folders are refused here, before any job starts,
- * so the caller gets a plain "Folder not found" error rather than a failed job.
- */
-export function startImport(catalog: Catalog, folders: readonly string[], options: ImportOptions = {}): { id: string; promise: Promise<ImportResult> } {
-  const roots = checkFolders(folders);
-  const live = catalog.jobs.list().find((j) => j.kind === 'import' && (j.state === 'running' || j.state === 'paused'));
-  if (live) throw new Error('An import is already running; wait for it to finish or cancel it first.');
-  return catalog.jobs.start('import', (ctx) => runImport(catalog, roots, ctx, options));
-}
-
 /** Absolute, existing folders, without duplicates or folders nested inside another one given. */
 export function checkFolders(folders: readonly string[]): string[] {
   if (folders.length === 0) throw new Error('No folder given to import.');
@@ -77,7 +66,8 @@ interface Done {
   tmpThumb: string | null;
 }
 
-async function runImport(catalog: Catalog, roots: string[], ctx: JobContext, options: ImportOptions): Promise<ImportResult> {
+/** The import job's body: scan, compare with the catalog, decode what is new or changed, store in batches. */
+export async function runImport(catalog: Catalog, roots: string[], ctx: JobContext, options: ImportOptions): Promise<ImportResult> {
   const t0 = performance.now();
   const { db } = catalog;
   const concurrency = Math.max(1, options.concurrency ?? defaultConcurrency());

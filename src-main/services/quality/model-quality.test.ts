@@ -8,13 +8,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { modelQuality, runQuality } from '../../db/repos/quality';
 import { openCatalog, type Catalog } from '../catalog/catalog';
-import { startEmbed } from '../embedding/catalog-embedding';
-import { startImport } from '../photos/import-photos';
 import { modelDTOs } from '../models/model-list';
 import { probeSample, scoreWeights } from './model-quality';
 import { train } from '../training/training-run';
 import { addModel } from '../models/add-model';
 import { repoRoot } from '../../testing/repo-root';
+import { startEmbed, startImport } from '../jobs/start-jobs';
 
 const samples = join(repoRoot, 'resources', 'sample-photos');
 const tinyVit = join(repoRoot, 'src-main', 'dino', 'weights', 'fixtures', 'vit_p16_full_checkpoint.pth');

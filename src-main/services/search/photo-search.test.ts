@@ -6,11 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCatalog, type Catalog } from '../catalog/catalog';
 import { attentionOf, embedCatalog, embedOutsideImage } from '../embedding/catalog-embedding';
 import { writeAttentionPngs } from './attention-png';
-import { startImport } from '../photos/import-photos';
 import { findDuplicates } from './find-duplicates';
 import { searchByVector } from './similar-photos';
 import { addModel } from '../models/add-model';
 import { repoRoot } from '../../testing/repo-root';
+import { startImport } from '../jobs/start-jobs';
 
 // Search with a photo from outside the catalog, through the real embedder (a small random ViT in the
 // official layout, so the test needs no training), and near-duplicates of a resized copy.

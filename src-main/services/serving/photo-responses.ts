@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import type { Catalog } from '../services/catalog/catalog';
-import { fullImage, thumbnailPath } from '../services/photos/photo-files';
+import type { Catalog } from '../catalog/catalog';
+import { fullImage, thumbnailPath } from '../photos/photo-files';
 import { contentTypeOf } from './static-files';
 
 export type PhotoKind = 'thumb' | 'full';

@@ -1,7 +1,5 @@
 import type { EmbedWorkerEvent, EmbedWorkerResult } from '../../compute/embed-job';
 import type { TrainWorkerEvent, TrainWorkerResult } from '../../compute/train-job';
-import type { Db } from '../../db/open';
-import { getSetting } from '../../db/repos/settings';
 import { probeBackend, type BackendPreference, type ProbedBackend } from '../backends/backend-probe';
 import type { JobContext } from '../jobs/job-runner';
 import { workerModule } from './worker-entries';
@@ -15,12 +13,6 @@ import type { TrainWorkerData } from '../training/train-worker';
  * and result, so the services above cannot tell which ran their job. The GPU window's halves read
  * weights and photos here, with the model code: loaded when such a job starts, never at the app's start.
  */
-
-/** The catalog's Settings choice of backend (an unknown stored value counts as automatic). */
-export function backendPreference(db: Db): BackendPreference {
-  const v = getSetting(db, 'backend');
-  return v === 'gpu' || v === 'cpu' ? v : 'auto';
-}
 
 function workerOptions(where: ProbedBackend, options: WorkerRunOptions): WorkerRunOptions {
   return where.workerBackend ? { ...options, env: { ...process.env, DINO_BACKEND: where.workerBackend } } : options;

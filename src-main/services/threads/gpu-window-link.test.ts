@@ -17,12 +17,12 @@ import { backendOptions, probeBackend } from '../backends/backend-probe';
 import { attentionOf, embedItems } from '../embedding/catalog-embedding';
 import { modelDTOs } from '../models/model-list';
 import { provideGpuWindow, type GpuWindow } from './gpu-window-link';
-import { startImport } from '../photos/import-photos';
 import { ComputeLostError, nodePortChannel } from './job-channel';
 import { pauseResumeCancel, TINY } from '../../testing/train-scenario';
-import { startTraining, train } from '../training/training-run';
+import { train } from '../training/training-run';
 import { startWorker } from './worker-host';
 import { repoRoot } from '../../testing/repo-root';
+import { startImport, startTraining } from '../jobs/start-jobs';
 
 const samples = resolve(repoRoot, 'resources', 'sample-photos', 'caltech-101');
 

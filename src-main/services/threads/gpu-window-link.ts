@@ -1,5 +1,7 @@
-import type { GpuAdapterSummary } from '../../dino/gpu-adapter';
+import { softwareAdapterSkipped, type GpuAdapterSummary } from '../../dino/gpu-adapter';
 import type { JobChannel } from './job-channel';
+
+export type { GpuAdapterSummary } from '../../dino/gpu-adapter';
 
 /**
  * The Electron app's GPU window as the job layer sees it: a WebGPU adapter, and a port per job that
@@ -31,4 +33,21 @@ export async function findGpuWindow(): Promise<GpuWindowProbe | null> {
   } catch (e) {
     return `did not start: ${e instanceof Error ? e.message : String(e)}`;
   }
+}
+
+/** What the GPU window's page says of its adapter (the window's first job, 'adapter'). */
+export type AdapterAnswer = { adapter: GpuAdapterSummary } | { none: string };
+
+/**
+ * The adapter the GPU window may run jobs on, or why it may not: it has none (on Linux, say what to
+ * install), or only a software one (SwiftShader is far slower than wasm: used only when asked for by
+ * name, DINO_BACKEND=webgpu).
+ */
+export function usableAdapter(answer: AdapterAnswer, platform: NodeJS.Platform = process.platform): GpuAdapterSummary | string {
+  if ('none' in answer) {
+    const hint = platform === 'linux' ? "; on Linux it needs a Vulkan driver: mesa-vulkan-drivers (AMD, Intel) or NVIDIA's" : '';
+    return `no adapter (${answer.none}${hint})`;
+  }
+  if (answer.adapter.software && process.env.DINO_BACKEND !== 'webgpu') return softwareAdapterSkipped(answer.adapter);
+  return answer.adapter;
 }

@@ -13,11 +13,11 @@ import { countEmbeddings } from '../../db/repos/embeddings';
 import { getRun, listMetrics } from '../../db/repos/training';
 import { openCatalog, type Catalog } from '../catalog/catalog';
 import { attentionOf, embedItems, embedOutsideImage } from '../embedding/catalog-embedding';
-import { startImport } from '../photos/import-photos';
 import { searchByVector } from '../search/similar-photos';
 import { pauseResumeCancel, TINY } from '../../testing/train-scenario';
 import { train } from '../training/training-run';
 import { repoRoot } from '../../testing/repo-root';
+import { startImport } from '../jobs/start-jobs';
 
 const missing = useSoftwareGpu();
 const samples = join(repoRoot, 'resources', 'sample-photos', 'caltech-101');

@@ -10,10 +10,10 @@ import { modelQuality, runQuality } from '../../db/repos/quality';
 import { getRun } from '../../db/repos/training';
 import { getSetting } from '../../db/repos/settings';
 import { openCatalog } from '../catalog/catalog';
-import { startImport } from '../photos/import-photos';
 import { readWeights } from '../models/model-loader';
 import { train } from './training-run';
 import { repoRoot } from '../../testing/repo-root';
+import { startImport } from '../jobs/start-jobs';
 
 const samples = resolve(repoRoot, 'resources', 'sample-photos');
 

@@ -10,9 +10,12 @@ import { OUTCOMES, outcomeEpochs, outcomeRecipe, type BackendKind, type Outcome 
 import { getPreset } from '../../dino/presets';
 import { probeBackend } from '../backends/backend-probe';
 import type { Catalog } from '../catalog/catalog';
+import type { JobContext } from '../jobs/job-runner';
 import { workerModule } from '../threads/worker-entries';
 import { runInWorker } from '../threads/worker-host';
 import type { CalibrateWorkerData, CalibrateWorkerEvent } from './calibrate-worker';
+
+export { OUTCOMES } from '../../dino/outcomes';
 
 export async function backendKind(): Promise<BackendKind> {
   return (await probeBackend()).gpu ? 'gpu' : 'cpu';
@@ -45,39 +48,32 @@ export async function outcomeDTOs(catalog: Catalog): Promise<OutcomeDTO[]> {
 }
 
 /**
- * Times the presets of these outcomes not measured yet on this backend, as a job; null when all are.
- * One outcome at a time as the user looks at it: a CPU preset takes seconds, a ViT-S/16 fine-tune
- * on a CPU half a minute.
+ * The presets of these outcomes not timed yet on this backend, and the backend they would be timed
+ * on (its description, under which the timings are stored).
  */
-export async function startCalibration(
-  catalog: Catalog,
-  outcomes: readonly Outcome[] = OUTCOMES,
-): Promise<{ id: string; promise: Promise<{ timed: number }> } | null> {
+export async function untimedPresets(catalog: Catalog, outcomes: readonly Outcome[] = OUTCOMES): Promise<{ backend: string; presets: string[] }> {
   const probed = await probeBackend();
   const [backend, kind] = [probed.description, probed.gpu ? 'gpu' : 'cpu'] as const;
-  const names = [...new Set(outcomes.map((o) => outcomeRecipe(o, kind).preset))].filter((p) => getStepTiming(catalog.db, backend, p) === null);
-  if (names.length === 0) return null;
-  return catalog.jobs.start('calibrate', (job) => {
-    job.progress({ phase: "measuring this computer's training speed", done: 0, total: names.length });
-    let done = 0;
-    return runInWorker<CalibrateWorkerData, CalibrateWorkerEvent, { timed: number }>(
-      workerModule('calibrate-worker'),
-      { presets: names.map((name) => ({ name, config: getPreset(name).config })) },
-      job,
-      (e) => {
-        putStepTiming(catalog.db, backend, e.preset, e.msPerStep);
-        job.progress({ done: ++done });
-      },
-      // nothing to keep: a cancelled measurement ends at once
-      { killAfterMs: 0 },
-    );
-  });
+  return { backend, presets: [...new Set(outcomes.map((o) => outcomeRecipe(o, kind).preset))].filter((p) => getStepTiming(catalog.db, backend, p) === null) };
 }
 
 /**
- * Stops a measurement that is running: work started beside it would skew it (and it would slow that
- * work down). The step time is then taken from the real run (services/trainer.ts).
+ * Times each preset with a few synthetic steps in the calibration worker and stores its step time for
+ * this backend. One outcome at a time as the user looks at it: a CPU preset takes seconds, a ViT-S/16
+ * fine-tune on a CPU half a minute.
  */
-export function stopCalibration(catalog: Catalog): void {
-  for (const j of catalog.jobs.list()) if (j.kind === 'calibrate' && (j.state === 'running' || j.state === 'paused')) catalog.jobs.cancel(j.id);
+export function timePresets(catalog: Catalog, backend: string, presets: readonly string[], job: JobContext): Promise<{ timed: number }> {
+  job.progress({ phase: "measuring this computer's training speed", done: 0, total: presets.length });
+  let done = 0;
+  return runInWorker<CalibrateWorkerData, CalibrateWorkerEvent, { timed: number }>(
+    workerModule('calibrate-worker'),
+    { presets: presets.map((name) => ({ name, config: getPreset(name).config })) },
+    job,
+    (e) => {
+      putStepTiming(catalog.db, backend, e.preset, e.msPerStep);
+      job.progress({ done: ++done });
+    },
+    // nothing to keep: a cancelled measurement ends at once
+    { killAfterMs: 0 },
+  );
 }

@@ -7,9 +7,9 @@ import { lastRun, listMetrics } from '../../db/repos/training';
 import { listModels } from '../../db/repos/models';
 import { countEmbeddings } from '../../db/repos/embeddings';
 import { openCatalog } from '../catalog/catalog';
-import { startImport } from '../photos/import-photos';
 import { train } from './training-run';
 import { repoRoot } from '../../testing/repo-root';
+import { startImport } from '../jobs/start-jobs';
 
 const samples = join(repoRoot, 'resources', 'sample-photos');
 const bin = join(repoRoot, 'bin', 'dino-explorer.js');

@@ -1,30 +1,29 @@
 import { basename, join } from 'node:path';
 import type { TrainMetricDTO, TrainQualityDTO } from '../../../src-shared/api';
 import { PRIMARY_QUALITY, qualityScore } from '../../../src-shared/quality';
-import { gpuMemoryBudget, sizedForGpu } from '../../dino/gpu-memory';
-import { defaultPresetName, getPreset, withOverrides, type DinoConfig } from '../../dino/presets';
+import { getPreset, type DinoConfig } from '../../dino/presets';
 import { netConfigs } from '../../dino/model';
 import { insertModel, listModels } from '../../db/repos/models';
 import { modelQuality, putModelQuality, putRunQuality, runQuality } from '../../db/repos/quality';
 import { putStepTiming } from '../../db/repos/step-timings';
 import { presentImages } from '../../db/repos/images';
 import { createRun, getRun, insertMetric, lastUnfinishedRun, updateRun } from '../../db/repos/training';
-import { probeBackend, type BackendPreference } from '../backends/backend-probe';
 import type { Catalog } from '../catalog/catalog';
 import { embedCatalog, type EmbedResult } from '../embedding/catalog-embedding';
 import { CancelledError, type JobContext } from '../jobs/job-runner';
-import { backendPreference, runTrainJob } from '../threads/compute-host';
+import { backendPreference } from '../catalog/settings';
+import { runTrainJob } from '../threads/compute-host';
 import type { ViTArchInfo } from '../../dino/weights/inspect';
 import { officialTitle } from '../../dino/weights/official-title';
 import { findOfficial } from '../../dino/weights/official';
 import { resolveWeights } from '../../dino/weights/resolve';
 import type { LabelFreeScores } from '../quality/probe-set';
-import { stopCalibration } from './outcome-plans';
 import { measuredOn, probeSample, type ProbeSample } from '../quality/model-quality';
 import { readWeightsInWorker } from '../models/weights-reader';
 import { addModel } from '../models/add-model';
 import { setActiveModel } from '../models/resolve-model';
 import type { TrainWorkerData } from './train-worker';
+import { resolveConfig, type TrainOptions } from './training-config';
 
 /**
  * A resumable checkpoint at least this often (the first one this long after the start): a killed
@@ -32,25 +31,6 @@ import type { TrainWorkerData } from './train-worker';
  * (student, teacher, Adam moments: about 0.7 GB) a few seconds, not measured here.
  */
 export const DEFAULT_CHECKPOINT_EVERY_MS = 60_000;
-
-export interface TrainOptions {
-  preset?: string;
-  epochs?: number;
-  /** any DinoConfig field by name */
-  overrides?: Record<string, unknown>;
-  resume?: boolean;
-  /** fine-tune: start student and teacher from these weights (a file or an official name) */
-  from?: string;
-  /** embed the catalog with the new model when training ends (default true) */
-  embed?: boolean;
-  maxSteps?: number;
-  maxMinutes?: number;
-  checkpointEveryMs?: number;
-  /** score the label-free quality at the start and every checkpoint (default true) */
-  quality?: boolean;
-  onMetric?(m: TrainMetricDTO): void;
-  onQuality?(q: TrainQualityDTO): void;
-}
 
 export interface TrainResult {
   model: number;
@@ -70,40 +50,6 @@ export interface TrainResult {
   kept?: 'start' | 'checkpoint' | 'end';
   /** what the run decided, in a sentence for the user (Training panel, CLI) */
   note: string | null;
-}
-
-export async function resolveConfig(
-  opts: Pick<TrainOptions, 'preset' | 'epochs' | 'overrides'>,
-  pretrained?: ViTArchInfo,
-  preference: BackendPreference = 'auto',
-): Promise<{ preset: string; config: DinoConfig; backend: string }> {
-  const backend = await probeBackend(preference);
-  const preset = opts.preset ?? (pretrained ? (backend.gpu ? 'finetune-gpu' : 'finetune-cpu') : defaultPresetName(backend.description));
-  const p = getPreset(preset);
-  const config = withOverrides(p.config, {
-    ...(pretrained ? architectureOf(pretrained) : {}),
-    ...opts.overrides,
-    ...(opts.epochs !== undefined ? { epochs: opts.epochs } : {}),
-  });
-  // a GPU preset on a WebGPU adapter: as many micro-batches as its memory needs (unless set by hand)
-  if (p.target === 'gpu' && backend.adapter && opts.overrides?.accumSteps === undefined) {
-    return { preset, config: sizedForGpu(config, gpuMemoryBudget(backend.adapter.maxBufferSize, process.env)), backend: backend.description };
-  }
-  return { preset, config, backend: backend.description };
-}
-
-/** The config fields fine-tuning takes from the pretrained weights: the network must match them. */
-function architectureOf(a: ViTArchInfo): Partial<DinoConfig> {
-  if (a.arch === 'custom') {
-    throw new Error(`Fine-tuning needs a ViT-Tiny, -Small or -Base (these weights are ${a.embedDim} wide and ${a.depth} deep); embed with them instead (models add).`);
-  }
-  return {
-    arch: a.arch,
-    patchSize: a.patchSize,
-    depth: null,
-    imgSize: a.imgSize,
-    ...(a.head ? { outDim: a.head.outDim, hiddenDim: a.head.hiddenDim, bottleneckDim: a.head.bottleneckDim, nlayers: a.head.nlayers } : {}),
-  };
 }
 
 export async function train(catalog: Catalog, opts: TrainOptions, job?: JobContext): Promise<TrainResult> {
@@ -127,7 +73,7 @@ export async function train(catalog: Catalog, opts: TrainOptions, job?: JobConte
       pretrained = (await readWeightsInWorker(initFrom, 'shapes', job)).arch;
     }
     let runsOn: string;
-    ({ preset, config, backend: runsOn } = await resolveConfig(opts, pretrained, backendPreference(catalog.db)));
+    ({ preset, config, backend: runsOn } = await resolveConfig(opts, pretrained, backendPreference(catalog)));
     // the backend (and device) it runs on, so time estimates come from runs on the same device
     runId = createRun(catalog.db, preset, { ...config, initFrom: initFrom ?? null, backend: runsOn });
   }
@@ -158,7 +104,7 @@ export async function train(catalog: Catalog, opts: TrainOptions, job?: JobConte
       ...(keepBest ? { keepBest, ...bestSoFar(scored), ...startScores(catalog, startFile, probe) } : {}),
     };
     const r = await runTrainJob(
-      backendPreference(catalog.db),
+      backendPreference(catalog),
       data,
       job,
       (e) => {
@@ -285,9 +231,4 @@ async function startModel(catalog: Catalog, file: string): Promise<{ id: number;
   if (existing) return { id: existing.id, title: title(existing.name) };
   const added = await addModel(catalog, file);
   return { id: added.model, title: title(added.name) };
-}
-
-export function startTraining(catalog: Catalog, opts: TrainOptions): { id: string; promise: Promise<TrainResult> } {
-  stopCalibration(catalog);
-  return catalog.jobs.start('train', (ctx) => train(catalog, opts, ctx));
 }
