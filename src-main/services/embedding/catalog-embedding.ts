@@ -1,7 +1,3 @@
-import { randomUUID } from 'node:crypto';
-import { rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { putEmbeddings, staleImages } from '../../db/repos/embeddings';
 import { countByStatus } from '../../db/repos/images';
 import type { Catalog } from '../catalog/catalog';
@@ -65,47 +61,4 @@ export async function embedItems(modelSpec: string, items: { id: number; path: s
     job?.progress({ done: out.size });
   });
   return out;
-}
-
-/** The embedding of a photo from outside the catalog (search with a photo), same transform and model. */
-export async function embedOutsideImage(catalog: Catalog, modelId: number, file: string): Promise<Float32Array> {
-  const model = resolveModel(catalog, modelId, 'weights');
-  let vector: Float32Array | undefined;
-  let failure: string | undefined;
-  await runEmbedJob(
-    backendPreference(catalog),
-    { modelFile: model.checkpoint, items: [{ id: 0, path: file }], batchSize: 1 },
-    undefined,
-    (e) => {
-      if (e.type !== 'batch') return;
-      vector = e.vectors[0];
-      failure = e.failed[0]?.reason;
-    },
-  );
-  if (!vector) throw new Error(`Cannot read ${file}: ${failure ?? 'unknown error'}`);
-  return vector;
-}
-
-/** Same, for photo bytes (drag and drop, file picker in web mode): written to a temp file first. */
-export async function embedOutsideBytes(catalog: Catalog, modelId: number, bytes: Uint8Array): Promise<Float32Array> {
-  const file = join(tmpdir(), `dino-query-${randomUUID()}`);
-  writeFileSync(file, bytes);
-  try {
-    return await embedOutsideImage(catalog, modelId, file);
-  } finally {
-    rmSync(file, { force: true });
-  }
-}
-
-/** The last block's [CLS]->patch attention of a catalog photo, per head. */
-export async function attentionOf(catalog: Catalog, modelId: number, imageId: number, path: string): Promise<{ heads: number[][]; grid: number }> {
-  const model = resolveModel(catalog, modelId, 'weights');
-  const r = await runEmbedJob(
-    backendPreference(catalog),
-    { modelFile: model.checkpoint, items: [{ id: imageId, path }], batchSize: 1, attention: true },
-    undefined,
-    () => undefined,
-  );
-  if (!r.attention) throw new Error('no attention maps were produced');
-  return r.attention;
 }

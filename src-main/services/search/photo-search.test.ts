@@ -4,7 +4,10 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCatalog, type Catalog } from '../catalog/catalog';
-import { attentionOf, embedCatalog, embedOutsideImage } from '../embedding/catalog-embedding';
+import { embedCatalog } from '../embedding/catalog-embedding';
+import { embedPhoto } from '../embedding/photo-embedding';
+import { warmEmbedder } from '../embedding/warm-embedder';
+import { attentionOf } from './attention-maps';
 import { writeAttentionPngs } from './attention-png';
 import { findDuplicates } from './find-duplicates';
 import { searchByVector } from './similar-photos';
@@ -42,7 +45,7 @@ describe('search with a photo', () => {
   it('finds the byte-identical catalog photo first, with similarity 1', async () => {
     const outside = join(dir, 'query.jpg');
     cpSync(original, outside);
-    const vector = await embedOutsideImage(catalog, model, outside);
+    const vector = (await embedPhoto(catalog, model, outside)).vector;
     const results = await searchByVector(catalog, vector, { k: 5, modelId: model });
     expect(results[0]!.path).toBe(original);
     expect(results[0]!.similarity).toBeCloseTo(1, 5);
@@ -50,8 +53,7 @@ describe('search with a photo', () => {
   }, 120_000);
 
   it('draws the last block attention of a photo as one PNG per head and their mean', async () => {
-    const id = (catalog.db.prepare('SELECT id FROM images WHERE path = ?').get(original) as { id: number }).id;
-    const a = await attentionOf(catalog, model, id, original);
+    const a = await attentionOf(catalog, model, original);
     expect(a.heads).toHaveLength(3);
     expect(a.heads[0]).toHaveLength(a.grid * a.grid);
     // softmax rows: each head's attention over [CLS] and the patches sums to 1, so over patches to <= 1
@@ -73,4 +75,49 @@ describe('search with a photo', () => {
     expect(pair?.map((x) => x.id).sort((a, b) => a - b)).toEqual([idOf(original), idOf(join(photos, 'llama', 'copy-small.jpg'))].sort((a, b) => a - b));
     expect(groups).toHaveLength(1);
   }, 120_000);
+
+  describe('the warm embedder', () => {
+    const until = async (what: () => boolean, ms = 20_000): Promise<void> => {
+      for (const end = Date.now() + ms; !what() && Date.now() < end; ) await new Promise((r) => setTimeout(r, 20));
+      expect(what()).toBe(true);
+    };
+
+    it('serves a second search and the attention maps from the thread and model of the first, as a thread of their own would', async () => {
+      const warm = warmEmbedder(catalog);
+      const first = (await embedPhoto(catalog, model, original)).vector;
+      const thread = warm.thread;
+      expect(thread).not.toBeNull();
+      const started = warm.started;
+      const second = (await embedPhoto(catalog, model, join(photos, 'llama', 'copy-small.jpg'))).vector;
+      expect(await attentionOf(catalog, model, original)).toMatchObject({ grid: expect.any(Number) });
+      expect(warm.thread).toBe(thread);
+      expect(warm.started).toBe(started);
+      const fresh = (await embedPhoto(catalog, model, original, { fresh: true })).vector;
+      expect(Math.max(...first.map((x, i) => Math.abs(x - fresh[i]!)))).toBeLessThan(1e-6);
+      expect(second).not.toEqual(first);
+      await expect(embedPhoto(catalog, model, join(dir, 'no-such-photo.jpg'))).rejects.toThrow(/Cannot read/);
+      expect(warm.thread).toBe(thread);
+    }, 120_000);
+
+    it('releases its thread when idle, for another model, and when the catalog closes', async () => {
+      const warm = warmEmbedder(catalog);
+      warm.release();
+      await until(() => warm.ended === warm.started);
+      warm.idleMs = 300;
+      await embedPhoto(catalog, model, original);
+      expect(warm.thread).not.toBeNull();
+      await until(() => warm.thread === null && warm.ended === warm.started);
+      warm.idleMs = 60_000;
+      const other = (await addModel(catalog, weights)).model;
+      await embedPhoto(catalog, model, original);
+      const thread = warm.thread;
+      const ended = warm.ended;
+      await embedPhoto(catalog, other, original);
+      expect(warm.thread).not.toBe(thread);
+      await until(() => warm.ended === ended + 1);
+      await catalog.close();
+      await until(() => warm.ended === warm.started);
+      expect(warm.thread).toBeNull();
+    }, 120_000);
+  });
 });

@@ -1,6 +1,6 @@
 import type { NeighbourDTO } from '../../../src-shared/api';
 import type { Catalog } from '../catalog/catalog';
-import { embedOutsideBytes, embedOutsideImage } from '../embedding/catalog-embedding';
+import { embedPhoto, embedPhotoBytes, type PhotoEmbeddingOptions } from '../embedding/photo-embedding';
 import { resolveModel } from '../models/resolve-model';
 import { searchByVector, type SearchOptions } from './similar-photos';
 
@@ -8,11 +8,16 @@ import { searchByVector, type SearchOptions } from './similar-photos';
 export type OutsidePhoto = { file: string } | { bytes: Uint8Array };
 
 /**
- * Search with a photo: its embedding under the model (the same transform as the catalog's photos),
- * then the catalog's photos nearest to it, best first.
+ * Search with a photo: its embedding under the model (the same transform as the catalog's photos; the
+ * warm embedder keeps the model loaded for the next one), then the catalog's photos nearest to it.
  */
-export async function searchWithPhoto(catalog: Catalog, photo: OutsidePhoto, opts: SearchOptions = {}): Promise<{ model: number; results: NeighbourDTO[] }> {
+export async function searchWithPhoto(
+  catalog: Catalog,
+  photo: OutsidePhoto,
+  opts: SearchOptions & Pick<PhotoEmbeddingOptions, 'fresh'> = {},
+): Promise<{ model: number; results: NeighbourDTO[] }> {
   const model = resolveModel(catalog, opts.modelId, 'embeddings');
-  const vector = 'file' in photo ? await embedOutsideImage(catalog, model.id, photo.file) : await embedOutsideBytes(catalog, model.id, photo.bytes);
+  const how = { fresh: opts.fresh };
+  const vector = 'file' in photo ? (await embedPhoto(catalog, model.id, photo.file, how)).vector : await embedPhotoBytes(catalog, model.id, photo.bytes, how);
   return { model: model.id, results: await searchByVector(catalog, vector, { ...opts, modelId: model.id }) };
 }

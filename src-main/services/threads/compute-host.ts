@@ -14,7 +14,8 @@ import type { TrainWorkerData } from '../training/train-worker';
  * weights and photos here, with the model code: loaded when such a job starts, never at the app's start.
  */
 
-function workerOptions(where: ProbedBackend, options: WorkerRunOptions): WorkerRunOptions {
+/** A worker's options for the backend the probe chose (a Settings choice reaches the worker as DINO_BACKEND). */
+export function workerOptions(where: ProbedBackend, options: WorkerRunOptions): WorkerRunOptions {
   return where.workerBackend ? { ...options, env: { ...process.env, DINO_BACKEND: where.workerBackend } } : options;
 }
 

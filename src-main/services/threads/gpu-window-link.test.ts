@@ -14,7 +14,8 @@ import { setSetting } from '../../db/repos/settings';
 import { getRun, lastRun, listMetrics } from '../../db/repos/training';
 import { openCatalog, type Catalog } from '../catalog/catalog';
 import { backendOptions, probeBackend } from '../backends/backend-probe';
-import { attentionOf, embedItems } from '../embedding/catalog-embedding';
+import { embedItems } from '../embedding/catalog-embedding';
+import { attentionOf } from '../search/attention-maps';
 import { modelDTOs } from '../models/model-list';
 import { provideGpuWindow, type GpuWindow } from './gpu-window-link';
 import { ComputeLostError, nodePortChannel } from './job-channel';
@@ -152,9 +153,9 @@ describe('jobs in the GPU window (a worker thread on wasm stands in for it)', ()
     for (const [id, v] of inWorker) expect([...inWindow.get(id)!]).toEqual([...v]);
     // the viewer's attention overlay: the window's maps are the worker's
     const modelId = modelDTOs(catalog)[0]!.id;
-    const a = await attentionOf(catalog, modelId, 1, files[0]!);
+    const a = await attentionOf(catalog, modelId, files[0]!);
     setSetting(catalog.db, 'backend', 'cpu');
-    const b = await attentionOf(catalog, modelId, 1, files[0]!);
+    const b = await attentionOf(catalog, modelId, files[0]!);
     setSetting(catalog.db, 'backend', 'auto');
     expect(a.heads.length).toBeGreaterThan(0);
     expect(a).toEqual(b);

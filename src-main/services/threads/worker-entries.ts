@@ -7,6 +7,7 @@ import { fromBundle } from '../catalog/app-files';
 export const WORKER_ENTRIES = {
   'train-worker': 'src-main/services/training/train-worker.ts',
   'embed-worker': 'src-main/services/embedding/embed-worker.ts',
+  'warm-embed-worker': 'src-main/services/embedding/warm-embed-worker.ts',
   'crop-worker': 'src-main/services/threads/crop-worker.ts',
   'analysis-worker': 'src-main/services/threads/analysis-worker.ts',
   'quality-worker': 'src-main/services/quality/quality-worker.ts',

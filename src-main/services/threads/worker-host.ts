@@ -1,6 +1,6 @@
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import type { FromWorker } from '../../compute/protocol';
-import { runJob, type JobChannel } from './job-channel';
+import { runJob, type JobChannel, type RunJobOptions } from './job-channel';
 import type { JobContext } from '../jobs/job-runner';
 
 export type { FromWorker, ToWorker } from '../../compute/protocol';
@@ -30,6 +30,8 @@ export function workerChannel(worker: Worker): JobChannel {
 
 export interface WorkerRunOptions {
   killAfterMs?: number;
+  /** answers the worker's requests (job-channel.ts RunJobOptions) */
+  serve?: RunJobOptions['serve'];
   resourceLimits?: { maxOldGenerationSizeMb?: number };
   /** the worker's environment (default: this process's) */
   env?: NodeJS.ProcessEnv;
@@ -48,5 +50,5 @@ export function runInWorker<TData, TEvent, TResult>(
   options: WorkerRunOptions = {},
 ): Promise<TResult> {
   const worker = startWorker(module, data, { resourceLimits: options.resourceLimits, env: options.env ?? process.env });
-  return runJob<TEvent, TResult>(workerChannel(worker), job, onEvent, { killAfterMs: options.killAfterMs });
+  return runJob<TEvent, TResult>(workerChannel(worker), job, onEvent, { killAfterMs: options.killAfterMs, serve: options.serve });
 }

@@ -1,0 +1,66 @@
+import { threadId } from 'node:worker_threads';
+import { decodeSideFor, embedOnSide, type EmbedWorkerEvent, type EmbedWorkerResult } from '../../compute/embed-job';
+import type { WorkerSide } from '../../compute/protocol';
+import { initBackend } from '../../dino/backend';
+import { disposeNet } from '../../dino/net';
+import { loadNet } from '../models/model-loader';
+import { decodeEmbeddingPhotos } from '../threads/decoded-photos';
+import { workerMain } from '../threads/worker-side';
+
+// The warm embedder's thread (warm-embedder.ts): loads the model once, then embeds one photo at a time
+// as the main process hands them over, until it is told there is no more (idle, another model, the
+// catalog closing). One request at a time: a search with a photo, or a photo's attention maps.
+
+export interface WarmEmbedData {
+  modelFile: string;
+}
+
+/** What the thread asks its host for: the next photo, or null to stop. */
+export type WarmEmbedWork = { id: number; path: string; attention: boolean } | null;
+
+export type WarmEmbedEvent =
+  | { type: 'ready'; backend: string; thread: number }
+  | { type: 'answer'; id: number; vector?: Float32Array; failure?: string; attention?: EmbedWorkerResult['attention']; error?: string };
+
+workerMain<WarmEmbedData, WarmEmbedEvent, { served: number }>(async (side) => {
+  const backend = await initBackend();
+  const net = await loadNet(side.data.modelFile);
+  side.post({ type: 'ready', backend: backend.description, thread: threadId });
+  const maxSide = decodeSideFor(net.config.vit.imgSize);
+  let served = 0;
+  try {
+    for (;;) {
+      const work = await side.request<WarmEmbedWork>('next');
+      if (!work) return { served };
+      served++;
+      try {
+        let vector: Float32Array | undefined;
+        let failure: string | undefined;
+        // the embedding job's own code on one photo: the same transform and batch path as the catalog's
+        const one: WorkerSide<unknown, EmbedWorkerEvent> = {
+          data: undefined,
+          post: (e) => {
+            if (e.type !== 'batch') return;
+            vector = e.vectors[0];
+            failure = e.failed[0]?.reason;
+          },
+          get cancelled() {
+            return side.cancelled;
+          },
+          get paused() {
+            return side.paused;
+          },
+          checkpoint: () => side.checkpoint(),
+          request: (r) => side.request(r),
+        };
+        const r = await embedOnSide(one, net, { count: 1, batchSize: 1, attention: work.attention, photos: () => decodeEmbeddingPhotos([{ id: work.id, path: work.path }], maxSide) });
+        side.post({ type: 'answer', id: work.id, vector, failure, attention: r.attention });
+      } catch (e) {
+        // one photo's failure is its answer; the thread and its model stay for the next
+        side.post({ type: 'answer', id: work.id, error: e instanceof Error ? e.message : String(e) });
+      }
+    }
+  } finally {
+    disposeNet(net);
+  }
+});
