@@ -26,11 +26,11 @@ export interface AutoKResult {
  * Kaufman and Rousseeuw's reading of the mean silhouette: above 0.25 the data has at least weak
  * cluster structure, below it "no substantial structure" (Finding Groups in Data, 1990, ch. 2).
  */
-export const STRUCTURE_SILHOUETTE = 0.25;
+const STRUCTURE_SILHOUETTE = 0.25;
 /** Without structure: the largest k whose silhouette is within this of the best is taken. */
-export const FLAT_TOLERANCE = 0.05;
+const FLAT_TOLERANCE = 0.05;
 /** k below this is never chosen automatically (see chooseK). */
-export const K_FLOOR = 3;
+const K_FLOOR = 3;
 
 /**
  * Mean silhouette (Rousseeuw 1987) with the cosine distance 1 - sim, from a precomputed distance

@@ -44,7 +44,7 @@ function gather(v: Vectors, rows: Int32Array, from: number, to: number, out: Flo
  * near neighbours apart often enough to drop recall to 0.90 (1000 true groups, 100 cells); on all the
  * points, 0.99. With the dense product each Lloyd pass over 100k points takes a fraction of a second.
  */
-export function partition(v: Vectors, cells: number, dots: RowDots, iterations: number, seed: number, spread: number): { cell: Int32Array; centroids: Float32Array } {
+function partition(v: Vectors, cells: number, dots: RowDots, iterations: number, seed: number, spread: number): { cell: Int32Array; centroids: Float32Array } {
   const { n, dim } = v;
   const rng = seededRng(seed);
   const centroids = new Float32Array(cells * dim);

@@ -25,7 +25,7 @@ export interface ProjectionOptions {
 }
 
 /** Directed fuzzy weights -> one weighted edge list, symmetrised with w = a + b - ab (fuzzy union). */
-export function fuzzyEdges(g: KnnGraph): { from: Int32Array; to: Int32Array; weight: Float32Array } {
+function fuzzyEdges(g: KnnGraph): { from: Int32Array; to: Int32Array; weight: Float32Array } {
   const { n, k } = g;
   const w = new Float32Array(n * k);
   const target = Math.log2(Math.max(2, k));
@@ -91,7 +91,7 @@ export function fuzzyEdges(g: KnnGraph): { from: Int32Array; to: Int32Array; wei
 }
 
 /** First two principal components of (a sample of) the rows, by power iteration; scaled to +-10. */
-export function pcaInit(v: Vectors, rng: Rng): Float32Array {
+function pcaInit(v: Vectors, rng: Rng): Float32Array {
   const { n, dim } = v;
   const sample = sampleIndices(n, Math.min(n, 5000), rng);
   const mean = new Float64Array(dim);

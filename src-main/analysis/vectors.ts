@@ -46,16 +46,6 @@ export function dotAt(a: Float32Array, aOff: number, b: Float32Array, bOff: numb
   return s0 + s1 + s2 + s3;
 }
 
-export function dot(a: Float32Array, b: Float32Array): number {
-  return dotAt(a, 0, b, 0, a.length);
-}
-
-/** L2-normalises every row in place; a zero row stays zero. */
-export function normalizeRows(v: Vectors): Vectors {
-  for (let i = 0; i < v.n; i++) normalizeAt(v.data, i * v.dim, v.dim);
-  return v;
-}
-
 export function normalizeAt(a: Float32Array, off: number, dim: number): void {
   let s = 0;
   for (let j = 0; j < dim; j++) s += a[off + j]! * a[off + j]!;

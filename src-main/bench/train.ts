@@ -65,7 +65,7 @@ function torchStepMs(c: DinoConfig, steps: number, threads: number, log: (m: str
  * Fine-tuning official ViT-S/16 weights (with their head, K 65536) at 224 px: 2 global 224 + 4 local
  * 96 px crops, an effective batch of 64 as 64 / micro micro-batches, the first `freeze` blocks frozen.
  */
-export function fineTuneConfig(micro = 16, freeze = 6): DinoConfig {
+function fineTuneConfig(micro = 16, freeze = 6): DinoConfig {
   return normalizeConfig(
     withOverrides(getPreset('finetune-cpu').config, {
       arch: 'vit_small',

@@ -77,7 +77,7 @@ export interface TrainJobIo {
 }
 
 /** Copies pretrained tensors into student and teacher; a head the weights lack keeps its fresh init. */
-export function initFromTensors(state: DinoState, tensors: Map<string, NamedArray>): void {
+function initFromTensors(state: DinoState, tensors: Map<string, NamedArray>): void {
   for (const net of [state.student, state.teacher]) {
     for (const [name, v] of net.params) {
       const t = tensors.get(name);
@@ -92,7 +92,7 @@ export function initFromTensors(state: DinoState, tensors: Map<string, NamedArra
 }
 
 /** A new order every epoch, reproducible from (seed, epoch) so a resumed run sees the same stream. */
-export function epochSource(images: readonly SourceImage[], seed: number): (epoch: number, skip: number) => AsyncIterable<SourceImage> {
+function epochSource(images: readonly SourceImage[], seed: number): (epoch: number, skip: number) => AsyncIterable<SourceImage> {
   return (epoch, skip) => {
     const order = images.map((_, i) => i);
     const rng = new Rng((seed * 7919 + epoch * 104729 + 1) >>> 0);
@@ -162,7 +162,6 @@ export async function trainOnSide(
             throw e;
           }
         },
-        shouldPause: () => false,
         evaluate,
       },
       {

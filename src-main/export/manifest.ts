@@ -6,7 +6,7 @@ import type { ExportedFile, ExportInput } from './export-input';
 const CSV_COLUMNS = ['path', 'source', 'cluster_id', 'cluster_name', 'folder', 'similarity', 'model', 'clustering_id', 'clustering_params'] as const;
 
 /** RFC 4180 quoting: a field with a comma, quote or line break is quoted, quotes doubled. */
-export function csvField(x: string | number): string {
+function csvField(x: string | number): string {
   const s = String(x);
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
@@ -17,7 +17,7 @@ export function csvField(x: string | number): string {
  * injection. A cluster named =HYPERLINK(...) would otherwise be a live formula in clusters.csv.
  * Numbers are written as numbers (a negative similarity stays -0.5).
  */
-export function csvText(s: string): string {
+function csvText(s: string): string {
   return csvField(/^[=+\-@\t\r]/.test(s) ? `'${s}` : s);
 }
 

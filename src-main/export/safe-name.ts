@@ -8,7 +8,7 @@ const RESERVED = /^(con|prn|aux|nul|conin\$|conout\$|com[0-9¹²³]|lpt[0-9¹²�
 const FORBIDDEN = /[<>:"/\\|?*\u0000-\u001f\u007f]/g;
 
 /** Longest name in UTF-8 bytes: ext4/APFS allow 255; we leave room for " (123)" and an extension. */
-export const MAX_NAME_BYTES = 120;
+const MAX_NAME_BYTES = 120;
 
 /**
  * A name that is a valid, harmless file or folder name everywhere: forbidden characters and control

@@ -7,7 +7,7 @@ import type { ImageFormat } from './formats';
  * The most pixels a photo may have. 100 MP covers every camera and most panoramas, and caps what a
  * decompression bomb (a tiny PNG that claims 30000 x 30000) could make us allocate: ~400 MB at most.
  */
-export const MAX_INPUT_PIXELS = 100_000_000;
+const MAX_INPUT_PIXELS = 100_000_000;
 
 /** A photo that cannot be imported; `message` is the reason shown to the user. */
 export class DecodeError extends Error {
@@ -104,7 +104,7 @@ function checkPixels(width: number, height: number, maxPixels: number): void {
 }
 
 /** Turns a sharp/libvips error into a reason a user can act on. */
-export function classify(e: unknown): DecodeError {
+function classify(e: unknown): DecodeError {
   if (e instanceof DecodeError) return e;
   const msg = firstLine(e);
   if (/unsupported image format/i.test(msg)) return new DecodeError('not an image, or a format this app cannot read');

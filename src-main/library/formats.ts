@@ -32,5 +32,3 @@ export const BROWSER_CONTENT_TYPES: Readonly<Partial<Record<ImageFormat, string>
   gif: 'image/gif',
   avif: 'image/avif',
 };
-
-export const IMAGE_EXTENSIONS: readonly string[] = Object.keys(BY_EXTENSION);

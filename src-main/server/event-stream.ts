@@ -7,7 +7,7 @@ const PING_MS = 15_000;
  * Events held for a client that does not read (a suspended tab, a stalled connection): beyond this
  * the stream is closed, and the browser's EventSource reconnects and reloads what it shows.
  */
-export const MAX_BACKLOG = 1000;
+const MAX_BACKLOG = 1000;
 
 /**
  * Forwards the catalog's push events to one server-sent-events response until it closes.

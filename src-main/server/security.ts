@@ -12,7 +12,7 @@ export function newToken(): string {
 }
 
 /** Cookies are scoped by host, not port: name the cookie per port so two servers never clobber. */
-export function cookieName(port: number): string {
+function cookieName(port: number): string {
   return `dino_token_${port}`;
 }
 
@@ -35,7 +35,7 @@ export function sameSecret(a: string | undefined, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-export function allowedHosts(port: number): string[] {
+function allowedHosts(port: number): string[] {
   return [`127.0.0.1:${port}`, `localhost:${port}`];
 }
 
@@ -56,7 +56,7 @@ export function originAllowed(req: IncomingMessage, port: number): boolean {
   return allowedHosts(port).some((h) => origin.toLowerCase() === `http://${h}`);
 }
 
-export function parseCookies(header: string | undefined): Map<string, string> {
+function parseCookies(header: string | undefined): Map<string, string> {
   const out = new Map<string, string>();
   if (!header) return out;
   for (const part of header.split(';')) {
@@ -77,7 +77,7 @@ export function cookieToken(req: IncomingMessage, port: number): string | undefi
   return parseCookies(req.headers.cookie).get(cookieName(port));
 }
 
-export const CONTENT_SECURITY_POLICY = [
+const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
   "script-src 'self'",
   "style-src 'self'",

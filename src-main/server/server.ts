@@ -16,7 +16,7 @@ import { readStatic } from '../services/serving/static-files';
 
 
 /** search:byImage carries a photo as base64; 64 MB covers a large camera file with room to spare. */
-export const MAX_BODY_BYTES = 64 * 1024 * 1024;
+const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
 export interface ServerOptions {
   port?: number;

@@ -40,12 +40,12 @@ function idsPath(file: string): string {
   return `${file}.ids`;
 }
 
-export function sha1(data: Uint8Array): string {
+function sha1(data: Uint8Array): string {
   return createHash('sha1').update(data).digest('hex');
 }
 
 /** sha1 over the (id, version) pairs sorted by id; equal lists give equal checksums in any order. */
-export function entriesChecksum(entries: Iterable<readonly [number, number]>): string {
+function entriesChecksum(entries: Iterable<readonly [number, number]>): string {
   const pairs = [...entries].sort((a, b) => a[0] - b[0]);
   const buf = new Float64Array(pairs.length * 2);
   pairs.forEach(([id, version], i) => {

@@ -131,7 +131,7 @@ export async function probeBackend(preference: BackendPreference = 'auto'): Prom
 }
 
 /** A backend as a Settings choice reads: "GPU (apple metal-3, Metal)", "CPU (wasm + BLAS)". */
-export function backendLabel(b: ProbedBackend): string {
+function backendLabel(b: ProbedBackend): string {
   if (b.name === 'webgpu' && b.adapter) {
     const a = b.adapter;
     const what = [a.vendor, a.architecture].filter(Boolean).join(' ') || a.description || a.device || 'unknown adapter';

@@ -62,7 +62,7 @@ export function defaultCatalogDir(): string {
   return join(process.env.XDG_DATA_HOME ?? join(home, '.local', 'share'), 'dino-explorer', 'catalog');
 }
 
-export function catalogPaths(dir: string): CatalogPaths {
+function catalogPaths(dir: string): CatalogPaths {
   const root = resolve(dir);
   return {
     root,

@@ -7,7 +7,7 @@ import type { Catalog } from './catalog';
 // checks what a face sends against these ranges, and what the catalog holds is read back through them
 // (a hand-edited or older catalog never hands a face a value out of range).
 
-export const DEFAULT_SETTINGS: Readonly<SettingsDTO> = { backend: 'auto', thumbSize: 200, defaultK: 20 };
+const DEFAULT_SETTINGS: Readonly<SettingsDTO> = { backend: 'auto', thumbSize: 200, defaultK: 20 };
 
 /** The values each setting may take. */
 export const SETTING_RANGES = {

@@ -19,7 +19,7 @@ import type { Catalog } from '../catalog/catalog';
 // members page by page, renaming and merging.
 
 /** How many photos closest to a centroid represent a cluster on its card. */
-export const REPRESENTATIVES = 6;
+const REPRESENTATIVES = 6;
 
 /** Clustering runs with their clusters and representatives, newest first. */
 export function listClusteringDTOs(catalog: Catalog, modelId?: number): ClusteringDTO[] {

@@ -16,7 +16,7 @@ import type { WarmEmbedData, WarmEmbedEvent, WarmEmbedWork } from './warm-embed-
 // backend) is asked for, and when the catalog closes.
 
 /** How long the thread waits for its next photo before it and its model are released. */
-export const WARM_IDLE_MS = 60_000;
+const WARM_IDLE_MS = 60_000;
 
 export interface PhotoEmbedding {
   vector?: Float32Array;

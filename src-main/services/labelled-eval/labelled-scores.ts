@@ -84,7 +84,7 @@ export async function netOfModel(catalog: Catalog, modelId: number | undefined):
 }
 
 /** The model spec (model-loader) of the `random` baseline: the same ViT at random initialisation. */
-export function randomSpec(net: NetConfig, seed = 0): string {
+function randomSpec(net: NetConfig, seed = 0): string {
   return `random:${JSON.stringify({ net, seed })}`;
 }
 

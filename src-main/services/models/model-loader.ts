@@ -1,11 +1,10 @@
-import { netFromSource, type NetSource } from '../../compute/net-source';
+import { MODEL_FORMAT, netFromSource, type NetSource } from '../../compute/net-source';
 import type { HeadConfig } from '../../dino/head';
 import type { DinoNet, NetConfig } from '../../dino/net';
 import { readSafetensors } from '../../dino/safetensors';
 import { loadDinoWeights } from '../../dino/weights/load';
 import { headConfigFromArch, vitConfigFromArch } from '../../dino/weights/model-config';
 import type { TensorMap } from '../../dino/weights/tensor-map';
-import { MODEL_FORMAT } from './model-files';
 
 export interface LoadedTensors {
   config: NetConfig;

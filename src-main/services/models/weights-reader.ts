@@ -26,7 +26,7 @@ export interface WeightsWorkerResult {
  * The pickle of a ViT-B full checkpoint needs a few MB of heap; 256 MB leaves a wide margin and
  * still stops a runaway read long before it could push the app out of memory.
  */
-export const WEIGHTS_HEAP_MB = 256;
+const WEIGHTS_HEAP_MB = 256;
 
 export async function readWeightsInWorker(file: string, read: 'shapes', job?: JobContext): Promise<{ arch: ViTArchInfo }>;
 export async function readWeightsInWorker(file: string, read: 'full', job?: JobContext): Promise<Required<WeightsWorkerResult>>;

@@ -13,7 +13,7 @@ import type { Catalog } from '../catalog/catalog';
 const decoder = () => import('../../library/decode');
 
 /** Largest side of the JPEG made for formats browsers cannot show (TIFF, HEIC). */
-export const VIEW_MAX_SIDE = 4096;
+const VIEW_MAX_SIDE = 4096;
 
 /** The thumbnail file of a good photo, made again from the original when it went missing. */
 export async function thumbnailPath(catalog: Catalog, id: number): Promise<string | null> {

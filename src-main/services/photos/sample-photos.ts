@@ -6,7 +6,7 @@ import { scanFolders } from '../../library/scan';
 import { appRoot } from '../catalog/app-files';
 
 /** Where the bundled sample photos are: resources/sample-photos, or beside a packaged app's resources. */
-export function samplesDir(): string {
+function samplesDir(): string {
   const candidates = [
     process.env.DINO_SAMPLES_DIR,
     join(appRoot(), 'resources', 'sample-photos'),

@@ -13,9 +13,9 @@ import { runInWorker } from '../threads/worker-host';
 import type { QualityWorkerData, QualityWorkerEvent } from './quality-worker';
 
 /** Photos RankMe measures (ViT-S/16 embeds ~10 a second with the native BLAS path here: ~40 s in all). */
-export const QUALITY_SAMPLE = 256;
+const QUALITY_SAMPLE = 256;
 /** Photos of the sample given an augmented twin in the retrieval probe. */
-export const QUALITY_VIEWS = 128;
+const QUALITY_VIEWS = 128;
 
 export interface ProbeSample {
   items: { id: number; path: string }[];
@@ -38,7 +38,7 @@ export async function scoreWeights(model: string, sample: ProbeSample, job?: Job
 }
 
 /** Measures a model on the catalog's sample and stores the scores with it. */
-export async function scoreModel(catalog: Catalog, modelId: number, job?: JobContext): Promise<LabelFreeScores> {
+async function scoreModel(catalog: Catalog, modelId: number, job?: JobContext): Promise<LabelFreeScores> {
   const m = getModel(catalog.db, modelId);
   if (!m) throw new Error(`There is no model ${modelId} in this catalog.`);
   const s = await scoreWeights(m.checkpoint, probeSample(catalog), job);

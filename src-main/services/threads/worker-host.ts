@@ -16,7 +16,7 @@ export function startWorker(module: URL, data: unknown, options: Omit<WorkerOpti
 }
 
 /** A worker thread as a job channel: its error or exit before a result is the compute side's loss. */
-export function workerChannel(worker: Worker): JobChannel {
+function workerChannel(worker: Worker): JobChannel {
   return {
     post: (message, transfer) => worker.postMessage(message, transfer),
     listen({ message, gone }) {

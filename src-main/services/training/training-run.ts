@@ -30,7 +30,7 @@ import { resolveConfig, type TrainOptions } from './training-config';
  * run loses at most a minute. Writing cpu-patch8's state takes milliseconds; a ViT-S fine-tune's
  * (student, teacher, Adam moments: about 0.7 GB) a few seconds, not measured here.
  */
-export const DEFAULT_CHECKPOINT_EVERY_MS = 60_000;
+const DEFAULT_CHECKPOINT_EVERY_MS = 60_000;
 
 export interface TrainResult {
   model: number;
