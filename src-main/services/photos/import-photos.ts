@@ -66,14 +66,34 @@ interface Done {
   tmpThumb: string | null;
 }
 
+/** What the scan found, compared with what the catalog knows below the folders. */
+interface Comparison {
+  /** photos to decode: new, changed, or failed before (a permission or a disk may have been fixed) */
+  work: WorkItem[];
+  unchanged: number;
+  /** known photos the scan no longer finds */
+  goneIds: number[];
+  /** files and folders the scan could not read */
+  failed: { path: string; reason: string }[];
+  total: number;
+}
+
 /** The import job's body: scan, compare with the catalog, decode what is new or changed, store in batches. */
 export async function runImport(catalog: Catalog, roots: string[], ctx: JobContext, options: ImportOptions): Promise<ImportResult> {
   const t0 = performance.now();
-  const { db } = catalog;
-  const concurrency = Math.max(1, options.concurrency ?? defaultConcurrency());
-  const thumbSize = options.thumbSize;
+  const c = await scanAndCompare(catalog, roots, ctx);
+  const { imported, updated } = await importWork(catalog, c, ctx, options);
+  c.failed.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return { imported, unchanged: c.unchanged, updated, removed: c.goneIds.length, failed: c.failed, seconds: (performance.now() - t0) / 1000 };
+}
 
-  // --- scan
+/**
+ * Scans the folders and compares what it finds with the catalog: unchanged good photos are skipped
+ * without opening the file, photos gone and back unchanged are restored, photos the scan no longer
+ * finds are marked gone, and what cannot be read is recorded as failed.
+ */
+async function scanAndCompare(catalog: Catalog, roots: string[], ctx: JobContext): Promise<Comparison> {
+  const { db } = catalog;
   ctx.progress({ phase: 'scanning', done: 0, total: 0, counts: { found: 0 } });
   const scan = await scanFolders(roots, {
     signal: ctx.signal,
@@ -83,7 +103,6 @@ export async function runImport(catalog: Catalog, roots: string[], ctx: JobConte
   });
   await ctx.checkpoint();
 
-  // --- compare with what the catalog knows
   const known = new Map<string, KnownImage>();
   for (const r of roots) for (const k of imagesUnder(db, r, sep)) known.set(k.path, k);
   const work: WorkItem[] = [];
@@ -112,23 +131,73 @@ export async function runImport(catalog: Catalog, roots: string[], ctx: JobConte
   if (restored.length) markOk(db, restored);
 
   // Folders and links the scan could not read are listed with the photos that failed.
-  const failed: { path: string; reason: string }[] = [];
-  const scanFailures: ImageRecord[] = scan.failures.map((f) => {
-    failed.push(f);
-    return { path: f.path, bytes: 0, mtimeMs: 0, hash: null, width: null, height: null, takenAt: null, status: 'failed', error: f.reason };
-  });
+  const failed = scan.failures.map((f) => ({ path: f.path, reason: f.reason }));
+  const scanFailures: ImageRecord[] = failed.map((f) => ({
+    path: f.path, bytes: 0, mtimeMs: 0, hash: null, width: null, height: null, takenAt: null, status: 'failed', error: f.reason,
+  }));
   if (scanFailures.length) upsertImages(db, scanFailures);
+  return { work, unchanged, goneIds, failed, total: scan.files.length };
+}
 
-  // --- import
-  const total = scan.files.length;
-  let done = unchanged;
+/**
+ * Decodes the work a few photos at a time (a thumbnail each, under a temporary name until the photo
+ * has an id) and stores the results in batches; whatever finished is kept, also when cancelled.
+ */
+async function importWork(catalog: Catalog, c: Comparison, ctx: JobContext, options: ImportOptions): Promise<{ imported: number; updated: number }> {
+  const concurrency = Math.max(1, options.concurrency ?? defaultConcurrency());
+  let done = c.unchanged;
   let imported = 0;
   let updated = 0;
-  const counts = (): Record<string, number> => ({ found: total, done, skipped: unchanged, failed: failed.length });
-  ctx.progress({ phase: 'importing', total, done, counts: counts() });
+  const counts = (): Record<string, number> => ({ found: c.total, done, skipped: c.unchanged, failed: c.failed.length });
+  ctx.progress({ phase: 'importing', total: c.total, done, counts: counts() });
 
   const tmpDir = join(catalog.paths.thumbs, '.tmp', ctx.id);
   await mkdir(tmpDir, { recursive: true });
+  const batch = batchWriter(catalog);
+  // sharp and exifr load only when there is something to decode: a re-import of an unchanged
+  // folder then costs little more than the scan.
+  const ingest = c.work.length ? (await import('../../library/ingest')).ingestFile : undefined;
+  let next = 0;
+  let stopWith: { error: unknown } | undefined;
+  const worker = async (): Promise<void> => {
+    try {
+      while (!stopWith && next < c.work.length) {
+        await ctx.checkpoint();
+        // the checkpoint may yield: another worker can have taken the last photo meanwhile
+        if (stopWith || next >= c.work.length) break;
+        const item = c.work[next++]!;
+        const d = await importOne(ingest!, item, tmpDir, options.thumbSize, ctx.signal);
+        if (d.record.status === 'ok') {
+          if (item.known && item.known.status !== 'failed') updated++;
+          else imported++;
+        } else c.failed.push({ path: d.record.path, reason: d.record.error ?? 'unknown error' });
+        done++;
+        ctx.progress({ done, counts: counts() });
+        batch.add(d);
+      }
+    } catch (e) {
+      // Cancelled (or a write failed): the other workers finish the photo in hand and stop.
+      stopWith ??= { error: e };
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, c.work.length) }, worker));
+  // Every worker has stopped: whatever finished is kept, also when the job was cancelled.
+  try {
+    batch.flush();
+  } finally {
+    await rm(tmpDir, { recursive: true, force: true });
+    catalog.events.emit('library:changed', { images: countByStatus(catalog.db).ok });
+  }
+  if (stopWith) throw stopWith.error;
+  return { imported, updated };
+}
+
+/**
+ * Writes decoded photos to the database in batches (one transaction each), at most BATCH_MAX photos
+ * or BATCH_MS apart, then moves their thumbnails into place under their new ids.
+ */
+function batchWriter(catalog: Catalog): { add(d: Done): void; flush(): void } {
+  const { db } = catalog;
   let batch: Done[] = [];
   let lastFlush = Date.now();
   const flush = (): void => {
@@ -150,45 +219,13 @@ export async function runImport(catalog: Catalog, roots: string[], ctx: JobConte
       if (d.tmpThumb) moveIntoPlace(d.tmpThumb, thumbPath(catalog.paths.thumbs, ids[i]!));
     });
   };
-
-  // sharp and exifr load only when there is something to decode: a re-import of an unchanged
-  // folder then costs little more than the scan.
-  const ingest = work.length ? (await import('../../library/ingest')).ingestFile : undefined;
-  let next = 0;
-  let stopWith: { error: unknown } | undefined;
-  const worker = async (): Promise<void> => {
-    try {
-      while (!stopWith && next < work.length) {
-        await ctx.checkpoint();
-        // the checkpoint may yield: another worker can have taken the last photo meanwhile
-        if (stopWith || next >= work.length) break;
-        const item = work[next++]!;
-        const d = await importOne(ingest!, item, tmpDir, thumbSize, ctx.signal);
-        batch.push(d);
-        if (d.record.status === 'ok') {
-          if (item.known && item.known.status !== 'failed') updated++;
-          else imported++;
-        } else failed.push({ path: d.record.path, reason: d.record.error ?? 'unknown error' });
-        done++;
-        ctx.progress({ done, counts: counts() });
-        if (batch.length >= BATCH_MAX || Date.now() - lastFlush >= BATCH_MS) flush();
-      }
-    } catch (e) {
-      // Cancelled (or a write failed): the other workers finish the photo in hand and stop.
-      stopWith ??= { error: e };
-    }
+  return {
+    add(d) {
+      batch.push(d);
+      if (batch.length >= BATCH_MAX || Date.now() - lastFlush >= BATCH_MS) flush();
+    },
+    flush,
   };
-  await Promise.all(Array.from({ length: Math.min(concurrency, work.length) }, worker));
-  // Every worker has stopped: whatever finished is kept, also when the job was cancelled.
-  try {
-    flush();
-  } finally {
-    await rm(tmpDir, { recursive: true, force: true });
-    catalog.events.emit('library:changed', { images: countByStatus(db).ok });
-  }
-  if (stopWith) throw stopWith.error;
-  failed.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return { imported, unchanged, updated, removed: goneIds.length, failed, seconds: (performance.now() - t0) / 1000 };
 }
 
 type Ingest = typeof ingestFile;

@@ -22,7 +22,7 @@ import { measuredOn, probeSample, type ProbeSample } from '../quality/model-qual
 import { readWeightsInWorker } from '../models/weights-reader';
 import { addModel } from '../models/add-model';
 import { setActiveModel } from '../models/resolve-model';
-import type { TrainWorkerData } from './train-worker';
+import type { TrainWorkerData, TrainWorkerEvent } from './train-worker';
 import { resolveConfig, type TrainOptions } from './training-config';
 
 /**
@@ -52,139 +52,197 @@ export interface TrainResult {
   note: string | null;
 }
 
+/** A run as it trains: the one this call started, or the unfinished one it resumes. */
+interface Run {
+  id: number;
+  preset: string;
+  config: DinoConfig;
+  /** the pretrained weights a fine-tune started from (null: from scratch) */
+  startFile: string | null;
+  /** fine-tuning started by this call: the weights both nets load */
+  initFrom?: string;
+  resumed: boolean;
+  /** the training state, rewritten at every checkpoint */
+  stateFile: string;
+  /** the teacher as a model file, written at the end (and, fine-tuning, at every better checkpoint) */
+  modelFile: string;
+}
+
+/** How the run is scored: the label-free quality at the start and every checkpoint, unless asked not to. */
+interface Scoring {
+  probe?: ProbeSample;
+  /** fine-tuning keeps the best-scoring of its start and its checkpoints */
+  keepBest: boolean;
+  /** scores by step, those stored by an earlier part of a resumed run included */
+  scored: Map<number, TrainQualityDTO>;
+}
+
+type ComputeResult = Awaited<ReturnType<typeof runTrainJob>>;
+
+/**
+ * Trains a DINO model on the catalog's photos, as a new run (a preset, or a fine-tune from pretrained
+ * weights) or the unfinished one resumed: the compute side trains (threads/compute-host.ts), every
+ * step and score is stored here as it comes, and the model the run keeps becomes the active one, then
+ * embeds the catalog unless told not to.
+ */
 export async function train(catalog: Catalog, opts: TrainOptions, job?: JobContext): Promise<TrainResult> {
   const t0 = Date.now();
-  let runId: number;
-  let preset: string;
-  let config: DinoConfig;
-  let initFrom: string | undefined;
-  const previous = opts.resume ? lastUnfinishedRun(catalog.db) : undefined;
-  if (opts.resume && !previous) throw new Error('There is no unfinished training run to resume in this catalog.');
-  if (previous) {
-    runId = previous.id;
-    preset = previous.preset;
-    config = JSON.parse(previous.config) as DinoConfig;
-    updateRun(catalog.db, runId, { state: 'running' });
-  } else {
-    let pretrained: ViTArchInfo | undefined;
-    if (opts.from) {
-      job?.progress({ phase: 'loading pretrained weights' });
-      initFrom = (await resolveWeights(opts.from, catalog.paths.models, { signal: job?.signal })).path;
-      pretrained = (await readWeightsInWorker(initFrom, 'shapes', job)).arch;
-    }
-    let runsOn: string;
-    ({ preset, config, backend: runsOn } = await resolveConfig(opts, pretrained, backendPreference(catalog)));
-    // the backend (and device) it runs on, so time estimates come from runs on the same device
-    runId = createRun(catalog.db, preset, { ...config, initFrom: initFrom ?? null, backend: runsOn });
-  }
+  const run = await openRun(catalog, opts, job);
   // by path, not id: the importer's workers insert in whatever order decoding finishes, so ids differ
   // between two imports of one folder, and a seeded run must see the same batches on both
   const items = presentImages(catalog.db, 'path');
   if (items.length === 0) throw new Error('The catalog has no photos: import a folder first.');
-  // fine-tuning keeps the better of its start and its checkpoints, by the label-free score
-  const startFile = (config as DinoConfig & { initFrom?: string | null }).initFrom ?? initFrom;
   const probe = opts.quality === false ? undefined : probeSample(catalog);
-  const scoring = probe !== undefined && probe.items.length >= 2;
-  const keepBest = scoring && startFile !== undefined && startFile !== null;
-  const scored = new Map(runQuality(catalog.db, runId).map((q) => [q.step, q]));
-  const stepMs: number[] = [];
-  const stateFile = join(catalog.paths.models, `run-${runId}.state.safetensors`);
-  const modelFile = join(catalog.paths.models, `run-${runId}-teacher.safetensors`);
-  let backend = '';
+  const scoring: Scoring = {
+    probe: probe && probe.items.length >= 2 ? probe : undefined,
+    keepBest: probe !== undefined && probe.items.length >= 2 && run.startFile !== null,
+    scored: new Map(runQuality(catalog.db, run.id).map((q) => [q.step, q])),
+  };
   job?.progress({ phase: 'loading photos', done: 0, total: items.length });
   try {
+    const record = recorder(catalog, run, scoring, opts, job);
     const data: TrainWorkerData = {
-      config, items, stateFile, modelFile,
-      resume: Boolean(previous),
-      initFrom,
+      config: run.config, items, stateFile: run.stateFile, modelFile: run.modelFile,
+      resume: run.resumed,
+      initFrom: run.initFrom,
       checkpointEveryMs: opts.checkpointEveryMs ?? DEFAULT_CHECKPOINT_EVERY_MS,
       maxSteps: opts.maxSteps,
       maxMs: opts.maxMinutes === undefined ? undefined : opts.maxMinutes * 60_000,
-      ...(scoring ? { probe } : {}),
-      ...(keepBest ? { keepBest, ...bestSoFar(scored), ...startScores(catalog, startFile, probe) } : {}),
+      ...(scoring.probe ? { probe: scoring.probe } : {}),
+      ...(scoring.keepBest ? { keepBest: true, ...bestSoFar(scoring.scored), ...startScores(catalog, run.startFile!, scoring.probe) } : {}),
     };
-    const r = await runTrainJob(
-      backendPreference(catalog),
-      data,
-      job,
-      (e) => {
-        if (e.type === 'backend') backend = e.description;
-        else if (e.type === 'phase') job?.progress({ phase: e.phase, done: e.done, total: e.total });
-        else if (e.type === 'checkpoint') updateRun(catalog.db, runId, { checkpoint: stateFile });
-        else if (e.type === 'quality') {
-          putRunQuality(catalog.db, runId, e.it, e.scores);
-          const q: TrainQualityDTO = { runId, step: e.it, ...e.scores };
-          scored.set(e.it, q);
-          catalog.events.emit('train:quality', q);
-          opts.onQuality?.(q);
-        }
-        else if (e.type === 'step') {
-          const m = e.metrics;
-          stepMs.push(m.msPerStep);
-          const dto: TrainMetricDTO = {
-            runId, epoch: m.epoch, step: m.step, totalSteps: m.totalSteps, loss: m.loss, lr: m.lr, momentum: m.momentum,
-            teacherTemp: m.teacherTemp, teacherEntropy: m.teacherEntropy, klTeacherStudent: m.klTeacherStudent,
-            imgPerSec: m.imgPerSec, dataWaitFraction: m.dataWaitFraction, etaSeconds: m.etaSeconds, collapse: m.collapse,
-          };
-          insertMetric(catalog.db, dto);
-          catalog.events.emit('train:metric', dto);
-          opts.onMetric?.(dto);
-          job?.progress({ phase: `training epoch ${m.epoch + 1}`, done: m.step, total: m.totalSteps, counts: { epoch: m.epoch + 1 } });
-        }
-      },
-      { killAfterMs: 120_000 },
-    );
-    rememberStepTime(catalog, preset, config, stepMs, r.backend || backend);
-    const keptIt = r.keptIt ?? r.steps;
-    let note: string | null = null;
-    let kept: TrainResult['kept'];
-    // nothing the run made scored better than the weights it started from: keep those
-    const start = keepBest && keptIt === 0 ? await startModel(catalog, startFile) : null;
-    if (start) {
-      kept = 'start';
-      note = r.diverged
-        ? `fine-tuning diverged at step ${r.steps + 1}: kept ${start.title}`
-        : `fine-tuning did not improve on the start: kept ${start.title}`;
-    } else if (keepBest) {
-      kept = keptIt < r.steps ? 'checkpoint' : 'end';
-      const [from, to] = [scored.get(0), scored.get(keptIt)];
-      const gain = from && to ? ` (label-free ${PRIMARY_QUALITY} ${qualityScore(from).toFixed(3)} -> ${qualityScore(to).toFixed(3)})` : '';
-      note = kept === 'end' ? `fine-tuning improved on the start${gain}` : `kept the checkpoint at step ${keptIt} of ${r.steps}${gain}: it scored better than the later ones`;
-      if (r.diverged) note += `; training diverged at step ${r.steps + 1}`;
-    }
-    const quality = scored.get(keptIt) ?? null;
-    const { student } = netConfigs(config);
-    // one transaction: a crash between them must not leave a model whose run still says 'running'
-    const modelId = catalog.db.transaction(() => {
-      const id = start ? start.id : insertModel(catalog.db, {
-        name: `DINO ${preset} (run ${runId})`,
-        arch: `${config.arch}/${config.patchSize}`,
-        patch_size: config.patchSize,
-        dim: student.vit.embedDim,
-        source: 'trained',
-        checkpoint: modelFile,
-        config: JSON.stringify(config),
-      });
-      if (quality) putModelQuality(catalog.db, id, quality, { runId, step: keptIt });
-      updateRun(catalog.db, runId, { state: r.stoppedEarly && !r.diverged ? 'stopped' : 'done', modelId: id, ended: true, checkpoint: stateFile, ...(note ? { note } : {}) });
-      setActiveModel(catalog, id);
-      return id;
-    })();
+    const r = await runTrainJob(backendPreference(catalog), data, job, record.onEvent, { killAfterMs: 120_000 });
+    const backend = r.backend || record.backend();
+    rememberStepTime(catalog, run.preset, run.config, record.stepMs, backend);
+    const kept = await keptModel(catalog, run, scoring, r);
+    const modelId = storeModel(catalog, run, r, kept);
+    const q = kept.quality;
     const result: TrainResult = {
-      model: modelId, run: runId, preset, epochs: config.epochs, steps: r.steps, totalSteps: r.totalSteps,
-      finalLoss: r.finalLoss, stoppedEarly: r.stoppedEarly, seconds: (Date.now() - t0) / 1000, backend: r.backend || backend,
-      quality: quality ? { rankme: quality.rankme, retrieval: quality.retrieval, sample: quality.sample, views: quality.views, dim: quality.dim } : null,
-      note,
-      ...(kept ? { kept } : {}),
+      model: modelId, run: run.id, preset: run.preset, epochs: run.config.epochs, steps: r.steps, totalSteps: r.totalSteps,
+      finalLoss: r.finalLoss, stoppedEarly: r.stoppedEarly, seconds: (Date.now() - t0) / 1000, backend,
+      quality: q ? { rankme: q.rankme, retrieval: q.retrieval, sample: q.sample, views: q.views, dim: q.dim } : null,
+      note: kept.note,
+      ...(kept.kept ? { kept: kept.kept } : {}),
     };
     if (opts.embed !== false) result.embedding = await embedCatalog(catalog, modelId, job);
     return result;
   } catch (e) {
     // a cancel reaches the worker as a message and comes back as its error: the job's signal says what it was
     const state = e instanceof CancelledError || (e as Error).name === 'AbortError' || job?.signal.aborted ? 'cancelled' : 'failed';
-    if (getRun(catalog.db, runId)) updateRun(catalog.db, runId, { state, ended: true });
+    if (getRun(catalog.db, run.id)) updateRun(catalog.db, run.id, { state, ended: true });
     throw e;
   }
+}
+
+/** The unfinished run, resumed; or a new one: its preset and config for this backend (and the pretrained weights it starts from). */
+async function openRun(catalog: Catalog, opts: TrainOptions, job?: JobContext): Promise<Run> {
+  const files = (id: number) => ({
+    stateFile: join(catalog.paths.models, `run-${id}.state.safetensors`),
+    modelFile: join(catalog.paths.models, `run-${id}-teacher.safetensors`),
+  });
+  if (opts.resume) {
+    const previous = lastUnfinishedRun(catalog.db);
+    if (!previous) throw new Error('There is no unfinished training run to resume in this catalog.');
+    updateRun(catalog.db, previous.id, { state: 'running' });
+    const config = JSON.parse(previous.config) as DinoConfig & { initFrom?: string | null };
+    return { id: previous.id, preset: previous.preset, config, startFile: config.initFrom ?? null, resumed: true, ...files(previous.id) };
+  }
+  let initFrom: string | undefined;
+  let pretrained: ViTArchInfo | undefined;
+  if (opts.from) {
+    job?.progress({ phase: 'loading pretrained weights' });
+    initFrom = (await resolveWeights(opts.from, catalog.paths.models, { signal: job?.signal })).path;
+    pretrained = (await readWeightsInWorker(initFrom, 'shapes', job)).arch;
+  }
+  const { preset, config, backend } = await resolveConfig(opts, pretrained, backendPreference(catalog));
+  // the backend (and device) it runs on, so time estimates come from runs on the same device
+  const id = createRun(catalog.db, preset, { ...config, initFrom: initFrom ?? null, backend });
+  return { id, preset, config, startFile: initFrom ?? null, initFrom, resumed: false, ...files(id) };
+}
+
+/** Stores what the compute side reports as it comes (steps, scores, checkpoints) and passes it on to the job and the faces. */
+function recorder(catalog: Catalog, run: Run, scoring: Scoring, opts: TrainOptions, job?: JobContext) {
+  let backend = '';
+  const stepMs: number[] = [];
+  const onEvent = (e: TrainWorkerEvent): void => {
+    if (e.type === 'backend') backend = e.description;
+    else if (e.type === 'phase') job?.progress({ phase: e.phase, done: e.done, total: e.total });
+    else if (e.type === 'checkpoint') updateRun(catalog.db, run.id, { checkpoint: run.stateFile });
+    else if (e.type === 'quality') {
+      putRunQuality(catalog.db, run.id, e.it, e.scores);
+      const q: TrainQualityDTO = { runId: run.id, step: e.it, ...e.scores };
+      scoring.scored.set(e.it, q);
+      catalog.events.emit('train:quality', q);
+      opts.onQuality?.(q);
+    } else if (e.type === 'step') {
+      const m = e.metrics;
+      stepMs.push(m.msPerStep);
+      const dto: TrainMetricDTO = {
+        runId: run.id, epoch: m.epoch, step: m.step, totalSteps: m.totalSteps, loss: m.loss, lr: m.lr, momentum: m.momentum,
+        teacherTemp: m.teacherTemp, teacherEntropy: m.teacherEntropy, klTeacherStudent: m.klTeacherStudent,
+        imgPerSec: m.imgPerSec, dataWaitFraction: m.dataWaitFraction, etaSeconds: m.etaSeconds, collapse: m.collapse,
+      };
+      insertMetric(catalog.db, dto);
+      catalog.events.emit('train:metric', dto);
+      opts.onMetric?.(dto);
+      job?.progress({ phase: `training epoch ${m.epoch + 1}`, done: m.step, total: m.totalSteps, counts: { epoch: m.epoch + 1 } });
+    }
+  };
+  return { onEvent, stepMs, backend: () => backend };
+}
+
+interface Kept {
+  /** fine-tuning: which model it kept */
+  kept?: TrainResult['kept'];
+  /** the weights it started from, when they scored best (their model, titled as the user knows it) */
+  start: { id: number; title: string } | null;
+  /** the step whose teacher is kept (the last, unless a fine-tune kept an earlier one) */
+  it: number;
+  quality: TrainQualityDTO | null;
+  note: string | null;
+}
+
+/** Which model the run keeps, and what it says about that in a sentence for the user. */
+async function keptModel(catalog: Catalog, run: Run, scoring: Scoring, r: ComputeResult): Promise<Kept> {
+  const it = r.keptIt ?? r.steps;
+  const quality = scoring.scored.get(it) ?? null;
+  // nothing the run made scored better than the weights it started from: keep those
+  const start = scoring.keepBest && it === 0 ? await startModel(catalog, run.startFile!) : null;
+  if (start) {
+    const note = r.diverged ? `fine-tuning diverged at step ${r.steps + 1}: kept ${start.title}` : `fine-tuning did not improve on the start: kept ${start.title}`;
+    return { kept: 'start', start, it, quality, note };
+  }
+  if (!scoring.keepBest) return { start: null, it, quality, note: null };
+  const kept = it < r.steps ? 'checkpoint' : 'end';
+  const [from, to] = [scoring.scored.get(0), scoring.scored.get(it)];
+  const gain = from && to ? ` (label-free ${PRIMARY_QUALITY} ${qualityScore(from).toFixed(3)} -> ${qualityScore(to).toFixed(3)})` : '';
+  let note = kept === 'end' ? `fine-tuning improved on the start${gain}` : `kept the checkpoint at step ${it} of ${r.steps}${gain}: it scored better than the later ones`;
+  if (r.diverged) note += `; training diverged at step ${r.steps + 1}`;
+  return { kept, start: null, it, quality, note };
+}
+
+/** The kept model stored with its scores, the run ended, the model made the active one: in one transaction. */
+function storeModel(catalog: Catalog, run: Run, r: ComputeResult, kept: Kept): number {
+  const { config, preset } = run;
+  const { student } = netConfigs(config);
+  // one transaction: a crash between them must not leave a model whose run still says 'running'
+  return catalog.db.transaction(() => {
+    const id = kept.start ? kept.start.id : insertModel(catalog.db, {
+      name: `DINO ${preset} (run ${run.id})`,
+      arch: `${config.arch}/${config.patchSize}`,
+      patch_size: config.patchSize,
+      dim: student.vit.embedDim,
+      source: 'trained',
+      checkpoint: run.modelFile,
+      config: JSON.stringify(config),
+    });
+    if (kept.quality) putModelQuality(catalog.db, id, kept.quality, { runId: run.id, step: kept.it });
+    updateRun(catalog.db, run.id, {
+      state: r.stoppedEarly && !r.diverged ? 'stopped' : 'done', modelId: id, ended: true, checkpoint: run.stateFile, ...(kept.note ? { note: kept.note } : {}),
+    });
+    setActiveModel(catalog, id);
+    return id;
+  })();
 }
 
 /** The best-scoring checkpoint of a resumed fine-tune so far (its teacher is in the model file unless it is the start). */
