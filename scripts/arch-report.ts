@@ -1,7 +1,7 @@
 /**
- * `npm run arch-report [-- --json]`: the shape of src-main/ as the architecture page describes it —
+ * `npm run arch-report [-- --json]`: the shape of src-main/ as docs/architecture.md describes it —
  * the folder tree (two levels), imports from the faces (api, cli, app, server) into db/ and dino/,
- * SQL sites outside db/, import cycles, and the largest functions. Read from the TypeScript sources
+ * SQL sites outside db/, import cycles, file names two core files share, and the largest functions. Read from the TypeScript sources
  * with the compiler's own parser, so a comment or a string never counts as an import.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -11,6 +11,8 @@ import ts from 'typescript';
 const root = resolve(import.meta.dirname, '..');
 const srcMain = join(root, 'src-main');
 const FACES = ['api', 'cli', 'app', 'server'] as const;
+/** not the core: the faces, the CLI's entry, benchmarks and test helpers (faces name files after their channels and commands) */
+const OUTSIDE_CORE = new Set<string>([...FACES, 'entries', 'bench', 'testing']);
 const CORE_ROOMS = ['db', 'dino'] as const;
 // A statement to SQLite: prepare/exec/pragma on something that looks like a connection, or an SQL
 // keyword opening a string literal.
@@ -162,6 +164,14 @@ for (const face of FACES) {
 const sqlOutsideDb = facts
   .filter((f) => roomOf(f.file) !== 'db')
   .flatMap((f) => f.sqlSites.map((s) => `${rel(f.file)}:${s.line}  ${s.text}`));
+// one name, one file in the core (index.ts barrels aside): a name says what the file holds
+const byName = new Map<string, string[]>();
+for (const f of facts) {
+  const name = rel(f.file).split('/').pop()!;
+  if (OUTSIDE_CORE.has(roomOf(f.file)) || name === 'index.ts') continue;
+  byName.set(name, [...(byName.get(name) ?? []), rel(f.file)]);
+}
+const sharedNames = [...byName].filter(([, paths]) => paths.length > 1).map(([name, paths]) => `${name}: ${paths.join(', ')}`);
 const largest = facts
   .flatMap((f) => f.functions.map((fn) => ({ ...fn, where: `${rel(f.file)}:${fn.line}` })))
   .sort((a, b) => b.lines - a.lines)
@@ -172,6 +182,7 @@ const report = {
   sqlOutsideDb,
   cycles: cycles(graph),
   cyclesWithTypeImports: cycles(graphWithTypes),
+  sharedNames,
   largestFunctions: largest.map((f) => ({ name: f.name, lines: f.lines, where: f.where })),
 };
 
@@ -191,6 +202,8 @@ if (process.argv.includes('--json')) {
   report.cycles.forEach((c) => w(`  ${c.join(' -> ')}`));
   w(`import cycles, type-only imports included: ${report.cyclesWithTypeImports.length}`);
   report.cyclesWithTypeImports.forEach((c) => w(`  ${c.join(' -> ')}`));
+  w(`\nfile names two core files share: ${sharedNames.length}`);
+  sharedNames.forEach((n) => w(`  ${n}`));
   w('\nlargest functions');
   report.largestFunctions.forEach((f) => w(`  ${f.lines} lines  ${f.name}  ${f.where}`));
 }

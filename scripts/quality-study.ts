@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { kendallTau, spearman } from '../src-main/analysis/rank-correlation';
-import type { TrainEvalResult } from '../src-main/services/labelled-eval/train-eval';
+import type { TrainEvalResult } from '../src-main/services/labelled-eval/learning-curve';
 
 const root = resolve(import.meta.dirname, '..');
 const { values } = parseArgs({

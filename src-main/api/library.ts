@@ -1,5 +1,5 @@
 import { appStatus } from '../services/catalog/app-status';
-import { readSettings, saveSettings, SETTING_RANGES } from '../services/catalog/settings';
+import { readSettings, saveSettings, SETTING_RANGES } from '../services/catalog/app-settings';
 import { startImport } from '../services/jobs/start-jobs';
 import { imageOf, imagePage, importFailures } from '../services/photos/photo-pages';
 import { sampleInfo } from '../services/photos/sample-photos';

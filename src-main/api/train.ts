@@ -1,4 +1,4 @@
-import { backendPreference } from '../services/catalog/settings';
+import { backendPreference } from '../services/catalog/app-settings';
 import { startEmbed, startModelDownload, startTraining } from '../services/jobs/start-jobs';
 import { modelDTOs } from '../services/models/model-list';
 import { officialWeightsDTOs } from '../services/models/official-weights';

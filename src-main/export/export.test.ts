@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { exportClusters, ExportError, type ExportInput, type ExportIo } from './folders';
 import { safeFileName } from './safe-name';
-import { exportImageFolderForTraining } from './training';
+import { exportImageFolderForTraining } from './training-layout';
 
 const root = mkdtempSync(join(tmpdir(), 'export-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

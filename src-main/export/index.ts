@@ -1,3 +1,3 @@
 export { exportClusters, ExportError, type ExportCluster, type ExportInput, type ExportMode, type ExportResult, type ExportIo } from './folders';
-export { exportImageFolderForTraining } from './training';
+export { exportImageFolderForTraining } from './training-layout';
 export { safeFileName } from './safe-name';

@@ -1,5 +1,5 @@
 import { vi } from 'vitest';
-import { main } from '../cli/main';
+import { main } from '../cli/command-runner';
 
 /** Test helper: runs the CLI in-process with stdout captured and parsed as the one JSON document it prints. */
 export async function runCli(args: string[]): Promise<{ code: number; json: Record<string, unknown>; ms: number }> {

@@ -11,7 +11,7 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli as cli } from '../../testing/cli-capture';
-import type { TrainEvalResult } from '../../services/labelled-eval/train-eval';
+import type { TrainEvalResult } from '../../services/labelled-eval/learning-curve';
 
 const repoRoot = resolve(import.meta.dirname, '..', '..', '..');
 const caltech = resolve(repoRoot, '../shared/data/caltech10');

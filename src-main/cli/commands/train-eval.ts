@@ -1,5 +1,5 @@
 import { inScratchCatalog, labelledFolder } from '../../services/labelled-eval/scratch-catalog';
-import { trainEval } from '../../services/labelled-eval/train-eval';
+import { trainEval } from '../../services/labelled-eval/learning-curve';
 import { intOpt, numberOpt, setOverrides, stringOpt, UsageError, type Command } from '../command';
 
 export const command: Command = {

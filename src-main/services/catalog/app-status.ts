@@ -5,7 +5,7 @@ import { modelDTOs } from '../models/model-list';
 import { activeModelId } from '../models/resolve-model';
 import { appVersion } from './app-files';
 import type { Catalog } from './catalog';
-import { backendPreference } from './settings';
+import { backendPreference } from './app-settings';
 
 const version = appVersion();
 

@@ -4,7 +4,7 @@ import type { Catalog } from '../catalog/catalog';
 import { resolveModel } from '../models/resolve-model';
 import type { JobContext } from '../jobs/job-runner';
 import type { LabelFreeScores } from '../quality/probe-set';
-import { backendPreference } from '../catalog/settings';
+import { backendPreference } from '../catalog/app-settings';
 import { runEmbedJob } from '../threads/compute-host';
 
 /** how long a cancelled embed may take to finish its batch before its thread is stopped (a cancel answers within a second) */

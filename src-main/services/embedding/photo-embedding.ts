@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { probeBackend } from '../backends/backend-probe';
 import type { Catalog } from '../catalog/catalog';
-import { backendPreference } from '../catalog/settings';
+import { backendPreference } from '../catalog/app-settings';
 import { resolveModel } from '../models/resolve-model';
 import { runEmbedJob } from '../threads/compute-host';
 import { warmEmbedder, type PhotoEmbedding } from './warm-embedder';

@@ -3,7 +3,7 @@ import { meanImgPerSec } from '../../db/repos/training';
 import { defaultPresetName, PRESETS, type DinoConfig } from '../../dino/presets';
 import { probeBackend } from '../backends/backend-probe';
 import type { Catalog } from '../catalog/catalog';
-import { backendPreference } from '../catalog/settings';
+import { backendPreference } from '../catalog/app-settings';
 
 // The training presets as the Training panel lists them, for this backend and this catalog's runs.
 

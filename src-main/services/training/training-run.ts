@@ -11,7 +11,7 @@ import { createRun, getRun, insertMetric, lastUnfinishedRun, updateRun } from '.
 import type { Catalog } from '../catalog/catalog';
 import { embedCatalog, type EmbedResult } from '../embedding/catalog-embedding';
 import { CancelledError, type JobContext } from '../jobs/job-runner';
-import { backendPreference } from '../catalog/settings';
+import { backendPreference } from '../catalog/app-settings';
 import { runTrainJob } from '../threads/compute-host';
 import type { ViTArchInfo } from '../../dino/weights/inspect';
 import { officialTitle } from '../../dino/weights/official-title';
