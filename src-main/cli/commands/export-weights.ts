@@ -1,4 +1,4 @@
-import { exportModelWeights } from '../../services/models/add-model';
+import { exportModelWeights } from '../../services/models/model-export';
 import { intOpt, stringOpt, UsageError, type Command } from '../command';
 
 export const command: Command = {

@@ -2,12 +2,10 @@ import { existsSync } from 'node:fs';
 import { copyFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { insertModel } from '../../db/repos/models';
-import { exportWeights, type ExportFormat } from '../../dino/weights/export';
 import { resolveWeights } from '../../dino/weights/resolve';
 import type { Catalog } from '../catalog/catalog';
 import type { JobContext } from '../jobs/job-runner';
-import { resolveModel, setActiveModel } from './resolve-model';
-import { readWeights } from './model-loader';
+import { setActiveModel } from './resolve-model';
 import { readWeightsInWorker } from './weights-reader';
 
 export interface AddedModel {
@@ -57,18 +55,4 @@ function uniquePath(p: string): string {
     const c = `${m[1]}-${i}${m[2] ?? ''}`;
     if (!existsSync(c)) return c;
   }
-}
-
-/** The teacher backbone (and head) of a model under the official names, for PyTorch. */
-export function exportModelWeights(catalog: Catalog, modelId: number, out: string, format: ExportFormat, withHead: boolean): { out: string; tensors: number } {
-  const m = resolveModel(catalog, modelId, 'weights');
-  const w = readWeights(m.checkpoint);
-  if (withHead && !w.hasHead) throw new Error(`model ${modelId} has no DINO head to export (backbone-only weights)`);
-  const r = exportWeights(w.tensors, resolve(out), {
-    format,
-    layout: withHead ? (format === 'pth' ? 'checkpoint' : 'backbone+head') : 'backbone',
-    numHeads: w.config.vit.numHeads,
-    metadata: { model: m.name },
-  });
-  return { out: r.path, tensors: r.tensors };
 }
