@@ -6,7 +6,7 @@ import type { TrainingState } from './training.svelte';
 /** The three ways to a first model (first run, the Library's next step). */
 export type StartPath = 'official' | 'official+finetune' | 'scratch';
 
-/** the official weights the app recommends (services/start-paths.ts) */
+/** the official weights the app recommends (services/models/official-weights.ts) */
 const RECOMMENDED = 'dino_vits16';
 
 /**
