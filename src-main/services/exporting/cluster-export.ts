@@ -1,6 +1,6 @@
 import { allMembers, getClustering, listClusters } from '../../db/repos/clusters';
 import { getModel } from '../../db/repos/models';
-import { exportClusters, type ExportMode } from '../../export/folders';
+import { exportClusters, type ExportMode, type ExportResult } from '../../export/folders';
 import type { Catalog } from '../catalog/catalog';
 import type { JobContext } from '../jobs/job-runner';
 
@@ -12,15 +12,8 @@ export interface ExportRunOptions {
   mode: ExportMode;
 }
 
-export interface ExportRunResult {
-  exported: number;
-  to: string;
-  /** path of clusters.csv */
-  manifest: string;
-  json: string;
-  folders: string[];
-  missing: string[];
-}
+/** what the export wrote (export/folders.ts) */
+export type ExportRunResult = ExportResult;
 
 /**
  * Exports the chosen clusters of a clustering run (see export/folders for the layout and the rules).
