@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseChoice, releaseWebgpu } from '../dino/backend';
+import { parseChoice, releaseWebgpu } from '../dino/runtime/node/backend';
 import type { Benchmark, BenchResult } from './types';
 
 // Runs benchmarks by name for `dino-explorer bench` (cli/commands/bench.ts): each file of this folder

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exportWeights } from '../dino/weights/export';
-import { randomOfficialVit } from '../dino/weights/fixture-vit';
+import { randomOfficialVit } from '../testing/fixture-vit';
 import { openCatalog } from '../services/catalog/catalog';
 import { embedCatalog } from '../services/embedding/catalog-embedding';
 import { warmEmbedder } from '../services/embedding/warm-embedder';

@@ -1,9 +1,9 @@
 import { threadId } from 'node:worker_threads';
 import { decodeSideFor, embedOnSide, type EmbedWorkerEvent, type EmbedWorkerResult } from '../../compute/embed-job';
 import type { WorkerSide } from '../../compute/protocol';
-import { initBackend } from '../../dino/backend';
-import { disposeNet } from '../../dino/net';
-import { loadNet } from '../models/model-loader';
+import { initBackend } from '../../dino/runtime/node/backend';
+import { disposeNet } from '../../dino/model/net';
+import { loadNet } from '../../dino/weights/model-loader';
 import { decodeEmbeddingPhotos } from '../threads/decoded-photos';
 import { workerMain } from '../threads/worker-side';
 

@@ -1,4 +1,4 @@
-import { netConfigs } from '../../dino/model';
+import { netConfigs } from '../../dino/train/net-configs';
 import type { Catalog } from '../catalog/catalog';
 import { startImport } from '../jobs/start-jobs';
 import { resolveConfig } from '../training/training-config';

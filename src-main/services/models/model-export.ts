@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { exportWeights, type ExportFormat } from '../../dino/weights/export';
 import type { Catalog } from '../catalog/catalog';
-import { readWeights } from './model-loader';
+import { readWeights } from '../../dino/weights/model-loader';
 import { resolveModel } from './resolve-model';
 
 /** The teacher backbone (and head) of a model under the official names, for PyTorch. */

@@ -1,7 +1,7 @@
-import { softwareAdapterSkipped, type GpuAdapterSummary } from '../../dino/gpu-adapter';
+import { softwareAdapterSkipped, type GpuAdapterSummary } from '../../dino/runtime/gpu-adapter';
 import type { JobChannel } from './job-channel';
 
-export type { GpuAdapterSummary } from '../../dino/gpu-adapter';
+export type { GpuAdapterSummary } from '../../dino/runtime/gpu-adapter';
 
 /**
  * The Electron app's GPU window as the job layer sees it: a WebGPU adapter, and a port per job that

@@ -8,7 +8,7 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useSoftwareGpu } from '../../dino/webgpu-test-setup';
+import { useSoftwareGpu } from '../../testing/webgpu-test-setup';
 import { countEmbeddings } from '../../db/repos/embeddings';
 import { getRun, listMetrics } from '../../db/repos/training';
 import { openCatalog, type Catalog } from '../catalog/catalog';

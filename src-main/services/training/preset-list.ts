@@ -1,6 +1,6 @@
 import type { PresetDTO } from '../../../src-shared/api';
 import { meanImgPerSec } from '../../db/repos/training';
-import { defaultPresetName, PRESETS, type DinoConfig } from '../../dino/presets';
+import { defaultPresetName, PRESETS, type DinoConfig } from '../../dino/train/presets';
 import { probeBackend } from '../backends/backend-probe';
 import type { Catalog } from '../catalog/catalog';
 import { backendPreference } from '../catalog/app-settings';

@@ -1,7 +1,7 @@
 import type { TrainMetricDTO, TrainQualityDTO, TrainRunDTO } from '../../../src-shared/api';
 import { runQuality } from '../../db/repos/quality';
 import { getRun, lastRun, listMetrics, type RunRow } from '../../db/repos/training';
-import { PRESETS } from '../../dino/presets';
+import { PRESETS } from '../../dino/train/presets';
 import type { Catalog } from '../catalog/catalog';
 
 // A training run as the Training panel shows it: what it changed from its preset, its loss curve and

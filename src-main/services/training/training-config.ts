@@ -1,6 +1,6 @@
 import type { TrainMetricDTO, TrainQualityDTO } from '../../../src-shared/api';
-import { gpuMemoryBudget, sizedForGpu } from '../../dino/gpu-memory';
-import { defaultPresetName, getPreset, withOverrides, type DinoConfig } from '../../dino/presets';
+import { gpuMemoryBudget, sizedForGpu } from '../../dino/train/gpu-memory';
+import { defaultPresetName, getPreset, withOverrides, type DinoConfig } from '../../dino/train/presets';
 import type { ViTArchInfo } from '../../dino/weights/inspect';
 import { probeBackend, type BackendPreference } from '../backends/backend-probe';
 
@@ -68,5 +68,5 @@ function architectureOf(a: ViTArchInfo): Partial<DinoConfig> {
  */
 export async function checkTrainOptions(opts: Pick<TrainOptions, 'preset' | 'epochs' | 'overrides' | 'from'>, preference: BackendPreference): Promise<void> {
   const { config } = await resolveConfig(opts, undefined, preference);
-  if (!opts.from) (await import('../../dino/trainer')).normalizeConfig(config);
+  if (!opts.from) (await import('../../dino/train/trainer')).normalizeConfig(config);
 }
