@@ -50,7 +50,7 @@ export default ts.config(
     ignores: ['**/*.test.ts'],
     rules: {
       'no-restricted-imports': ['error', {
-        // Node's builtins by their bare names too (exact: a pattern `net` would match dino/net)
+        // Node's builtins by their bare names too (exact: a pattern `net` would match dino/model/net)
         paths: [
           'electron', 'better-sqlite3', 'sharp', 'hnswlib-node', 'webgpu', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu',
           'fs', 'path', 'os', 'module', 'url', 'util', 'events', 'crypto', 'worker_threads', 'child_process', 'stream', 'http', 'https', 'net', 'buffer', 'process',
@@ -60,7 +60,7 @@ export default ts.config(
           { group: ['**/services/**', '**/db/**', '**/app/**', '**/server/**', '**/cli/**', '**/api/**', '**/library/**', '**/vector-index/**', '**/analysis/**', '**/export/**', '**/evaluation/**', '**/bench/**',
             // the plain maths of the label-free scores (compute/label-free-score.ts): no Node, no I/O
             '!**/analysis/rankme', '!**/analysis/eigen', '!**/analysis/twin-retrieval', '!**/analysis/vectors'], message: "the GPU window's page imports the model code (dino/) only: the main process reads photos and files" },
-          { group: ['**/dino/backend', '**/dino/dawn', '**/dino/safetensors', '**/dino/native-kernels', '**/dino/measure', '**/dino/weights/**'], message: "Node's half of dino/: the page starts its backend from navigator.gpu (dino/gpu-device.ts)" },
+          { group: ['**/dino/runtime/node/backend', '**/dino/runtime/node/dawn', '**/dino/weights/safetensors', '**/dino/runtime/node/native-kernels', '**/dino/runtime/node/measure', '**/dino/weights/**'], message: "Node's half of dino/: the page starts its backend from navigator.gpu (dino/runtime/gpu-device.ts)" },
           { group: ['**/src-renderer/src/**', '../src/**'], message: "the GPU window's page is no part of the UI" },
         ],
       }],

@@ -11,7 +11,7 @@ import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CHROMIUM_ARGS } from '../playwright.config';
-import type { GpuAdapterSummary } from '../src-main/dino/gpu-adapter';
+import type { GpuAdapterSummary } from '../src-main/dino/runtime/gpu-adapter';
 import { lastRun, listMetrics } from '../src-main/db/repos/training';
 import { openCatalog, type Catalog } from '../src-main/services/catalog';
 import { embedItems } from '../src-main/services/embedder';

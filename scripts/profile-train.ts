@@ -9,14 +9,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { parseArgs } from 'node:util';
 import { parseSetPairs } from '../src-main/cli/command';
-import { initBackend } from '../src-main/dino/backend';
-import { KernelProfiler, summarize } from '../src-main/dino/kernel-profile';
-import { multiCropForward } from '../src-main/dino/net';
-import { installNativeKernels, uninstallNativeKernels } from '../src-main/dino/native-kernels';
-import { getPreset, withOverrides, type DinoConfig } from '../src-main/dino/presets';
+import { initBackend } from '../src-main/dino/runtime/node/backend';
+import { KernelProfiler, summarize } from '../src-main/dino/runtime/kernel-profile';
+import { multiCropForward } from '../src-main/dino/model/net';
+import { installNativeKernels, uninstallNativeKernels } from '../src-main/dino/runtime/node/native-kernels';
+import { getPreset, withOverrides, type DinoConfig } from '../src-main/dino/train/presets';
 import { Rng } from '../src-main/dino/rng';
-import { dinoStep, disposeState } from '../src-main/dino/step';
-import { createTrainState, makeBatch, multiCropConfig } from '../src-main/dino/trainer';
+import { dinoStep, disposeState } from '../src-main/dino/train/step';
+import { createTrainState, makeBatch, multiCropConfig } from '../src-main/dino/train/trainer';
 
 const { values } = parseArgs({
   options: {

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobDTO, OfficialWeightsDTO, OutcomeDTO, ReachableDTO } from '../../src-shared/api';
 import { getStepTiming, putStepTiming } from '../db/repos/step-timings';
 import { lastRun } from '../db/repos/training';
-import { listenLocal, type LocalServer } from '../dino/weights/local-server';
+import { listenLocal, type LocalServer } from '../testing/local-server';
 import { probeBackend } from '../services/backend-probe';
 import { openCatalog, type Catalog } from '../services/catalog';
 import { startImport } from '../services/importer';

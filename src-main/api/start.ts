@@ -1,4 +1,4 @@
-import { OUTCOMES } from '../dino/outcomes';
+import { OUTCOMES } from '../dino/train/outcomes';
 import { officialReachable } from '../services/start-paths';
 import { outcomeDTOs, startCalibration } from '../services/outcomes';
 import type { ApiModule } from './table';

@@ -1,5 +1,5 @@
 import type { PresetDTO, TrainRunDTO } from '../../src-shared/api';
-import { defaultPresetName, PRESETS, type DinoConfig } from '../dino/presets';
+import { defaultPresetName, PRESETS, type DinoConfig } from '../dino/train/presets';
 import { probeBackend } from '../services/backend-probe';
 import { backendPreference } from '../services/compute-host';
 import { getImage } from '../db/repos/images';
@@ -12,7 +12,7 @@ import type { Catalog } from '../services/catalog';
 import { attentionOf, embedCatalog, embedOutsideBytes, startEmbed } from '../services/embedder';
 import { OFFICIAL_CHECKPOINTS } from '../dino/weights/official';
 import { officialTitle } from '../dino/weights/official-title';
-import { OUTCOMES } from '../dino/outcomes';
+import { OUTCOMES } from '../dino/train/outcomes';
 import { officialFileState, withOutcome } from '../services/start-paths';
 import { stopCalibration } from '../services/outcomes';
 import { modelDTOs, resolveModelId } from '../services/models';
@@ -74,7 +74,7 @@ function runDTO(r: RunRow): TrainRunDTO {
  * the weights, so only names and types can be checked here.
  */
 async function checkTrainArgs(args: Pick<TrainOptions, 'preset' | 'epochs' | 'overrides' | 'from'>, catalog: Catalog): Promise<void> {
-  const [{ resolveConfig }, { normalizeConfig }] = await Promise.all([trainerService(), import('../dino/trainer')]);
+  const [{ resolveConfig }, { normalizeConfig }] = await Promise.all([trainerService(), import('../dino/train/trainer')]);
   try {
     const { config } = await resolveConfig(args, undefined, backendPreference(catalog.db));
     if (!args.from) normalizeConfig(config);

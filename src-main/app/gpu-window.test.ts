@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { MessagePort } from 'node:worker_threads';
 import type { JobBody } from '../compute/protocol';
-import type { GpuAdapterSummary } from '../dino/gpu-adapter';
+import type { GpuAdapterSummary } from '../dino/runtime/gpu-adapter';
 import type { GpuWindow } from '../services/gpu-window';
 import { ComputeLostError, runJob } from '../services/job-channel';
 

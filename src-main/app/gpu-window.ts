@@ -4,7 +4,7 @@
 // services/ (gpu-window.ts there is what this provides).
 import { app, BrowserWindow, MessageChannelMain, type WebPreferences } from 'electron';
 import { GPU_JOB_MESSAGE, type FromWorker } from '../compute/protocol';
-import { softwareAdapterSkipped, type GpuAdapterSummary } from '../dino/gpu-adapter';
+import { softwareAdapterSkipped, type GpuAdapterSummary } from '../dino/runtime/gpu-adapter';
 import type { GpuWindowProbe } from '../services/gpu-window';
 import { ComputeLostError, runJob, type JobChannel } from '../services/job-channel';
 

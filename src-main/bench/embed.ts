@@ -10,12 +10,12 @@ import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { initBackend } from '../dino/backend';
+import { initBackend } from '../dino/runtime/node/backend';
 import { embedImages } from '../dino/embed';
-import { disposeNet } from '../dino/net';
+import { disposeNet } from '../dino/model/net';
 import { Rng } from '../dino/rng';
-import { nativeKernelsActive, setNativeThreads } from '../dino/native-kernels';
-import { initVitParams, vitConfig } from '../dino/vit';
+import { nativeKernelsActive, setNativeThreads } from '../dino/runtime/node/native-kernels';
+import { initVitParams, vitConfig } from '../dino/model/vit';
 import { ratio, type Benchmark, type BenchResult } from './types';
 
 const script = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'scripts', 'bench', 'torch_embed_bench.py');

@@ -6,11 +6,11 @@
  * (128 x 96), so no files are read.
  */
 import { cpus } from 'node:os';
-import { initBackend } from '../dino/backend';
-import { defaultPresetName, getPreset } from '../dino/presets';
+import { initBackend } from '../dino/runtime/node/backend';
+import { defaultPresetName, getPreset } from '../dino/train/presets';
 import { Rng } from '../dino/rng';
-import { trainDino, type SourceImage, type StepMetrics } from '../dino/trainer';
-import { nativeKernelsActive, setNativeThreads } from '../dino/native-kernels';
+import { trainDino, type SourceImage, type StepMetrics } from '../dino/train/trainer';
+import { nativeKernelsActive, setNativeThreads } from '../dino/runtime/node/native-kernels';
 import { coreSharing, threadCropper, type ThreadCropper } from '../services/crop-thread';
 import { ratio, type Benchmark, type BenchResult } from './types';
 

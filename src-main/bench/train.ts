@@ -17,12 +17,12 @@ import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { initBackend } from '../dino/backend';
-import { measureTrainStep } from '../dino/measure';
-import { netConfigs } from '../dino/model';
-import { installNativeKernels, setNativeThreads, uninstallNativeKernels } from '../dino/native-kernels';
-import { getPreset, withOverrides, type DinoConfig } from '../dino/presets';
-import { normalizeConfig } from '../dino/trainer';
+import { initBackend } from '../dino/runtime/node/backend';
+import { measureTrainStep } from '../dino/runtime/node/measure';
+import { netConfigs } from '../dino/train/net-configs';
+import { installNativeKernels, setNativeThreads, uninstallNativeKernels } from '../dino/runtime/node/native-kernels';
+import { getPreset, withOverrides, type DinoConfig } from '../dino/train/presets';
+import { normalizeConfig } from '../dino/train/trainer';
 import { ratio, type Benchmark, type BenchResult } from './types';
 
 const script = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'scripts', 'fixtures', 'torch_step_bench.py');

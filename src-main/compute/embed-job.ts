@@ -5,7 +5,7 @@
  * never waits on a read; then, when asked, the last block's attention maps of the first photo.
  */
 import { attentionMaps, decodeSideFor, queueEmbedding } from '../dino/embed';
-import type { DinoNet } from '../dino/net';
+import type { DinoNet } from '../dino/model/net';
 import type { WorkerSide } from './protocol';
 
 export { decodeSideFor };

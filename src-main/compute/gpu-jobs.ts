@@ -5,13 +5,13 @@
  * decoded photos; checkpoints and the trained teacher go back to it to be written to disk. The main
  * process's half is services/gpu-train.ts and gpu-embed.ts.
  */
-import type { CropArrays, CropSpec } from '../dino/crops';
+import type { CropArrays, CropSpec } from '../dino/train/crops';
 import type { NamedArray, SafetensorsContent } from '../dino/named-arrays';
-import { disposeNet, type NetConfig } from '../dino/net';
-import type { SourceImage } from '../dino/trainer';
+import { disposeNet, type NetConfig } from '../dino/model/net';
+import type { SourceImage } from '../dino/train/trainer';
 import { embedOnSide, type DecodedPhoto, type EmbedWorkerEvent, type EmbedWorkerResult } from './embed-job';
 import type { ProbeSet } from './label-free-score';
-import { netFromSource } from './net-source';
+import { netFromSource } from '../dino/weights/net-source';
 import type { JobBody, WorkerSide } from './protocol';
 import { trainOnSide, type TrainJobSettings, type TrainWorkerEvent, type TrainWorkerResult } from './train-job';
 

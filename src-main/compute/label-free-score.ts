@@ -7,9 +7,9 @@
 import { rankMe } from '../analysis/rankme';
 import { twinRetrieval } from '../analysis/twin-retrieval';
 import { fromRows } from '../analysis/vectors';
-import type { RgbImage } from '../dino/augment';
+import type { RgbImage } from '../dino/train/augment';
 import { embedImages } from '../dino/embed';
-import type { DinoNet } from '../dino/net';
+import type { DinoNet } from '../dino/model/net';
 
 /** One score of the sample: see the file comment. */
 export interface LabelFreeScores {

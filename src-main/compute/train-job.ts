@@ -6,14 +6,14 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { qualityScore } from '../../src-shared/quality';
-import type { BatchCropper, CropSpec } from '../dino/crops';
+import type { BatchCropper, CropSpec } from '../dino/train/crops';
 import type { NamedArray, SafetensorsContent } from '../dino/named-arrays';
-import type { DinoConfig } from '../dino/presets';
+import type { DinoConfig } from '../dino/train/presets';
 import { Rng } from '../dino/rng';
-import type { DinoState } from '../dino/step';
-import { DivergedError, trainDino, type SourceImage, type StepMetrics, type TrainResult } from '../dino/trainer';
+import type { DinoState } from '../dino/train/step';
+import { DivergedError, trainDino, type SourceImage, type StepMetrics, type TrainResult } from '../dino/train/trainer';
 import { scoreNet, type LabelFreeScores, type ProbeSet } from './label-free-score';
-import { modelFileContent } from './net-source';
+import { modelFileContent } from '../dino/weights/net-source';
 import type { WorkerSide } from './protocol';
 
 export type TrainWorkerEvent =

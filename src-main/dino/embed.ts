@@ -5,12 +5,12 @@
  * asynchronous, and a batch's read is started before the next batch is queued, so a GPU never waits.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { evalTransformInto, type RgbImage } from './augment';
-import { readValues } from './gpu-errors';
-import { imageBatch } from './image-batch';
-import { l2Normalize } from './ops';
-import type { DinoNet } from './net';
-import { lastSelfAttention, vitForward } from './vit';
+import { evalTransformInto, type RgbImage } from './train/augment';
+import { readValues } from './runtime/gpu-errors';
+import { imageBatch } from './runtime/image-batch';
+import { l2Normalize } from './model/ops';
+import type { DinoNet } from './model/net';
+import { lastSelfAttention, vitForward } from './model/vit';
 
 export interface EmbedOptions {
   /** crop size; default the model's position-embedding size */

@@ -5,7 +5,7 @@
  * covers wasm alone and this one is skipped.
  */
 import { describe, it } from 'vitest';
-import { loadNativeBlas } from './native-kernels';
+import { loadNativeBlas } from './runtime/node/native-kernels';
 
 if (loadNativeBlas()) {
   process.env.DINO_NATIVE = '0';

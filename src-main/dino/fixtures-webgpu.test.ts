@@ -4,7 +4,7 @@
  * has no Vulkan loader at all.
  */
 import { describe, it } from 'vitest';
-import { useSoftwareGpu } from './webgpu-test-setup';
+import { useSoftwareGpu } from '../testing/webgpu-test-setup';
 
 const missing = useSoftwareGpu();
 if (!missing) {

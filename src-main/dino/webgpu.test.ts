@@ -7,19 +7,19 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useSoftwareGpu } from './webgpu-test-setup';
-import { initBackend, releaseWebgpu, type BackendInfo } from './backend';
-import { readNamed } from './checkpoint';
+import { useSoftwareGpu } from '../testing/webgpu-test-setup';
+import { initBackend, releaseWebgpu, type BackendInfo } from './runtime/node/backend';
+import { readNamed } from './train/checkpoint';
 import { embedImages } from './embed';
-import { OUT_OF_MEMORY_ADVICE } from './gpu-errors';
-import { BACKEND_OVERHEAD, gpuStepBytes } from './gpu-memory';
-import { imageBatch } from './image-batch';
-import { netConfigs } from './model';
-import { createNet, loadParams } from './net';
-import { getPreset, withOverrides } from './presets';
+import { OUT_OF_MEMORY_ADVICE } from './runtime/gpu-errors';
+import { BACKEND_OVERHEAD, gpuStepBytes } from './train/gpu-memory';
+import { imageBatch } from './runtime/image-batch';
+import { netConfigs } from './train/net-configs';
+import { createNet, loadParams } from './model/net';
+import { getPreset, withOverrides } from './train/presets';
 import { Rng } from './rng';
-import { decodeSafetensors, encodeSafetensors, type SafetensorsContent } from './safetensors';
-import { trainDino, type SourceImage, type StepMetrics } from './trainer';
+import { decodeSafetensors, encodeSafetensors, type SafetensorsContent } from './weights/safetensors';
+import { trainDino, type SourceImage, type StepMetrics } from './train/trainer';
 
 const missing = useSoftwareGpu();
 

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SWIFTSHADER_ICD, useSoftwareGpu } from '../dino/webgpu-test-setup';
+import { SWIFTSHADER_ICD, useSoftwareGpu } from '../testing/webgpu-test-setup';
 
 const missing = useSoftwareGpu();
 const bin = resolve(import.meta.dirname, '..', '..', 'bin', 'dino-explorer.js');

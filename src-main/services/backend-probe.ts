@@ -1,8 +1,8 @@
 import { createRequire } from 'node:module';
 import { loadNativeBlas } from '../../native/blas/index.js';
-import { findDawnAdapter, loadDawn, NO_ADAPTER, webgpuUnavailableHere } from '../dino/dawn';
+import { findDawnAdapter, loadDawn, NO_ADAPTER, webgpuUnavailableHere } from '../dino/runtime/node/dawn';
 import type { BackendOptionDTO } from '../../src-shared/api';
-import { describeAdapter, softwareAdapterSkipped, summarizeAdapter, type GpuAdapterSummary } from '../dino/gpu-adapter';
+import { describeAdapter, softwareAdapterSkipped, summarizeAdapter, type GpuAdapterSummary } from '../dino/runtime/gpu-adapter';
 import { nativeBlasHint } from './native-hint';
 import { findGpuWindow, type GpuWindow } from './gpu-window';
 
@@ -94,7 +94,7 @@ async function windowBackend(): Promise<ProbedBackend | string | undefined> {
 
 /**
  * Which compute backend training and embedding will use, without loading tfjs in this thread (the
- * workers load it): the same order and the same rules as dino/backend.ts, with Electron's GPU window
+ * workers load it): the same order and the same rules as dino/runtime/node/backend.ts, with Electron's GPU window
  * (which says for itself whether its adapter may be used) where Dawn cannot load. Honest about the
  * one thing it cannot know without loading: whether an installed tfjs-node-gpu finds CUDA.
  * `preference` is the Settings choice: `cpu` keeps off the GPU; `gpu` is `auto` that says why when no

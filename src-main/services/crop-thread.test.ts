@@ -3,13 +3,13 @@
  * reach the right request, and a run trained with it has the losses of one without.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../dino/backend';
-import { cropIteration, type CropSpec } from '../dino/crops';
-import { getPreset, withOverrides } from '../dino/presets';
+import { initBackend } from '../dino/runtime/node/backend';
+import { cropIteration, type CropSpec } from '../dino/train/crops';
+import { getPreset, withOverrides } from '../dino/train/presets';
 import { Rng } from '../dino/rng';
-import { multiCropConfig, trainDino, type SourceImage } from '../dino/trainer';
+import { multiCropConfig, trainDino, type SourceImage } from '../dino/train/trainer';
 import { blasThreadsBesideCrops, coreSharing, threadCropper, type ThreadCropper } from './crop-thread';
-import { nativeKernelsActive, setNativeThreads } from '../dino/native-kernels';
+import { nativeKernelsActive, setNativeThreads } from '../dino/runtime/node/native-kernels';
 
 function photos(n: number): SourceImage[] {
   const r = new Rng(3);

@@ -1,8 +1,8 @@
 import { cpus } from 'node:os';
 import type { Worker } from 'node:worker_threads';
-import type { RgbImage } from '../dino/augment';
-import { inlineCropper, type BatchCropper, type CropArrays, type CropSpec } from '../dino/crops';
-import { nativeKernelsActive, setNativeThreads } from '../dino/native-kernels';
+import type { RgbImage } from '../dino/train/augment';
+import { inlineCropper, type BatchCropper, type CropArrays, type CropSpec } from '../dino/train/crops';
+import { nativeKernelsActive, setNativeThreads } from '../dino/runtime/node/native-kernels';
 import { workerModule } from './worker-entries';
 import { startWorker } from './worker-host';
 
@@ -32,7 +32,7 @@ export interface ThreadCropper extends BatchCropper {
 
 /**
  * Makes a training run's crops in a worker thread of their own, so the next step's crops are ready
- * when the current step ends (dino/crops.ts). The images are copied to the worker per request (~1 MB
+ * when the current step ends (dino/train/crops.ts). The images are copied to the worker per request (~1 MB
  * a batch at the working size). If the worker fails, the crops are made on the calling thread from
  * then on (the same crops: they depend only on the seed and the iteration), so training goes on.
  */

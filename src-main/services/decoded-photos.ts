@@ -2,8 +2,8 @@
 // embedding workers, or the main process when the GPU window runs the model.
 import type { DecodedPhoto } from '../compute/embed-job';
 import type { TrainWorkerEvent } from '../compute/train-job';
-import type { DinoConfig } from '../dino/presets';
-import type { SourceImage } from '../dino/trainer';
+import type { DinoConfig } from '../dino/train/presets';
+import type { SourceImage } from '../dino/train/trainer';
 import { decodeRgb } from '../library/decode';
 
 /** Photos are decoded once at a working size (enough for the largest random crop) and kept in memory. */

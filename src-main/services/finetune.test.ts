@@ -4,14 +4,14 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { exportWeights } from '../dino/weights/export';
 import type { TensorMap } from '../dino/weights/tensor-map';
-import { randomOfficialVit } from '../dino/weights/fixture-vit';
+import { randomOfficialVit } from '../testing/fixture-vit';
 import { getModel, listModels } from '../db/repos/models';
 import { modelQuality, runQuality } from '../db/repos/quality';
 import { getRun } from '../db/repos/training';
 import { getSetting } from '../db/repos/settings';
 import { openCatalog } from './catalog';
 import { startImport } from './importer';
-import { readWeights } from './model-loader';
+import { readWeights } from '../dino/weights/model-loader';
 import { train } from './trainer';
 
 const samples = resolve(import.meta.dirname, '..', '..', 'resources', 'sample-photos');

@@ -1,12 +1,12 @@
 import { decodeSideFor, type EmbedWorkerEvent, type EmbedWorkerResult } from '../compute/embed-job';
 import { toWire, type GpuEmbedData, type GpuRequest } from '../compute/gpu-jobs';
-import { netConfigOf } from '../compute/net-source';
+import { netConfigOf } from '../dino/weights/net-source';
 import { ownBytes } from './crop-thread';
 import { decodeEmbeddingPhotos } from './decoded-photos';
 import type { GpuWindow } from './gpu-window';
 import { ComputeLostError, runJob } from './job-channel';
 import type { JobContext } from './jobs';
-import { netSourceOf } from './model-loader';
+import { netSourceOf } from '../dino/weights/model-loader';
 import type { EmbedWorkerData } from './workers/embed-worker';
 
 /**

@@ -1,15 +1,15 @@
 import { existsSync } from 'node:fs';
 import { fromWire, toWire, type GpuRequest, type GpuTrainData, type GpuTrainEvent, type GpuTrainResult } from '../compute/gpu-jobs';
 import type { TrainWorkerEvent, TrainWorkerResult } from '../compute/train-job';
-import { inlineCropper, type BatchCropper } from '../dino/crops';
-import { readSafetensors, writeSafetensors } from '../dino/safetensors';
+import { inlineCropper, type BatchCropper } from '../dino/train/crops';
+import { readSafetensors, writeSafetensors } from '../dino/weights/safetensors';
 import { threadCropper } from './crop-thread';
 import { decodeTrainingPhotos } from './decoded-photos';
 import { loadProbeSet } from './label-free';
 import type { GpuWindow } from './gpu-window';
 import { ComputeLostError, runJob, type JobChannel } from './job-channel';
 import type { JobContext } from './jobs';
-import { readWeights } from './model-loader';
+import { readWeights } from '../dino/weights/model-loader';
 import type { TrainWorkerData } from './workers/train-worker';
 
 /**

@@ -1,4 +1,4 @@
-import type { GpuAdapterSummary } from '../dino/gpu-adapter';
+import type { GpuAdapterSummary } from '../dino/runtime/gpu-adapter';
 import type { JobChannel } from './job-channel';
 
 /**

@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { RgbImage } from '../dino/augment';
-import { initBackend } from '../dino/backend';
-import { netConfigs } from '../dino/model';
-import { createNet, disposeNet } from '../dino/net';
-import { getPreset, withOverrides } from '../dino/presets';
-import { probeView } from '../dino/probe-views';
+import type { RgbImage } from '../dino/train/augment';
+import { initBackend } from '../dino/runtime/node/backend';
+import { netConfigs } from '../dino/train/net-configs';
+import { createNet, disposeNet } from '../dino/model/net';
+import { getPreset, withOverrides } from '../dino/train/presets';
+import { probeView } from '../dino/train/probe-views';
 import { Rng } from '../dino/rng';
 import { scoreNet, scorePixels, type ProbeSet } from './label-free';
 

@@ -8,8 +8,8 @@
  */
 import { scoreFeatures, type LabelFreeScores, type ProbeSet } from '../compute/label-free-score';
 import { decodeSideFor } from '../dino/embed';
-import type { RgbImage } from '../dino/augment';
-import { probeSide, probeView } from '../dino/probe-views';
+import type { RgbImage } from '../dino/train/augment';
+import { probeSide, probeView } from '../dino/train/probe-views';
 import { tinyImageFeature } from '../evaluation/pixels';
 import { decodeRgb } from '../library/decode';
 

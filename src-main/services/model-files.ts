@@ -1,13 +1,13 @@
-import { modelFileContent } from '../compute/net-source';
-import type { DinoNet } from '../dino/net';
-import { writeSafetensors } from '../dino/safetensors';
+import { modelFileContent } from '../dino/weights/net-source';
+import type { DinoNet } from '../dino/model/net';
+import { writeSafetensors } from '../dino/weights/safetensors';
 
 /**
  * A model file of the app: the teacher (backbone under the official names, head under head.*) as
  * .safetensors, with its network config in the metadata. Official and exported weights in other
  * layouts are read through dino/weights and become the same DinoNet.
  */
-export { MODEL_FORMAT, netFromTensors } from '../compute/net-source';
+export { MODEL_FORMAT, netFromTensors } from '../dino/weights/net-source';
 
 export interface ModelFileInfo {
   arch: string;

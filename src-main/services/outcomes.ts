@@ -1,13 +1,13 @@
 /**
- * The Training panel's choices by outcome (dino/outcomes.ts) for this collection on this backend: which
+ * The Training panel's choices by outcome (dino/train/outcomes.ts) for this collection on this backend: which
  * preset and how many epochs, and how long that takes here, from a step time measured once per backend
  * and preset (a short timed run of synthetic steps, cached in the catalog).
  */
 import type { OutcomeDTO } from '../../src-shared/api';
 import { countByStatus } from '../db/repos/images';
 import { getStepTiming, putStepTiming } from '../db/repos/step-timings';
-import { OUTCOMES, outcomeEpochs, outcomeRecipe, type BackendKind, type Outcome } from '../dino/outcomes';
-import { getPreset } from '../dino/presets';
+import { OUTCOMES, outcomeEpochs, outcomeRecipe, type BackendKind, type Outcome } from '../dino/train/outcomes';
+import { getPreset } from '../dino/train/presets';
 import { probeBackend } from './backend-probe';
 import type { Catalog } from './catalog';
 import { workerModule } from './worker-entries';

@@ -1,9 +1,9 @@
 import { basename, join } from 'node:path';
 import type { TrainMetricDTO, TrainQualityDTO } from '../../src-shared/api';
 import { PRIMARY_QUALITY, qualityScore } from '../../src-shared/quality';
-import { gpuMemoryBudget, sizedForGpu } from '../dino/gpu-memory';
-import { defaultPresetName, getPreset, withOverrides, type DinoConfig } from '../dino/presets';
-import { netConfigs } from '../dino/model';
+import { gpuMemoryBudget, sizedForGpu } from '../dino/train/gpu-memory';
+import { defaultPresetName, getPreset, withOverrides, type DinoConfig } from '../dino/train/presets';
+import { netConfigs } from '../dino/train/net-configs';
 import { insertModel, listModels } from '../db/repos/models';
 import { modelQuality, putModelQuality, putRunQuality, runQuality } from '../db/repos/quality';
 import { putStepTiming } from '../db/repos/step-timings';

@@ -8,7 +8,7 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useSoftwareGpu } from '../dino/webgpu-test-setup';
+import { useSoftwareGpu } from '../testing/webgpu-test-setup';
 import { countEmbeddings } from '../db/repos/embeddings';
 import { prepared } from '../db/repos/statements';
 import { getRun, listMetrics } from '../db/repos/training';

@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { exportWeights } from '../dino/weights/export';
-import { PickleOps, stored, tupleKeyBomb, vitShapes, zipOf } from '../dino/weights/hostile-weights';
+import { PickleOps, stored, tupleKeyBomb, vitShapes, zipOf } from '../testing/hostile-weights';
 import { numel, type TensorMap } from '../dino/weights/tensor-map';
 import { CancelledError, Jobs } from './jobs';
-import { readWeights } from './model-loader';
+import { readWeights } from '../dino/weights/model-loader';
 import { readWeightsInWorker } from './weights-reader';
 
 const tmp = mkdtempSync(join(tmpdir(), 'dino-weights-worker-'));

@@ -1,4 +1,4 @@
-import type { NetConfig } from '../dino/net';
+import type { NetConfig } from '../dino/model/net';
 import type { ViTArchInfo } from '../dino/weights/inspect';
 import { CancelledError, type JobContext } from './jobs';
 import { workerModule } from './worker-entries';

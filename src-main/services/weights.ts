@@ -8,7 +8,7 @@ import { resolveWeights } from '../dino/weights/resolve';
 import type { Catalog } from './catalog';
 import type { JobContext } from './jobs';
 import { requireModel } from './embedder';
-import { readWeights } from './model-loader';
+import { readWeights } from '../dino/weights/model-loader';
 import { readWeightsInWorker } from './weights-reader';
 
 export interface AddedModel {

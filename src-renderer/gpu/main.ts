@@ -4,8 +4,8 @@
 // needs Node (eslint and gpu/imports.test.ts hold it to that).
 import { gpuJobs } from '../../src-main/compute/gpu-jobs';
 import { GPU_JOB_MESSAGE, serveJobPort, type JobBody } from '../../src-main/compute/protocol';
-import { describeAdapter, summarizeAdapter, type GpuAdapterSummary } from '../../src-main/dino/gpu-adapter';
-import { gpuFailure } from '../../src-main/dino/gpu-errors';
+import { describeAdapter, summarizeAdapter, type GpuAdapterSummary } from '../../src-main/dino/runtime/gpu-adapter';
+import { gpuFailure } from '../../src-main/dino/runtime/gpu-errors';
 
 /** Chromium does not say which native API its Dawn runs on: each platform's own. */
 function nativeApi(): string {
@@ -27,14 +27,14 @@ let backend: Promise<string> | null = null;
 /** tfjs on this window's GPU, started for the first job and again after a lost device. */
 async function startBackend(): Promise<string> {
   if (backend && gpuFailure()) {
-    const { stopWebgpuBackend } = await import('../../src-main/dino/gpu-device');
+    const { stopWebgpuBackend } = await import('../../src-main/dino/runtime/gpu-device');
     stopWebgpuBackend();
     backend = null;
   }
   backend ??= (async () => {
     // tfjs-core registers no gradient functions; tfjs-layers registers them all
     await import('@tensorflow/tfjs-layers');
-    const { startWebgpuBackend } = await import('../../src-main/dino/gpu-device');
+    const { startWebgpuBackend } = await import('../../src-main/dino/runtime/gpu-device');
     const adapter = await requestAdapter();
     await startWebgpuBackend(adapter);
     return `${describeAdapter(summarizeAdapter(adapter, nativeApi()))} in the GPU window`;

@@ -2,7 +2,7 @@ import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Benchmark, BenchResult } from '../../bench/types';
-import { parseChoice, releaseWebgpu } from '../../dino/backend';
+import { parseChoice, releaseWebgpu } from '../../dino/runtime/node/backend';
 import { fromBundle } from '../../services/bundle';
 import { UsageError, type Command } from '../command';
 

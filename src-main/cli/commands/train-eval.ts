@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { netConfigs } from '../../dino/model';
+import { netConfigs } from '../../dino/train/net-configs';
 import { openCatalog } from '../../services/catalog';
 import { labelFreeScores, labelledSet, modelFeatures, pixelFeatures, randomFeatures, scoreFeatures } from '../../services/evaluator';
 import { startImport } from '../../services/importer';

@@ -1,5 +1,5 @@
-import { OUTCOMES, type Outcome } from '../../dino/outcomes';
-import { PRESETS } from '../../dino/presets';
+import { OUTCOMES, type Outcome } from '../../dino/train/outcomes';
+import { PRESETS } from '../../dino/train/presets';
 import { withOutcome } from '../../services/start-paths';
 import { startTraining, type TrainOptions } from '../../services/trainer';
 import { intOpt, numberOpt, setOverrides, stringOpt, UsageError, type Command } from '../command';

@@ -7,7 +7,7 @@
 // The tensors are checked with inspectVit first: a broken map is refused, not written.
 
 import { existsSync } from 'node:fs';
-import { writeSafetensors } from '../safetensors';
+import { writeSafetensors } from './safetensors';
 import { inspectVit, type ViTArchInfo } from './inspect';
 import { writePth, type PthValue } from './pth-writer';
 import type { HostTensor, TensorMap } from './tensor-map';

@@ -13,7 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   PickleOps, TINY_VIT_NUMEL, deflatedZeros, listCopyBomb, longLiteral, oneStorageEverywhere, repeatedElementViews, sharedArgs,
   sharedDicts, stored, tupleKeyBomb, vitItems, vitShapes, zipOf, type ZipEntryData,
-} from './hostile-weights';
+} from '../../testing/hostile-weights';
 import { loadDinoWeights } from './load';
 import { UnsafePickleError } from './pickle';
 import { WeightsFormatError } from './tensor-map';

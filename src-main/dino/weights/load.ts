@@ -6,7 +6,7 @@
 
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
-import { decodeSafetensors } from '../safetensors';
+import { decodeSafetensors } from './safetensors';
 import { concatRows, hfNamePlan, isHfVitLayout } from './hf-names';
 import { inspectVit, type ViTArchInfo } from './inspect';
 import { PyObject, type PyValue } from './pickle';

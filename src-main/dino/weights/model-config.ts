@@ -1,6 +1,6 @@
 // From an inspected weights file to the configs the app's ViT and head are built with.
-import type { HeadConfig } from '../head';
-import type { VitConfig } from '../vit';
+import type { HeadConfig } from '../model/head';
+import type { VitConfig } from '../model/vit';
 import type { ViTArchInfo } from './inspect';
 
 export function vitConfigFromArch(a: ViTArchInfo, dropPathRate = 0): VitConfig {

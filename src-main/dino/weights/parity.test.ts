@@ -9,11 +9,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { initBackend, releaseWebgpu } from '../backend';
-import { useSoftwareGpu } from '../webgpu-test-setup';
-import { headForward } from '../head';
-import { readSafetensors } from '../safetensors';
-import { lastSelfAttention, vitForward, type Params } from '../vit';
+import { initBackend, releaseWebgpu } from '../runtime/node/backend';
+import { useSoftwareGpu } from '../../testing/webgpu-test-setup';
+import { headForward } from '../model/head';
+import { readSafetensors } from './safetensors';
+import { lastSelfAttention, vitForward, type Params } from '../model/vit';
 import { headConfigFromArch, vitConfigFromArch } from './model-config';
 import { loadDinoWeights } from './load';
 import type { TensorMap } from './tensor-map';

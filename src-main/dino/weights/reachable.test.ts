@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listenLocal, type LocalServer } from './local-server';
+import { listenLocal, type LocalServer } from '../../testing/local-server';
 import { probeReachable } from './reachable';
 
 let server: LocalServer;

@@ -1,6 +1,6 @@
-import { initBackend } from '../../dino/backend';
-import { measureTrainStep } from '../../dino/measure';
-import type { DinoConfig } from '../../dino/presets';
+import { initBackend } from '../../dino/runtime/node/backend';
+import { measureTrainStep } from '../../dino/runtime/node/measure';
+import type { DinoConfig } from '../../dino/train/presets';
 import { workerMain } from '../worker-side';
 
 export interface CalibrateWorkerData {

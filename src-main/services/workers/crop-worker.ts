@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { cropIteration, type CropSpec } from '../../dino/crops';
+import { cropIteration, type CropSpec } from '../../dino/train/crops';
 import type { CropReply, CropRequest } from '../crop-thread';
 
 // Makes training crops beside the training thread: one request per iteration, answered in order.

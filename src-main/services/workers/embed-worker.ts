@@ -1,8 +1,8 @@
 import { decodeSideFor, embedOnSide, type EmbedWorkerEvent, type EmbedWorkerResult } from '../../compute/embed-job';
-import { initBackend } from '../../dino/backend';
-import { disposeNet, type DinoNet } from '../../dino/net';
+import { initBackend } from '../../dino/runtime/node/backend';
+import { disposeNet, type DinoNet } from '../../dino/model/net';
 import { decodeEmbeddingPhotos } from '../decoded-photos';
-import { loadNet } from '../model-loader';
+import { loadNet } from '../../dino/weights/model-loader';
 import { workerMain } from '../worker-side';
 
 export { decodeSideFor, type EmbedWorkerEvent, type EmbedWorkerResult } from '../../compute/embed-job';

@@ -1,6 +1,6 @@
-import { initBackend } from '../../dino/backend';
-import { disposeNet } from '../../dino/net';
-import { loadNet } from '../model-loader';
+import { initBackend } from '../../dino/runtime/node/backend';
+import { disposeNet } from '../../dino/model/net';
+import { loadNet } from '../../dino/weights/model-loader';
 import { loadProbeSet, scoreNet, scorePixels, type LabelFreeScores } from '../label-free';
 import { workerMain } from '../worker-side';
 

@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import { trainOnSide, type TrainJobSettings, type TrainWorkerEvent, type TrainWorkerResult } from '../../compute/train-job';
-import { initBackend } from '../../dino/backend';
-import type { CropSpec } from '../../dino/crops';
-import { readSafetensors, writeSafetensors } from '../../dino/safetensors';
+import { initBackend } from '../../dino/runtime/node/backend';
+import type { CropSpec } from '../../dino/train/crops';
+import { readSafetensors, writeSafetensors } from '../../dino/weights/safetensors';
 import { coreSharing, threadCropper, type ThreadCropper } from '../crop-thread';
-import { readWeights } from '../model-loader';
+import { readWeights } from '../../dino/weights/model-loader';
 import { decodeTrainingPhotos } from '../decoded-photos';
 import { loadProbeSet } from '../label-free';
 import { workerMain } from '../worker-side';

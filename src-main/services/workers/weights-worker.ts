@@ -1,5 +1,5 @@
 import { loadDinoWeights } from '../../dino/weights/load';
-import { readWeights } from '../model-loader';
+import { readWeights } from '../../dino/weights/model-loader';
 import type { WeightsWorkerData, WeightsWorkerResult } from '../weights-reader';
 import { workerMain } from '../worker-side';
 
