@@ -5,7 +5,7 @@
  * runs in the system's OpenBLAS through the optional addon in native/blas, reading and writing the
  * tensors in place in wasm's heap. wasm's own matMul reaches ~15 GFLOP/s on its fast path and ~1 on
  * the rest; OpenBLAS ~100 per core. Gradients are registered per kernel name, not per backend, so
- * the stock BatchMatMul gradient and the custom gradients in ops.ts / blockgrad.ts still apply.
+ * the stock BatchMatMul gradient and the custom gradients in model/ops.ts / model/block-backward.ts still apply.
  * Where the addon is not built (or finds no OpenBLAS) nothing is registered and wasm runs as before.
  */
 import * as tf from '@tensorflow/tfjs-core';
