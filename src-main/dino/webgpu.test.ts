@@ -9,7 +9,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useSoftwareGpu } from '../testing/webgpu-test-setup';
 import { initBackend, releaseWebgpu, type BackendInfo } from './runtime/node/backend';
-import { readNamed } from './train/checkpoint';
 import { embedImages } from './embed';
 import { OUT_OF_MEMORY_ADVICE } from './runtime/gpu-errors';
 import { BACKEND_OVERHEAD, gpuStepBytes } from './train/gpu-memory';
@@ -18,6 +17,7 @@ import { netConfigs } from './train/net-configs';
 import { createNet, loadParams } from './model/net';
 import { getPreset, withOverrides } from './train/presets';
 import { Rng } from './rng';
+import { readNamed } from './named-arrays';
 import { decodeSafetensors, encodeSafetensors, type SafetensorsContent } from './weights/safetensors';
 import { trainDino, type SourceImage, type StepMetrics } from './train/trainer';
 

@@ -4,8 +4,7 @@
  * No Node: the main process reads and writes the files (services/model-files.ts, model-loader.ts) and
  * hands the data to whichever side runs the model, a worker thread or the GPU window.
  */
-import { readNamed } from '../train/checkpoint';
-import type { NamedArray, SafetensorsContent } from '../named-arrays';
+import { readNamed, type NamedArray, type SafetensorsContent } from '../named-arrays';
 import { createNet, type DinoNet, type NetConfig } from '../model/net';
 import { Rng } from '../rng';
 import { initVitParams, newVariable, type Params, type VitConfig } from '../model/vit';
