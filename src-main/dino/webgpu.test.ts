@@ -132,7 +132,7 @@ describe.skipIf(missing !== null)(`webgpu backend${missing ? ` (skipped: ${missi
     // the interpolation matrix of the local crops' position embedding is a kept, cached constant
     expect(tf.memory().numTensors).toBeLessThanOrEqual(before.tensors + 1);
     expect(gpuBytes() - before.bytes).toBeLessThanOrEqual(1024);
-    // what the GPU presets are sized by (gpu-memory.ts) holds what the steps took, even without its
+    // what the GPU presets are sized by (train/gpu-memory.ts) holds what the steps took, even without its
     // allowance for the backend's own buffers
     const estimate = gpuStepBytes(tiny) - BACKEND_OVERHEAD;
     console.log(`GPU buffer pool grew by ${((poolBytes() - before.pool) / 2 ** 20).toFixed(2)} MB; estimate ${(estimate / 2 ** 20).toFixed(2)} MB + ${BACKEND_OVERHEAD / 2 ** 20} MB`);

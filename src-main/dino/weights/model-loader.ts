@@ -1,3 +1,6 @@
+// Any weights file the app accepts, read from disk: its tensors under the official names with the
+// network config (readWeights), the data a network is made from (netSourceOf), or the network itself
+// (loadNet). The model-file half of weights/ that needs Node; net-source.ts is the half that does not.
 import { MODEL_FORMAT, netFromSource, type NetSource } from './net-source';
 import type { HeadConfig } from '../model/head';
 import type { DinoNet, NetConfig } from '../model/net';
