@@ -60,7 +60,7 @@ export default ts.config(
           { group: ['**/services/**', '**/db/**', '**/app/**', '**/server/**', '**/cli/**', '**/api/**', '**/library/**', '**/vector-index/**', '**/analysis/**', '**/export/**', '**/evaluation/**', '**/bench/**',
             // the plain maths of the label-free scores (compute/label-free-score.ts): no Node, no I/O
             '!**/analysis/rankme', '!**/analysis/eigen', '!**/analysis/twin-retrieval', '!**/analysis/vectors'], message: "the GPU window's page imports the model code (dino/) only: the main process reads photos and files" },
-          // net-source.ts is the one file of weights/ without Node: a network as data and back
+          // of weights/ the page takes net-source.ts only: a network as data and back, no Node
           { group: ['**/dino/runtime/node/**', '**/dino/weights/**', '!**/dino/weights/net-source'], message: "Node's half of dino/ (runtime/node/, weights/): the page starts its backend from navigator.gpu (dino/runtime/gpu-device.ts)" },
           { group: ['**/src-renderer/src/**', '../src/**'], message: "the GPU window's page is no part of the UI" },
         ],
