@@ -82,7 +82,7 @@ export default ts.config(
     ignores: ['**/*.test.ts'],
     rules: {
       'no-restricted-imports': ['error', {
-        // Node's builtins by their bare names too (exact: a pattern `net` would match dino/model/net)
+        // Node's builtins by their bare names too (exact: a pattern `net` would match model/net)
         paths: [
           'electron', 'better-sqlite3', 'sharp', 'hnswlib-node', 'webgpu', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu',
           'fs', 'path', 'os', 'module', 'url', 'util', 'events', 'crypto', 'worker_threads', 'child_process', 'stream', 'http', 'https', 'net', 'buffer', 'process',
@@ -92,10 +92,36 @@ export default ts.config(
           { group: ['**/services/**', '**/db/**', '**/app/**', '**/server/**', '**/cli/**', '**/api/**', '**/library/**', '**/vector-index/**', '**/analysis/**', '**/export/**', '**/evaluation/**', '**/bench/**',
             // the plain maths of the label-free scores (compute/label-free-score.ts): no Node, no I/O
             '!**/analysis/rankme', '!**/analysis/eigen', '!**/analysis/twin-retrieval', '!**/analysis/vectors'], message: "the GPU window's page imports the model code (dino/) only: the main process reads photos and files" },
-          { group: ['**/dino/runtime/node/backend', '**/dino/runtime/node/dawn', '**/dino/weights/safetensors', '**/dino/runtime/node/native-kernels', '**/dino/runtime/node/measure', '**/dino/weights/**'], message: "Node's half of dino/: the page starts its backend from navigator.gpu (dino/runtime/gpu-device.ts)" },
+          // of weights/ the page takes net-source.ts only: a network as data and back, no Node
+          { group: ['**/dino/runtime/node/**', '**/dino/weights/**', '!**/dino/weights/net-source'], message: "Node's half of dino/ (runtime/node/, weights/): the page starts its backend from navigator.gpu (dino/runtime/gpu-device.ts)" },
           { group: ['**/src-renderer/src/**', '../src/**'], message: "the GPU window's page is no part of the UI" },
         ],
       }],
     },
   },
+  // dino/ is a leaf, and its rooms stack up (src-main/dino/README.md): runtime/ under model/ under
+  // weights/ under train/, with runtime/node/ (Node's backends and kernels) and embed.ts over them all.
+  ...dinoRooms({
+    'src-main/dino/runtime/*.ts': ['../model/**', '../weights/**', '../train/**', './node/**', '../embed'],
+    'src-main/dino/model/**/*.ts': ['../weights/**', '../train/**', '../runtime/node/**', '../embed'],
+    'src-main/dino/weights/**/*.ts': ['../train/**', '../runtime/node/**', '../embed'],
+    'src-main/dino/train/**/*.ts': ['../runtime/node/**', '../embed'],
+  }),
 );
+
+/** The import rule of each dino/ room: the leaf's bans plus what lies above that room. */
+function dinoRooms(above) {
+  const leaf = {
+    group: ['**/db/**', '**/services/**', '**/vector-index/**', '**/compute/**', '**/api/**', '**/cli/**', '**/app/**', '**/server/**',
+      '**/library/**', '**/analysis/**', '**/export/**', '**/evaluation/**', '**/bench/**', '**/testing/**', '**/src-shared/**', '**/src-renderer/**'],
+    message: 'dino/ is a leaf: the layers above call it, it calls none of them',
+  };
+  const rule = (groups) => ['error', {
+    paths: [{ name: 'electron', message: 'only src-main/app may import electron' }],
+    patterns: [leaf, ...(groups.length ? [{ group: groups, message: "a dino/ room imports only the rooms under it (src-main/dino/README.md)" }] : [])],
+  }];
+  return [
+    { files: ['src-main/dino/**/*.ts'], ignores: ['**/*.test.ts'], rules: { 'no-restricted-imports': rule([]) } },
+    ...Object.entries(above).map(([files, groups]) => ({ files: [files], ignores: ['**/*.test.ts'], rules: { 'no-restricted-imports': rule(groups) } })),
+  ];
+}

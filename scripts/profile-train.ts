@@ -43,7 +43,7 @@ function syntheticPhoto(rng: Rng): { rgb: Uint8Array; width: number; height: num
 
 const fmt = (ms: number) => `${ms.toFixed(0).padStart(7)} ms`;
 
-function profilePath(label: string, c: DinoConfig, steps: number, top: number): void {
+async function profilePath(label: string, c: DinoConfig, steps: number, top: number): Promise<void> {
   const prof = new KernelProfiler('wasm');
   const state = createTrainState(c);
   const rng = new Rng(3);
@@ -121,10 +121,10 @@ console.log(`backend: ${info.description}; batch ${c.batchSize}, ${c.arch}/${c.p
 const path = values.path;
 if (path === 'wasm' || path === 'all') {
   uninstallNativeKernels();
-  profilePath('wasm alone', c, steps, top);
+  await profilePath('wasm alone', c, steps, top);
 }
 if (path === 'native' || path === 'all') {
   const n = installNativeKernels();
-  if (n) profilePath(`wasm + native BLAS (${n.library}, ${n.threads} threads)`, c, steps, top);
+  if (n) await profilePath(`wasm + native BLAS (${n.library}, ${n.threads} threads)`, c, steps, top);
   else console.log('\nnative BLAS unavailable (npm run build:native): skipped');
 }

@@ -1,6 +1,6 @@
 /**
  * The PyTorch fixtures of fixtures.test.ts on the webgpu backend, with the same tolerances. On a
- * machine without a GPU it runs on SwiftShader (webgpu-test-setup.ts); it is skipped only where Linux
+ * machine without a GPU it runs on SwiftShader (src-main/testing/webgpu-test-setup.ts); it is skipped only where Linux
  * has no Vulkan loader at all.
  */
 import { describe, it } from 'vitest';

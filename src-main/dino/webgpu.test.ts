@@ -9,7 +9,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useSoftwareGpu } from '../testing/webgpu-test-setup';
 import { initBackend, releaseWebgpu, type BackendInfo } from './runtime/node/backend';
-import { readNamed } from './train/checkpoint';
 import { embedImages } from './embed';
 import { OUT_OF_MEMORY_ADVICE } from './runtime/gpu-errors';
 import { BACKEND_OVERHEAD, gpuStepBytes } from './train/gpu-memory';
@@ -18,6 +17,7 @@ import { netConfigs } from './train/net-configs';
 import { createNet, loadParams } from './model/net';
 import { getPreset, withOverrides } from './train/presets';
 import { Rng } from './rng';
+import { readNamed } from './named-arrays';
 import { decodeSafetensors, encodeSafetensors, type SafetensorsContent } from './weights/safetensors';
 import { trainDino, type SourceImage, type StepMetrics } from './train/trainer';
 
@@ -132,7 +132,7 @@ describe.skipIf(missing !== null)(`webgpu backend${missing ? ` (skipped: ${missi
     // the interpolation matrix of the local crops' position embedding is a kept, cached constant
     expect(tf.memory().numTensors).toBeLessThanOrEqual(before.tensors + 1);
     expect(gpuBytes() - before.bytes).toBeLessThanOrEqual(1024);
-    // what the GPU presets are sized by (gpu-memory.ts) holds what the steps took, even without its
+    // what the GPU presets are sized by (train/gpu-memory.ts) holds what the steps took, even without its
     // allowance for the backend's own buffers
     const estimate = gpuStepBytes(tiny) - BACKEND_OVERHEAD;
     console.log(`GPU buffer pool grew by ${((poolBytes() - before.pool) / 2 ** 20).toFixed(2)} MB; estimate ${(estimate / 2 ** 20).toFixed(2)} MB + ${BACKEND_OVERHEAD / 2 ** 20} MB`);

@@ -1,16 +1,18 @@
 /**
- * Vision Transformer as the official DINO vision_transformer.py defines it: conv patch embedding
- * (computed here as patchify + one 2-D matMul, the same function), [CLS] token, learned position
- * embedding (bicubic-interpolated for other crop sizes), pre-norm blocks (LayerNorm eps 1e-6,
- * multi-head self-attention with one qkv linear, MLP ratio 4 with exact GELU), final LayerNorm.
- * Parameters live in a Map under the official names and in PyTorch layouts, so checkpoints are a
- * plain name -> tensor copy. Images are NHWC float tensors (already normalised).
+ * VisionTransformer as the official DINO vision_transformer.py defines it: PatchEmbed (patch-embed.ts),
+ * [CLS] token, learned position embedding (bicubic-interpolated for other crop sizes, posembed.ts),
+ * `depth` pre-norm Blocks (block.ts), final LayerNorm; vit_tiny / vit_small / vit_base. Parameters
+ * live in a Map under the official names and in PyTorch layouts, so checkpoints are a plain
+ * name -> tensor copy. Images are NHWC float tensors (already normalised).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { blockRecompute } from './block-backward';
-import { dense, gelu, layerNorm } from './ops';
-import { interpolatePosEmbed } from './posembed';
 import type { Rng } from '../rng';
+import { BLOCK_PARAMS, block, blockParamShapes, blockWeights, type TokenShape } from './block';
+import { blockRecompute } from './block-backward';
+import { dropPathMasks } from './drop-path';
+import { layerNorm } from './ops';
+import { patchEmbed } from './patch-embed';
+import { interpolatePosEmbed } from './posembed';
 
 export type VitArch = 'vit_tiny' | 'vit_small' | 'vit_base';
 
@@ -52,23 +54,7 @@ export function vitParamShapes(c: VitConfig): [string, number[]][] {
     ['patch_embed.proj.weight', [d, 3, c.patchSize, c.patchSize]],
     ['patch_embed.proj.bias', [d]],
   ];
-  for (let i = 0; i < c.depth; i++) {
-    const p = `blocks.${i}.`;
-    out.push(
-      [`${p}norm1.weight`, [d]],
-      [`${p}norm1.bias`, [d]],
-      [`${p}attn.qkv.weight`, [3 * d, d]],
-      [`${p}attn.qkv.bias`, [3 * d]],
-      [`${p}attn.proj.weight`, [d, d]],
-      [`${p}attn.proj.bias`, [d]],
-      [`${p}norm2.weight`, [d]],
-      [`${p}norm2.bias`, [d]],
-      [`${p}mlp.fc1.weight`, [hidden, d]],
-      [`${p}mlp.fc1.bias`, [hidden]],
-      [`${p}mlp.fc2.weight`, [d, hidden]],
-      [`${p}mlp.fc2.bias`, [d]],
-    );
-  }
+  for (let i = 0; i < c.depth; i++) for (const [name, shape] of blockParamShapes(d, hidden)) out.push([`blocks.${i}.${name}`, shape]);
   out.push(['norm.weight', [d]], ['norm.bias', [d]]);
   return out;
 }
@@ -117,98 +103,25 @@ function p(params: Params, name: string): tf.Variable {
   return v;
 }
 
-/** Patch embedding + [CLS] + position embedding: NHWC [B, S, S, 3] -> tokens [B*T, D], T = 1 + (S/p)^2. */
+/** prepare_tokens: PatchEmbed + [CLS] + position embedding: NHWC [B, S, S, 3] -> tokens [B*T, D], T = 1 + (S/p)^2. */
 export function prepareTokens(c: VitConfig, params: Params, x: tf.Tensor4D): tf.Tensor2D {
-  const [b, h, w] = x.shape;
-  const ps = c.patchSize;
-  const gh = Math.floor(h / ps);
-  const gw = Math.floor(w / ps);
-  const d = c.embedDim;
-  // a stride-p conv = each p x p x 3 patch flattened times the weight; the conv weight [D, 3, p, p]
-  // is permuted to [D, p, p, 3] to match NHWC patches (a rank-3 transpose of the small weight)
-  const xs = h === gh * ps && w === gw * ps ? x : tf.slice(x, [0, 0, 0, 0], [b, gh * ps, gw * ps, 3]);
-  // [b*gh, p, gw, p*3] -> [b*gh, gw, p, p*3]: the patchify as a rank-4 transpose (fast on wasm)
-  const patches = tf.reshape(
-    tf.transpose(tf.reshape(xs, [b * gh, ps, gw, ps * 3]), [0, 2, 1, 3]),
-    [b * gh * gw, ps * ps * 3],
-  ) as tf.Tensor2D;
-  const wconv = tf.reshape(
-    tf.transpose(tf.reshape(p(params, 'patch_embed.proj.weight'), [d, 3, ps * ps]), [0, 2, 1]),
-    [d, ps * ps * 3],
-  );
-  const emb = tf.reshape(dense(patches, wconv, p(params, 'patch_embed.proj.bias')), [b, gh * gw, d]);
+  const b = x.shape[0];
+  const { tokens: emb, gh, gw } = patchEmbed(x, p(params, 'patch_embed.proj.weight'), p(params, 'patch_embed.proj.bias'), c.patchSize);
   const cls = tf.tile(p(params, 'cls_token'), [b, 1, 1]);
   const g0 = Math.round(Math.sqrt(p(params, 'pos_embed').shape[1]! - 1));
   const pos = interpolatePosEmbed(p(params, 'pos_embed'), g0, gh, gw);
   const tokens = tf.add(tf.concat([cls, emb], 1), pos);
-  return tf.reshape(tokens, [b * (1 + gh * gw), d]) as tf.Tensor2D;
+  return tf.reshape(tokens, [b * (1 + gh * gw), c.embedDim]) as tf.Tensor2D;
 }
 
-export interface BlockOptions {
-  /** per-sample keep mask [B*T, 1] already divided by the keep probability (stochastic depth), one per branch */
-  dropMasks?: [tf.Tensor, tf.Tensor];
+/** blocks.<i>'s parameters in BLOCK_PARAMS order. */
+function blockParams(params: Params, i: number): tf.Variable[] {
+  return BLOCK_PARAMS.map((name) => p(params, `blocks.${i}.${name}`));
 }
 
-/** Multi-head self-attention of one block; returns the output [B*T, D] and the attention [B*H, T, T]. */
-function attention(c: VitConfig, params: Params, i: number, x: tf.Tensor2D, b: number, t: number, keepAttn: boolean) {
-  const d = c.embedDim;
-  const nh = c.numHeads;
-  const hd = d / nh;
-  const pre = `blocks.${i}.attn.`;
-  const qkv = dense(x, p(params, `${pre}qkv.weight`), p(params, `${pre}qkv.bias`));
-  // [B, T, 3H, hd] -> [B, 3H, T, hd], then q, k, v = thirds along axis 1: the official
-  // reshape + permute(2, 0, 3, 1, 4) without a rank-5 transpose (wasm runs those ~100x slower than rank 4)
-  const qkvT = tf.transpose(tf.reshape(qkv, [b, t, 3 * nh, hd]), [0, 2, 1, 3]);
-  const [q, k, v] = tf.split(qkvT, 3, 1).map((z) => tf.reshape(z, [b * nh, t, hd]) as tf.Tensor3D) as [
-    tf.Tensor3D,
-    tf.Tensor3D,
-    tf.Tensor3D,
-  ];
-  // batched matMuls take wasm's generic path with or without a transpose flag; the flag saves a transpose
-  const scores = tf.mul(tf.matMul(q, k, false, true), hd ** -0.5);
-  const attn = tf.softmax(scores, -1) as tf.Tensor3D;
-  const o = tf.matMul(attn, v);
-  const merged = tf.reshape(tf.transpose(tf.reshape(o, [b, nh, t, hd]), [0, 2, 1, 3]), [b * t, d]) as tf.Tensor2D;
-  const out = dense(merged, p(params, `${pre}proj.weight`), p(params, `${pre}proj.bias`));
-  return { out, attn: keepAttn ? attn : null };
-}
-
-/** One pre-norm block: x + attn(norm1(x)), then x + mlp(norm2(x)). x is [B*T, D]. */
-export function blockForward(
-  c: VitConfig,
-  params: Params,
-  i: number,
-  x: tf.Tensor2D,
-  b: number,
-  t: number,
-  opts: BlockOptions = {},
-): tf.Tensor2D {
-  return blockWithAttn(c, params, i, x, b, t, opts, false).x;
-}
-
-function blockWithAttn(
-  c: VitConfig,
-  params: Params,
-  i: number,
-  x: tf.Tensor2D,
-  b: number,
-  t: number,
-  opts: BlockOptions,
-  keepAttn: boolean,
-): { x: tf.Tensor2D; attn: tf.Tensor3D | null } {
-  const pre = `blocks.${i}.`;
-  const h1 = layerNorm(x, p(params, `${pre}norm1.weight`), p(params, `${pre}norm1.bias`));
-  const a = attention(c, params, i, h1, b, t, keepAttn);
-  const aOut = opts.dropMasks ? tf.mul(a.out, opts.dropMasks[0]) : a.out;
-  const x1 = tf.add(x, aOut) as tf.Tensor2D;
-  const h2 = layerNorm(x1, p(params, `${pre}norm2.weight`), p(params, `${pre}norm2.bias`));
-  const m = dense(
-    gelu(dense(h2, p(params, `${pre}mlp.fc1.weight`), p(params, `${pre}mlp.fc1.bias`))),
-    p(params, `${pre}mlp.fc2.weight`),
-    p(params, `${pre}mlp.fc2.bias`),
-  );
-  const mOut = opts.dropMasks ? tf.mul(m, opts.dropMasks[1]) : m;
-  return { x: tf.add(x1, mOut) as tf.Tensor2D, attn: a.attn };
+/** Block i's DropPath rate: rising linearly from 0 at the first block to dropPathRate at the last (the official dpr). */
+function dropPathRate(c: VitConfig, i: number): number {
+  return c.depth > 1 ? (c.dropPathRate * i) / (c.depth - 1) : c.dropPathRate;
 }
 
 export interface ForwardOptions {
@@ -221,7 +134,7 @@ export interface ForwardOptions {
   dropPathRng?: Rng;
   /**
    * Training under a gradient tape: each block is one custom-gradient op that keeps only its input
-   * and recomputes itself in the backward pass (blockgrad.ts), so memory stays small.
+   * and recomputes itself in the backward pass (block-backward.ts), so memory stays small.
    */
   recompute?: boolean;
   /** with `recompute`: save each block's intermediates for the backward instead (faster, more memory) */
@@ -241,28 +154,14 @@ export interface ForwardOptions {
   frozenTokens?: ReadonlyMap<tf.Tensor, tf.Tensor2D>;
 }
 
-function dropMasks(c: VitConfig, i: number, b: number, t: number, rng: Rng): [tf.Tensor, tf.Tensor] | undefined {
-  const rate = c.depth > 1 ? (c.dropPathRate * i) / (c.depth - 1) : c.dropPathRate;
-  if (rate <= 0) return undefined;
-  const keep = 1 - rate;
-  const mk = () => {
-    const m = new Float32Array(b * t);
-    for (let s = 0; s < b; s++) {
-      const v = Math.floor(keep + rng.next()) / keep;
-      m.fill(v, s * t, (s + 1) * t);
-    }
-    return tf.tensor2d(m, [b * t, 1]);
-  };
-  return [mk(), mk()];
-}
-
 function runBlocks(c: VitConfig, params: Params, x0: tf.Tensor2D, b: number, t: number, opts: ForwardOptions, from: number, upTo: number) {
+  const shape: TokenShape = { b, t, numHeads: c.numHeads };
   let x = x0;
   for (let i = from; i < upTo; i++) {
     const step = () => {
-      const masks = opts.dropPathRng ? dropMasks(c, i, b, t, opts.dropPathRng) : undefined;
-      if (opts.recompute) return blockRecompute(c, params, i, x, b, t, masks, opts.keepActivations ?? false);
-      return blockForward(c, params, i, x, b, t, masks ? { dropMasks: masks } : {});
+      const masks = opts.dropPathRng ? dropPathMasks(dropPathRate(c, i), b, t, opts.dropPathRng) : undefined;
+      if (opts.recompute) return blockRecompute(blockParams(params, i), x, shape, masks, opts.keepActivations ?? false);
+      return block(blockWeights(blockParams(params, i)), x, shape, masks).out;
     };
     if (opts.perBlockTidy) {
       const next = tf.tidy(step);
@@ -321,8 +220,8 @@ export function lastSelfAttention(c: VitConfig, params: Params, x: tf.Tensor4D):
     const tokens = prepareTokens(c, params, x);
     const t = tokens.shape[0] / b;
     const before = runBlocks(c, params, tokens, b, t, { perBlockTidy: true }, 0, c.depth - 1);
-    const { attn } = blockWithAttn(c, params, c.depth - 1, before, b, t, {}, true);
-    const a = tf.reshape(attn!, [b, c.numHeads, t, t]);
+    const last = block(blockWeights(blockParams(params, c.depth - 1)), before, { b, t, numHeads: c.numHeads });
+    const a = tf.reshape(last.attn.attn, [b, c.numHeads, t, t]);
     return tf.reshape(tf.slice(a, [0, 0, 0, 1], [b, c.numHeads, 1, t - 1]), [b, c.numHeads, t - 1]) as tf.Tensor3D;
   });
 }

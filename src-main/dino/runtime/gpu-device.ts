@@ -3,7 +3,7 @@
  * tfjs-backend-webgpu's registration does), watched for out-of-memory errors and loss
  * (gpu-errors.ts), with our kernels installed. Plain WebGPU and tfjs: a browser page (the Electron GPU
  * window) starts its backend the same way, with navigator.gpu's adapter; Node finds the adapter
- * through Dawn (dawn.ts).
+ * through Dawn (node/dawn.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';

@@ -5,7 +5,10 @@
  * the same memory as JS, so the values are normalised while they are copied in.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { IMAGENET_MEAN, IMAGENET_STD } from '../train/augment';
+
+/** transforms.Normalize's ImageNet statistics, as the official pipeline (and every DINO checkpoint) uses them */
+export const IMAGENET_MEAN = [0.485, 0.456, 0.406] as const;
+export const IMAGENET_STD = [0.229, 0.224, 0.225] as const;
 
 /** Kernel name of the GPU's unpack-and-normalise op (webgpu-kernels.ts): inputs { packed: int32 [n / 4] }, attrs { shape }. */
 export const NORMALIZE_BYTES = 'DinoNormalizeBytes';

@@ -1,7 +1,7 @@
 /**
  * Whether matMul's transpose flags are free on the active backend: true while the native BLAS
- * BatchMatMul (native-kernels.ts, Node only) serves wasm. Kept apart from the addon's loader so that
- * the model code (ops.ts) needs no Node: the Electron GPU window's page imports it.
+ * BatchMatMul (node/native-kernels.ts, Node only) serves wasm. Kept apart from the addon's loader so that
+ * the model code (model/ops.ts) needs no Node: the Electron GPU window's page imports it.
  */
 import * as tf from '@tensorflow/tfjs-core';
 

@@ -7,8 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { webgpu_util, type WebGPUBackend, type WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
-import { IMAGENET_MEAN, IMAGENET_STD } from '../train/augment';
-import { NORMALIZE_BYTES } from './image-batch';
+import { IMAGENET_MEAN, IMAGENET_STD, NORMALIZE_BYTES } from './image-batch';
 
 const f32 = (x: number): string => `${Math.fround(x)}`;
 const SCALE = IMAGENET_STD.map((s) => f32(1 / (255 * s)));

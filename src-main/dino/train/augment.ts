@@ -16,9 +16,6 @@ export interface RgbImage {
   height: number;
 }
 
-export const IMAGENET_MEAN = [0.485, 0.456, 0.406] as const;
-export const IMAGENET_STD = [0.229, 0.224, 0.225] as const;
-
 export interface MultiCropConfig {
   globalSize: number;
   localSize: number;

@@ -5,9 +5,8 @@
  * student.<param>, teacher.<param>, optimizer.m.<param>, optimizer.v.<param>, center.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { readValues } from '../runtime/gpu-errors';
 import type { DinoConfig } from './presets';
-import type { NamedArray, SafetensorsContent } from '../named-arrays';
+import { readNamed, type SafetensorsContent } from '../named-arrays';
 import type { DinoState } from './step';
 
 export const CHECKPOINT_FORMAT = 'dino-explorer-train/1';
@@ -16,13 +15,6 @@ export interface TrainProgress {
   /** iterations done (the next one to run) */
   it: number;
   numImages: number;
-}
-
-/** Every tensor's values, read in parallel (on a GPU, one wait for all the copies). */
-export async function readNamed(named: Iterable<[string, tf.Tensor]>): Promise<Map<string, NamedArray>> {
-  const list = [...named];
-  const data = await Promise.all(list.map(([, t]) => readValues(t)));
-  return new Map(list.map(([n, t], i) => [n, { shape: [...t.shape], data: data[i]! }]));
 }
 
 /**

@@ -56,8 +56,6 @@ export interface TrainHooks {
   /** called every checkpointEveryMs and at the end with the full state; write it with writeSafetensors */
   checkpoint?(state: SafetensorsContent, info: { it: number; epoch: number; final: boolean }): void | Promise<void>;
   signal?: AbortSignal;
-  /** polled before each step; while true the loop waits (and still honours the signal) */
-  shouldPause?(): boolean;
   /** awaited before each step (e.g. a job's checkpoint(), which waits while paused and throws when cancelled) */
   beforeStep?(): Promise<void>;
   /**
@@ -368,10 +366,6 @@ export async function trainDino(
         break;
       }
       await outsideClock(async () => {
-        while (hooks.shouldPause?.()) {
-          if (hooks.signal?.aborted) throw abortError();
-          await new Promise((r) => setTimeout(r, 200));
-        }
         await hooks.beforeStep?.();
       });
       if (hooks.signal?.aborted) throw abortError();

@@ -1,5 +1,5 @@
 /**
- * Hostile weights files, each class built here from opcodes (hostile-weights.ts) and grown: every
+ * Hostile weights files, each class built here from opcodes (src-main/testing/hostile-weights.ts) and grown: every
  * file under 1 MB is refused within 2 s, with a message that says why and quotes nothing of the
  * file but sanitised names; a zip bomb is refused from its directory, at a peak resident memory far
  * under 300 MB, measured in a fresh process (read-probe.ts).

@@ -1,10 +1,13 @@
+// Any weights file the app accepts, read from disk: its tensors under the official names with the
+// network config (readWeights), the data a network is made from (netSourceOf), or the network itself
+// (loadNet). The model-file half of weights/ that needs Node; net-source.ts is the half that does not.
 import { MODEL_FORMAT, netFromSource, type NetSource } from './net-source';
 import type { HeadConfig } from '../model/head';
 import type { DinoNet, NetConfig } from '../model/net';
 import { readSafetensors } from './safetensors';
-import { loadDinoWeights } from '../../dino/weights/load';
-import { headConfigFromArch, vitConfigFromArch } from '../../dino/weights/model-config';
-import type { TensorMap } from '../../dino/weights/tensor-map';
+import { loadDinoWeights } from './load';
+import { headConfigFromArch, vitConfigFromArch } from './model-config';
+import type { TensorMap } from './tensor-map';
 
 export interface LoadedTensors {
   config: NetConfig;

@@ -1,11 +1,10 @@
 /**
  * A network as data, and back: the app's model-file content (the teacher under the official names,
  * its config in the metadata) and the DinoNet built from named tensors or at random initialisation.
- * No Node: the main process reads and writes the files (services/model-files.ts, model-loader.ts) and
- * hands the data to whichever side runs the model, a worker thread or the GPU window.
+ * No Node: the main process reads and writes the files (model-loader.ts, services/models/)
+ * and hands the data to whichever side runs the model, a worker thread or the GPU window.
  */
-import { readNamed } from '../train/checkpoint';
-import type { NamedArray, SafetensorsContent } from '../named-arrays';
+import { readNamed, type NamedArray, type SafetensorsContent } from '../named-arrays';
 import { createNet, type DinoNet, type NetConfig } from '../model/net';
 import { Rng } from '../rng';
 import { initVitParams, newVariable, type Params, type VitConfig } from '../model/vit';
@@ -42,7 +41,7 @@ export function netFromTensors(config: NetConfig, tensors: Map<string, NamedArra
 }
 
 function initShapes(vit: VitConfig): [string, number[]][] {
-  // the shapes of a freshly initialised backbone, so the check above cannot drift from vit.ts
+  // the shapes of a freshly initialised backbone, so the check above cannot drift from model/vit.ts
   const tmp = initVitParams({ ...vit }, new Rng(0));
   const out: [string, number[]][] = [...tmp].map(([n, v]) => [n, [...v.shape]]);
   for (const v of tmp.values()) v.dispose();

@@ -94,7 +94,7 @@ describe.each(backends)('parity with PyTorch on %s', (backend) => {
       expect(dHead, `${key} head`).toBeLessThan(TOL);
       tf.dispose([x, x0, cls, attn]);
     }
-    // the interpolation matrices are a kept cache (posembed.ts); everything else is released
+    // the interpolation matrices are a kept cache (model/posembed.ts); everything else is released
     expect(tf.memory().numTensors - before).toBeLessThanOrEqual(sizes.length - 1);
     for (const v of params.values()) v.dispose();
     console.log(`${backend} ${file}\n  ${report.join('\n  ')}`);

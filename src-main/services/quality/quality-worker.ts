@@ -7,7 +7,7 @@ import { workerMain } from '../threads/worker-side';
 export interface QualityWorkerData {
   /** a model file, a `random:` spec (model-loader), or 'pixels' for the raw-pixels baseline */
   model: string;
-  /** the sample, in its fixed order (services/quality.ts) */
+  /** the sample, in its fixed order (quality/model-quality.ts) */
   items: { id: number; path: string }[];
   views: number;
 }

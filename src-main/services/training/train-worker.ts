@@ -21,7 +21,7 @@ export interface TrainWorkerData extends TrainJobSettings {
   resume: boolean;
   /** fine-tuning: pretrained weights for student and teacher (head too when the file has one) */
   initFrom?: string;
-  /** the label-free quality sample (services/quality.ts), scored at the start and at every checkpoint */
+  /** the label-free quality sample (quality/model-quality.ts), scored at the start and at every checkpoint */
   probe?: { items: { id: number; path: string }[]; views: number };
 }
 

@@ -5,7 +5,7 @@
  * runs in the system's OpenBLAS through the optional addon in native/blas, reading and writing the
  * tensors in place in wasm's heap. wasm's own matMul reaches ~15 GFLOP/s on its fast path and ~1 on
  * the rest; OpenBLAS ~100 per core. Gradients are registered per kernel name, not per backend, so
- * the stock BatchMatMul gradient and the custom gradients in ops.ts / blockgrad.ts still apply.
+ * the stock BatchMatMul gradient and the custom gradients in model/ops.ts / model/block-backward.ts still apply.
  * Where the addon is not built (or finds no OpenBLAS) nothing is registered and wasm runs as before.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -61,7 +61,9 @@ export interface NativeKernelsInfo {
 let blas: NativeBlas | null | undefined;
 let installed: { originals: tf.KernelConfig[]; info: NativeKernelsInfo } | null = null;
 
-const addonDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'native', 'blas');
+// native/blas at the repository's (or the app's) root: two folders up from out/main in the build, four
+// from this file's folder in the sources (a path the import rewriting cannot see: keep it in step)
+const addonDir = join(dirname(fileURLToPath(import.meta.url)), ...(import.meta.url.endsWith('.ts') ? ['..', '..', '..', '..'] : ['..', '..']), 'native', 'blas');
 
 /** The addon, or null when it is not built, fails to load, or finds no OpenBLAS. Cached. */
 export function loadNativeBlas(): NativeBlas | null {
