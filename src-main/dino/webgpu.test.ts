@@ -19,7 +19,8 @@ import { getPreset, withOverrides } from './train/presets';
 import { Rng } from './rng';
 import { readNamed } from './named-arrays';
 import { decodeSafetensors, encodeSafetensors, type SafetensorsContent } from './weights/safetensors';
-import { trainDino, type SourceImage, type StepMetrics } from './train/trainer';
+import { trainDino, type SourceImage } from './train/trainer';
+import type { StepMetrics } from './train/step-metrics';
 
 const missing = useSoftwareGpu();
 

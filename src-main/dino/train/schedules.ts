@@ -2,6 +2,7 @@
  * Per-iteration schedules, precomputed like utils.cosine_scheduler: index them with the global
  * iteration `it = epoch * itersPerEpoch + step`. Each builder asserts its length.
  */
+import type { DinoConfig } from './presets';
 
 /** np.linspace(a, b, n) (endpoint included) */
 export function linspace(a: number, b: number, n: number): number[] {
@@ -39,20 +40,21 @@ export function teacherTempSchedule(warmupTemp: number, temp: number, warmupEpoc
   return out;
 }
 
-export interface ScheduleConfig {
-  epochs: number;
-  batchSize: number;
-  /** base lr for a batch of 256 (scaled linearly with the batch, as the official code) */
-  lr: number;
-  minLr: number;
-  warmupEpochs: number;
-  weightDecay: number;
-  weightDecayEnd: number;
-  momentumTeacher: number;
-  warmupTeacherTemp: number;
-  teacherTemp: number;
-  warmupTeacherTempEpochs: number;
-}
+/** The fields of a config the schedules are built from (the lr is per 256 photos: scaled linearly with the batch, as the official code). */
+export type ScheduleConfig = Pick<
+  DinoConfig,
+  | 'epochs'
+  | 'batchSize'
+  | 'lr'
+  | 'minLr'
+  | 'warmupEpochs'
+  | 'weightDecay'
+  | 'weightDecayEnd'
+  | 'momentumTeacher'
+  | 'warmupTeacherTemp'
+  | 'teacherTemp'
+  | 'warmupTeacherTempEpochs'
+>;
 
 export interface Schedules {
   lr: Float64Array;

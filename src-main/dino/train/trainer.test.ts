@@ -11,7 +11,8 @@ import { getPreset, withOverrides } from './presets';
 import { Rng } from '../rng';
 import type { SafetensorsContent } from '../weights/safetensors';
 import { decodeSafetensors, encodeSafetensors } from '../weights/safetensors';
-import { CollapseWatch, trainDino, type SourceImage, type StepMetrics } from './trainer';
+import { trainDino, type SourceImage } from './trainer';
+import { CollapseWatch, type StepMetrics } from './step-metrics';
 
 function photos(n: number): SourceImage[] {
   const r = new Rng(7);

@@ -7,9 +7,10 @@
  * every step, watches for collapse, checkpoints on a timer and at the end, and resumes exactly
  * (same schedules, same crops: crops.ts) from a checkpoint.
  *
- * On an asynchronous backend (webgpu) a step's metrics are read one step behind: step i + 1 is queued
- * before step i's loss is awaited, so the GPU always has work while the loop waits, prepares crops or
- * reports. Elsewhere a step has run when it returns, and its metrics are reported at once.
+ * On an asynchronous backend (webgpu) a step's metrics are read one step behind (step-metrics.ts):
+ * step i + 1 is queued before step i's loss is awaited, so the GPU always has work while the loop
+ * waits, prepares crops or reports. Elsewhere a step has run when it returns, and its metrics are
+ * reported at once.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { MultiCropConfig, RgbImage } from './augment';
@@ -23,32 +24,11 @@ import { ADDED_FIELDS, OFFICIAL_VIT_S16, checkConfigLimits, type DinoConfig } fr
 import { Rng } from '../rng';
 import type { SafetensorsContent } from '../named-arrays';
 import { buildSchedules, type Schedules } from './schedules';
-import { createState, dinoStepAccumulated, disposeState, type DinoState, type MicroBatch, type StepHyper, type StepResult } from './step';
+import { createState, dinoStepAccumulated, disposeState, type DinoState, type MicroBatch, type StepHyper, type StepResult, type StepSchedule } from './step';
+import { StepReporter, type StepMetrics } from './step-metrics';
 
 export interface SourceImage extends RgbImage {
   id: number;
-}
-
-export type Collapse = 'uniform' | 'one-prototype' | null;
-
-export interface StepMetrics {
-  epoch: number;
-  /** iterations done, 1-based */
-  step: number;
-  totalSteps: number;
-  loss: number;
-  lr: number;
-  wd: number;
-  momentum: number;
-  teacherTemp: number;
-  teacherEntropy: number;
-  klTeacherStudent: number;
-  imgPerSec: number;
-  /** share of the step spent getting images and making crops */
-  dataWaitFraction: number;
-  etaSeconds: number | null;
-  collapse: Collapse;
-  msPerStep: number;
 }
 
 export interface TrainHooks {
@@ -149,24 +129,6 @@ export function createTrainState(config: DinoConfig): DinoState {
   return createState(student, teacher);
 }
 
-/** Collapse watch: the teacher's entropy near log K (uniform) or near 0 (one prototype) for `window` steps. */
-export class CollapseWatch {
-  private uniform = 0;
-  private single = 0;
-  constructor(
-    private readonly k: number,
-    private readonly window: number,
-  ) {}
-  update(entropy: number): Collapse {
-    const logK = Math.log(this.k);
-    this.uniform = entropy >= 0.98 * logK ? this.uniform + 1 : 0;
-    this.single = entropy <= 0.05 * logK ? this.single + 1 : 0;
-    if (this.uniform >= this.window) return 'uniform';
-    if (this.single >= this.window) return 'one-prototype';
-    return null;
-  }
-}
-
 /** Iteration `it`'s crops of `images` as one batch of crop-major tensors (profiling, benchmarks). */
 export function makeBatch(images: RgbImage[], crops: MultiCropConfig, seed: number, it: number): MicroBatch {
   return toMicroBatch(cropIteration(images, { crops, seed, microSize: images.length }, it)[0]!, crops);
@@ -176,18 +138,6 @@ function toMicroBatch(c: CropArrays, cfg: MultiCropConfig): MicroBatch {
   const globals = imageBatch(c.globals, [2 * c.batch, cfg.globalSize, cfg.globalSize, 3]);
   if (!c.locals) return { globals };
   return { globals, locals: imageBatch(c.locals, [cfg.nLocal * c.batch, cfg.localSize, cfg.localSize, 3]) };
-}
-
-/** The loss went non-finite: the run cannot go on (a lower lr or a higher teacher temperature may). */
-export class DivergedError extends Error {
-  override name = 'DivergedError';
-  constructor(
-    readonly it: number,
-    readonly totalSteps: number,
-    loss: number,
-  ) {
-    super(`loss is ${loss} at iteration ${it}: lower the lr or raise the teacher temperature`);
-  }
 }
 
 function abortError(): Error {
@@ -201,13 +151,6 @@ interface PlannedBatch {
   /** the iteration this batch is for */
   it: number;
   images: SourceImage[];
-}
-
-/** A queued step whose metrics are not reported yet. */
-interface InFlight extends PlannedBatch {
-  result: Promise<StepResult>;
-  /** time spent waiting for its photos and crops */
-  dataMs: number;
 }
 
 /** Backends whose ops run when queued, not when read: their steps are read one step behind. */
@@ -240,6 +183,45 @@ async function* plannedBatches(
   }
 }
 
+/** A run's fixed plan: the config (a resumed run's own), where it starts, and its schedules. */
+interface RunPlan {
+  config: DinoConfig;
+  /** photos per epoch (a resumed run keeps its own: the schedules are a function of it) */
+  numImages: number;
+  startIt: number;
+  itersPerEpoch: number;
+  totalSteps: number;
+  sched: Schedules;
+}
+
+function planRun(configIn: DinoConfig, opts: TrainOptions): RunPlan {
+  const ck = opts.resume ? checkpointConfig(opts.resume) : null;
+  const config = normalizeConfig(ck?.config ?? configIn);
+  const numImages = ck?.progress.numImages ?? opts.numImages;
+  const itersPerEpoch = Math.floor(numImages / config.batchSize);
+  return {
+    config,
+    numImages,
+    startIt: ck?.progress.it ?? 0,
+    itersPerEpoch,
+    totalSteps: config.epochs * itersPerEpoch,
+    sched: buildSchedules(config, itersPerEpoch),
+  };
+}
+
+/** Iteration `it`'s schedule values, as the step takes them. */
+function stepSchedule(plan: RunPlan, it: number, epoch: number): StepSchedule {
+  const { config, sched } = plan;
+  return {
+    epoch,
+    lr: sched.lr[it]!,
+    wd: sched.wd[it]!,
+    momentum: sched.momentum[it]!,
+    teacherTemp: sched.teacherTemp[epoch]!,
+    dropPathRng: config.dropPathRate > 0 ? new Rng(stepSeed(config.seed, it, RNG_STREAM.dropPath)) : undefined,
+  };
+}
+
 /**
  * Trains. `source(epoch, skip)` yields the epoch's photos (shuffled as the caller likes, the same order
  * for the same epoch if a resumed run is to repeat the original exactly), starting at photo `skip`.
@@ -252,28 +234,13 @@ export async function trainDino(
   hooks: TrainHooks,
   opts: TrainOptions,
 ): Promise<TrainResult> {
-  let config = configIn;
-  let startIt = 0;
-  if (opts.resume) {
-    const ck = checkpointConfig(opts.resume);
-    config = ck.config;
-    startIt = ck.progress.it;
-    if (ck.progress.numImages !== opts.numImages) {
-      // the schedules are a function of the photo count; keep the run's own to stay continuous
-      opts = { ...opts, numImages: ck.progress.numImages };
-    }
-  }
-  config = normalizeConfig(config);
-  const itersPerEpoch = Math.floor(opts.numImages / config.batchSize);
-  const sched: Schedules = buildSchedules(config, itersPerEpoch);
-  const totalSteps = config.epochs * itersPerEpoch;
+  const plan = planRun(configIn, opts);
+  const { config, startIt, itersPerEpoch, totalSteps } = plan;
   const state = createTrainState(config);
   if (opts.resume) restoreState(state, opts.resume);
   else opts.init?.(state);
   const crops = multiCropConfig(config);
-  const cropSpec: CropSpec = { crops, seed: config.seed, microSize: config.batchSize / config.accumSteps };
   const hyper = stepHyper(config);
-  const watch = new CollapseWatch(config.outDim, opts.collapseWindow ?? 20);
   const result: TrainResult = {
     state,
     config,
@@ -284,12 +251,24 @@ export async function trainDino(
   };
   const save = async (final: boolean) => {
     if (!hooks.checkpoint) return;
-    const ck = await stateToCheckpoint(state, config, { it: result.it, numImages: opts.numImages });
+    const ck = await stateToCheckpoint(state, config, { it: result.it, numImages: plan.numImages });
     await hooks.checkpoint(ck, { it: result.it, epoch: Math.floor(result.it / itersPerEpoch), final });
   };
+  const reporter = new StepReporter({
+    totalSteps,
+    sched: plan.sched,
+    outDim: config.outDim,
+    collapseWindow: opts.collapseWindow ?? 20,
+    checkpointEveryMs: opts.checkpointEveryMs,
+    onStep: hooks.onStep,
+    checkpoint: async (it) => {
+      await save(false);
+      await hooks.evaluate?.(state, { it, totalSteps, final: false });
+    },
+  });
 
   const batches = plannedBatches(source, startIt, itersPerEpoch, config.epochs, config.batchSize);
-  const cropper = (opts.cropper ?? inlineCropper)(cropSpec);
+  const cropper = (opts.cropper ?? inlineCropper)({ crops, seed: config.seed, microSize: config.batchSize / config.accumSteps });
   const ask = async (): Promise<{ batch: PlannedBatch; crops: Promise<CropArrays[]> } | null> => {
     const n = await batches.next();
     if (n.done) return null;
@@ -297,65 +276,10 @@ export async function trainDino(
     p.catch(() => undefined); // a prefetch nobody awaits (a cancelled run) must not reject unhandled
     return { batch: n.value, crops: p };
   };
-  let lastSave = Date.now();
   let stepsThisCall = 0;
-  let emaStepMs = 0;
-  // the loop's clock runs only while it trains: hooks (reporting, pausing, checkpoints) are left out
-  let hookMs = 0;
-  const outsideClock = async <T>(f: () => T | Promise<T>): Promise<T> => {
-    const t = performance.now();
-    try {
-      return await f();
-    } finally {
-      hookMs += performance.now() - t;
-    }
-  };
-  const clock = () => performance.now() - hookMs;
-  let lastReported = clock();
-  let inFlight: InFlight | null = null;
-
-  const report = async (step: InFlight): Promise<void> => {
-    const r = await step.result;
-    const now = clock();
-    const ms = now - lastReported;
-    lastReported = now;
-    const { it, epoch, images } = step;
-    emaStepMs = emaStepMs ? 0.9 * emaStepMs + 0.1 * ms : ms;
-    const m: StepMetrics = {
-      epoch,
-      step: it + 1,
-      totalSteps,
-      loss: r.loss,
-      lr: sched.lr[it]!,
-      wd: sched.wd[it]!,
-      momentum: sched.momentum[it]!,
-      teacherTemp: sched.teacherTemp[epoch]!,
-      teacherEntropy: r.teacherEntropy,
-      klTeacherStudent: r.kl,
-      imgPerSec: (images.length * 1000) / ms,
-      dataWaitFraction: Math.min(1, step.dataMs / ms),
-      etaSeconds: ((totalSteps - it - 1) * emaStepMs) / 1000,
-      collapse: watch.update(r.teacherEntropy),
-      msPerStep: ms,
-    };
-    if (!Number.isFinite(r.loss)) throw new DivergedError(it, totalSteps, r.loss);
-    await outsideClock(() => hooks.onStep?.(m));
-    if (opts.checkpointEveryMs !== undefined && Date.now() - lastSave >= opts.checkpointEveryMs) {
-      await outsideClock(async () => {
-        await save(false);
-        await hooks.evaluate?.(state, { it: it + 1, totalSteps, final: false });
-      });
-      lastSave = Date.now();
-    }
-  };
-  const reportInFlight = async (): Promise<void> => {
-    const step = inFlight;
-    inFlight = null;
-    if (step) await report(step);
-  };
 
   try {
-    if (!opts.resume) await hooks.evaluate?.(state, { it: 0, totalSteps, final: false });
+    if (!opts.resume) await reporter.outsideClock(() => hooks.evaluate?.(state, { it: 0, totalSteps, final: false }));
     const tFirst = performance.now();
     let next = await ask();
     // the first step also waits for its own crops
@@ -365,9 +289,7 @@ export async function trainDino(
         result.stoppedEarly = true;
         break;
       }
-      await outsideClock(async () => {
-        await hooks.beforeStep?.();
-      });
+      await reporter.outsideClock(() => hooks.beforeStep?.());
       if (hooks.signal?.aborted) throw abortError();
 
       const t0 = performance.now();
@@ -382,30 +304,15 @@ export async function trainDino(
       const { it, epoch } = batch;
       let stepResult: Promise<StepResult>;
       try {
-        stepResult = dinoStepAccumulated(
-          state,
-          micro,
-          {
-            epoch,
-            lr: sched.lr[it]!,
-            wd: sched.wd[it]!,
-            momentum: sched.momentum[it]!,
-            teacherTemp: sched.teacherTemp[epoch]!,
-            dropPathRng: config.dropPathRate > 0 ? new Rng(stepSeed(config.seed, it, RNG_STREAM.dropPath)) : undefined,
-          },
-          hyper,
-        );
+        stepResult = dinoStepAccumulated(state, micro, stepSchedule(plan, it, epoch), hyper);
       } finally {
         for (const mb of micro) tf.dispose(mb.locals ? [mb.globals, mb.locals] : [mb.globals]);
       }
       result.it = it + 1;
       stepsThisCall++;
-      // this step is queued: report the one before it while the device runs this one
-      await reportInFlight();
-      inFlight = { ...batch, result: stepResult, dataMs };
-      if (!readsLag()) await reportInFlight();
+      await reporter.queued({ epoch, it, batchSize: batch.images.length, result: stepResult, dataMs }, readsLag());
     }
-    await reportInFlight();
+    await reporter.drain();
     // a source that ran short still ends the run where the schedules expect it
     if (!result.stoppedEarly) result.it = totalSteps;
     await save(!result.stoppedEarly);
@@ -415,7 +322,7 @@ export async function trainDino(
     // keep what was learnt: a cancelled run can be resumed from here (a GPU failure leaves the state
     // unreadable, and the last checkpoint is what is kept then)
     if ((e as Error).name === 'AbortError' || (e as Error).name === 'CancelledError') {
-      const drained = await reportInFlight().then(
+      const drained = await reporter.drain().then(
         () => true,
         () => false,
       );

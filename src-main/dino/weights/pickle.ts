@@ -43,273 +43,313 @@ export function unpickle(bytes: Uint8Array, opts: UnpickleOptions, start = 0): {
 }
 
 function run(bytes: Uint8Array, opts: UnpickleOptions, start: number): { value: PyValue; end: number } {
-  const label = opts.label ?? 'pickle';
-  const cur = new PickleCursor(bytes, label, start);
-  const fail = (msg: string): never => cur.fail(msg);
-  const stack: StackItem[] = [];
-  const memo = new Map<number, PyValue>();
-  const work = opts.budget ?? new PickleBudget(label, bytes.length - start);
+  const vm = new PickleMachine(bytes, opts, start);
+  for (;;) {
+    const op = vm.cur.u8();
+    vm.work.spend(1);
+    if (op === 0x2e) return { value: vm.pop(), end: vm.cur.pos }; // STOP
+    const literal = readLiteral(op, vm.cur);
+    if (literal !== NOT_LITERAL) vm.stack.push(literal);
+    else if (!(vm.stackOp(op) || vm.containerOp(op) || vm.objectOp(op) || vm.memoOp(op))) vm.refuse(op);
+  }
+}
 
-  const pop = (): PyValue => {
-    const v = stack.pop();
-    if (v === undefined || v === MARK) fail('stack underflow');
-    return v as PyValue;
-  };
-  const top = (): PyValue => {
-    const v = stack[stack.length - 1];
-    if (v === undefined || v === MARK) fail('stack underflow');
-    return v as PyValue;
-  };
-  const popMark = (): PyValue[] => {
-    const i = stack.lastIndexOf(MARK);
-    if (i < 0) fail('MARK not found');
-    const items = stack.splice(i) as PyValue[];
+/** The unpickler's state (stack, memo, budget) and its opcodes, in the groups pickle.py's docs use. */
+class PickleMachine {
+  readonly label: string;
+  readonly cur: PickleCursor;
+  readonly stack: StackItem[] = [];
+  readonly work: PickleBudget;
+  private readonly memo = new Map<number, PyValue>();
+
+  constructor(
+    bytes: Uint8Array,
+    private readonly opts: UnpickleOptions,
+    start: number,
+  ) {
+    this.label = opts.label ?? 'pickle';
+    this.cur = new PickleCursor(bytes, this.label, start);
+    this.work = opts.budget ?? new PickleBudget(this.label, bytes.length - start);
+  }
+
+  fail(msg: string): never {
+    return this.cur.fail(msg);
+  }
+
+  pop(): PyValue {
+    const v = this.stack.pop();
+    if (v === undefined || v === MARK) this.fail('stack underflow');
+    return v;
+  }
+
+  private top(): PyValue {
+    const v = this.stack[this.stack.length - 1];
+    if (v === undefined || v === MARK) this.fail('stack underflow');
+    return v;
+  }
+
+  private popMark(): PyValue[] {
+    const i = this.stack.lastIndexOf(MARK);
+    if (i < 0) this.fail('MARK not found');
+    const items = this.stack.splice(i) as PyValue[];
     items.shift();
-    work.spend(items.length);
+    this.work.spend(items.length);
     return items;
-  };
-  const findGlobal = (module: string, name: string): PyGlobal => {
-    const g = opts.globals.get(`${module}.${name}`);
+  }
+
+  /** GLOBAL's lookup: refused here, before anything can call it, unless allow-listed. */
+  private findGlobal(module: string, name: string): PyGlobal {
+    const g = this.opts.globals.get(`${module}.${name}`);
     if (!g) {
       throw new UnsafePickleError(
-        `${label}: refused to load: the pickle references the Python global '${shown(`${module}.${name}`)}', which is not a tensor or ` +
+        `${this.label}: refused to load: the pickle references the Python global '${shown(`${module}.${name}`)}', which is not a tensor or ` +
           'state-dict type. Checkpoints can run code through such references; this reader never does.',
       );
     }
     return g;
-  };
-  const callable = (f: PyValue, what: string): PyGlobal => {
-    if (f && typeof f === 'object' && 'call' in f && 'qualname' in f) return f as PyGlobal;
-    return fail(`${what} of a value that is not an allow-listed global`);
-  };
-  const setItems = (target: PyValue, items: PyValue[]) => {
-    if (!(target instanceof Map)) fail('SETITEM on a value that is not a dict');
-    const m = target as Map<PyKey, PyValue>;
-    for (let i = 0; i + 1 < items.length; i += 2) m.set(work.key(items[i]!), items[i + 1]!);
-  };
+  }
 
-  for (;;) {
-    const op = cur.u8();
-    work.spend(1);
-    const literal = readLiteral(op, cur);
-    if (literal !== NOT_LITERAL) {
-      stack.push(literal);
-      continue;
-    }
+  private callable(f: PyValue, what: string): PyGlobal {
+    if (f && typeof f === 'object' && 'call' in f && 'qualname' in f) return f as PyGlobal;
+    return this.fail(`${what} of a value that is not an allow-listed global`);
+  }
+
+  private setItems(target: PyValue, items: PyValue[]): void {
+    if (!(target instanceof Map)) this.fail('SETITEM on a value that is not a dict');
+    const m = target as Map<PyKey, PyValue>;
+    for (let i = 0; i + 1 < items.length; i += 2) m.set(this.work.key(items[i]!), items[i + 1]!);
+  }
+
+  private persistent(pid: PyValue): PyValue {
+    if (!this.opts.persistentLoad) this.fail('persistent id in a pickle that does not allow them');
+    return this.opts.persistentLoad(pid);
+  }
+
+  /** Framing and the stack itself: PROTO, FRAME, MARK, POP, POP_MARK, DUP. */
+  stackOp(op: number): boolean {
+    const { stack, cur } = this;
     switch (op) {
       case 0x80: // PROTO
         cur.u8();
-        break;
+        return true;
       case 0x95: // FRAME: a length prefix only, the opcodes follow inline
         cur.take(8);
-        break;
-      case 0x2e: // STOP
-        return { value: pop(), end: cur.pos };
+        return true;
       case 0x28: // MARK
         stack.push(MARK);
-        break;
+        return true;
       case 0x30: // POP
-        if (stack.pop() === undefined) fail('stack underflow');
-        break;
+        if (stack.pop() === undefined) this.fail('stack underflow');
+        return true;
       case 0x31: // POP_MARK
-        popMark();
-        break;
+        this.popMark();
+        return true;
       case 0x32: // DUP
-        stack.push(top());
-        break;
+        stack.push(this.top());
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  /** Tuples, lists, dicts and sets. */
+  containerOp(op: number): boolean {
+    const { stack, work } = this;
+    switch (op) {
       case 0x29: // EMPTY_TUPLE
+      case 0x5d: // EMPTY_LIST
         stack.push([]);
-        break;
+        return true;
       case 0x85: // TUPLE1
-        stack.push([pop()]);
-        break;
+        stack.push([this.pop()]);
+        return true;
       case 0x86: {
         // TUPLE2
-        const b = pop();
-        stack.push([pop(), b]);
-        break;
+        const b = this.pop();
+        stack.push([this.pop(), b]);
+        return true;
       }
       case 0x87: {
         // TUPLE3
-        const c = pop();
-        const b = pop();
-        stack.push([pop(), b, c]);
-        break;
+        const c = this.pop();
+        const b = this.pop();
+        stack.push([this.pop(), b, c]);
+        return true;
       }
       case 0x74: // TUPLE
-        stack.push(popMark());
-        break;
-      case 0x5d: // EMPTY_LIST
-        stack.push([]);
-        break;
       case 0x6c: // LIST
-        stack.push(popMark());
-        break;
+        stack.push(this.popMark());
+        return true;
       case 0x61: {
         // APPEND
-        const v = pop();
-        const l = top();
-        if (!Array.isArray(l)) fail('APPEND to a value that is not a list');
-        (l as PyValue[]).push(v);
-        break;
+        const v = this.pop();
+        const l = this.top();
+        if (!Array.isArray(l)) this.fail('APPEND to a value that is not a list');
+        l.push(v);
+        return true;
       }
       case 0x65: {
         // APPENDS
-        const items = popMark();
-        const l = top();
-        if (!Array.isArray(l)) fail('APPENDS to a value that is not a list');
+        const items = this.popMark();
+        const l = this.top();
+        if (!Array.isArray(l)) this.fail('APPENDS to a value that is not a list');
         // a loop, not push(...items): a million items would overflow the call stack
-        for (const it of items) (l as PyValue[]).push(it);
-        break;
+        for (const it of items) l.push(it);
+        return true;
       }
       case 0x7d: // EMPTY_DICT
         stack.push(new Map());
-        break;
+        return true;
       case 0x64: {
         // DICT
         const m = new Map<PyKey, PyValue>();
-        setItems(m, popMark());
+        this.setItems(m, this.popMark());
         stack.push(m);
-        break;
+        return true;
       }
       case 0x73: {
         // SETITEM
-        const v = pop();
-        const k = pop();
-        setItems(top(), [k, v]);
-        break;
+        const v = this.pop();
+        const k = this.pop();
+        this.setItems(this.top(), [k, v]);
+        return true;
       }
       case 0x75: {
         // SETITEMS
-        const items = popMark();
-        setItems(top(), items);
-        break;
+        const items = this.popMark();
+        this.setItems(this.top(), items);
+        return true;
       }
       case 0x8f: // EMPTY_SET
         stack.push(new Set());
-        break;
+        return true;
       case 0x90: {
         // ADDITEMS
-        const items = popMark();
-        const s = top();
-        if (!(s instanceof Set)) fail('ADDITEMS to a value that is not a set');
+        const items = this.popMark();
+        const s = this.top();
+        if (!(s instanceof Set)) this.fail('ADDITEMS to a value that is not a set');
         for (const it of items) (s as Set<PyKey>).add(work.key(it));
-        break;
+        return true;
       }
       case 0x91: // FROZENSET
-        stack.push(new Set(popMark().map((v) => work.key(v))));
-        break;
-      case 0x63: {
-        // GLOBAL "module\nname\n": refused here, before anything can call it, unless allow-listed
-        const module = cur.line();
-        const name = cur.line();
-        stack.push(findGlobal(module, name));
-        break;
-      }
+        stack.push(new Set(this.popMark().map((v) => work.key(v))));
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  /** Globals, calls, BUILD and persistent ids: where a pickle could run code, and this one builds data. */
+  objectOp(op: number): boolean {
+    const { stack, cur, work } = this;
+    switch (op) {
+      case 0x63: // GLOBAL "module\nname\n"
+        stack.push(this.findGlobal(cur.line(), cur.line()));
+        return true;
       case 0x93: {
         // STACK_GLOBAL
-        const name = pop();
-        const module = pop();
-        if (typeof module !== 'string' || typeof name !== 'string') fail('STACK_GLOBAL needs two strings');
-        stack.push(findGlobal(module as string, name as string));
-        break;
+        const name = this.pop();
+        const module = this.pop();
+        if (typeof module !== 'string' || typeof name !== 'string') this.fail('STACK_GLOBAL needs two strings');
+        stack.push(this.findGlobal(module, name));
+        return true;
       }
       case 0x52: {
         // REDUCE: f(*args), f necessarily an allow-listed global
-        const args = pop();
-        const f = callable(pop(), 'REDUCE');
-        if (!Array.isArray(args)) fail('REDUCE arguments are not a tuple');
-        stack.push(f.call(args as PyValue[], work));
-        break;
+        const args = this.pop();
+        const f = this.callable(this.pop(), 'REDUCE');
+        if (!Array.isArray(args)) this.fail('REDUCE arguments are not a tuple');
+        stack.push(f.call(args, work));
+        return true;
       }
       case 0x81: {
         // NEWOBJ: cls.__new__(cls, *args)
-        const args = pop();
-        const cls = callable(pop(), 'NEWOBJ');
-        stack.push(cls.call(Array.isArray(args) ? (args as PyValue[]) : [], work));
-        break;
+        const args = this.pop();
+        const cls = this.callable(this.pop(), 'NEWOBJ');
+        stack.push(cls.call(Array.isArray(args) ? args : [], work));
+        return true;
       }
       case 0x92: {
         // NEWOBJ_EX: keyword arguments are not used by any allow-listed class
-        pop();
-        const args = pop();
-        const cls = callable(pop(), 'NEWOBJ_EX');
-        stack.push(cls.call(Array.isArray(args) ? (args as PyValue[]) : [], work));
-        break;
+        this.pop();
+        const args = this.pop();
+        const cls = this.callable(this.pop(), 'NEWOBJ_EX');
+        stack.push(cls.call(Array.isArray(args) ? args : [], work));
+        return true;
       }
       case 0x69: {
         // INST "module\nname\n" (protocol 0): MARK args ... -> instance
-        const module = cur.line();
-        const name = cur.line();
-        const g = findGlobal(module, name);
-        stack.push(g.call(popMark(), work));
-        break;
+        const g = this.findGlobal(cur.line(), cur.line());
+        stack.push(g.call(this.popMark(), work));
+        return true;
       }
       case 0x6f: {
         // OBJ: MARK cls args ... -> instance
-        const items = popMark();
-        const cls = callable(items.shift() ?? null, 'OBJ');
+        const items = this.popMark();
+        const cls = this.callable(items.shift() ?? null, 'OBJ');
         stack.push(cls.call(items, work));
-        break;
+        return true;
       }
-      case 0x62: {
-        // BUILD: obj.__setstate__(state), done as data only
-        const state = pop();
-        const obj = top();
-        if (obj instanceof PyObject) obj.state = state;
-        else if (obj instanceof Map && state instanceof Map) {
-          work.spend(state.size);
-          for (const [k, v] of state) obj.set(k, v);
-        }
-        else if (obj && typeof obj === 'object' && 'setState' in obj && typeof obj.setState === 'function') (obj as { setState(s: PyValue): void }).setState(state);
-        // other built objects (tensors) ignore their state, as torch's own _rebuild functions do
-        break;
-      }
-      case 0x51: {
-        // BINPERSID: torch's reference to a storage record
-        const pid = pop();
-        if (!opts.persistentLoad) fail('persistent id in a pickle that does not allow them');
-        stack.push(opts.persistentLoad!(pid));
-        break;
-      }
-      case 0x50: {
-        // PERSID (text)
-        const pid = cur.line();
-        if (!opts.persistentLoad) fail('persistent id in a pickle that does not allow them');
-        stack.push(opts.persistentLoad!(pid));
-        break;
-      }
+      case 0x62: // BUILD
+        this.build(this.pop(), this.top());
+        return true;
+      case 0x51: // BINPERSID: torch's reference to a storage record
+        stack.push(this.persistent(this.pop()));
+        return true;
+      case 0x50: // PERSID (text)
+        stack.push(this.persistent(cur.line()));
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  /** BUILD: obj.__setstate__(state), done as data only. */
+  private build(state: PyValue, obj: PyValue): void {
+    if (obj instanceof PyObject) obj.state = state;
+    else if (obj instanceof Map && state instanceof Map) {
+      this.work.spend(state.size);
+      for (const [k, v] of state) obj.set(k, v);
+    } else if (obj && typeof obj === 'object' && 'setState' in obj && typeof obj.setState === 'function') (obj as { setState(s: PyValue): void }).setState(state);
+    // other built objects (tensors) ignore their state, as torch's own _rebuild functions do
+  }
+
+  /** The memo: PUT and GET in their three spellings, and MEMOIZE. */
+  memoOp(op: number): boolean {
+    const { memo, cur } = this;
+    switch (op) {
       case 0x71: // BINPUT
-        memo.set(cur.u8(), top());
-        break;
+        memo.set(cur.u8(), this.top());
+        return true;
       case 0x72: // LONG_BINPUT
-        memo.set(cur.u32(), top());
-        break;
+        memo.set(cur.u32(), this.top());
+        return true;
       case 0x70: // PUT
-        memo.set(Number.parseInt(cur.line(), 10), top());
-        break;
+        memo.set(Number.parseInt(cur.line(), 10), this.top());
+        return true;
       case 0x94: // MEMOIZE
-        memo.set(memo.size, top());
-        break;
+        memo.set(memo.size, this.top());
+        return true;
       case 0x68: // BINGET
       case 0x6a: // LONG_BINGET
       case 0x67: {
         // GET
         const idx = op === 0x68 ? cur.u8() : op === 0x6a ? cur.u32() : Number.parseInt(cur.line(), 10);
-        if (!memo.has(idx)) fail(`memo entry ${idx} missing`);
-        stack.push(memo.get(idx)!);
-        break;
+        if (!memo.has(idx)) this.fail(`memo entry ${idx} missing`);
+        this.stack.push(memo.get(idx)!);
+        return true;
       }
-      case 0x82:
-      case 0x83:
-      case 0x84:
-        throw new UnsafePickleError(`${label}: refused to load: the pickle uses the copyreg extension registry (EXT opcodes), which this reader does not allow`);
-      case 0x97:
-      case 0x98:
-        fail('out-of-band pickle buffers are not supported');
-        break;
       default:
-        fail(`unknown pickle opcode 0x${op.toString(16).padStart(2, '0')} (not a pickle, or a corrupt one)`);
+        return false;
     }
+  }
+
+  /** Opcodes a data pickle has no use for. */
+  refuse(op: number): never {
+    if (op === 0x82 || op === 0x83 || op === 0x84) {
+      throw new UnsafePickleError(`${this.label}: refused to load: the pickle uses the copyreg extension registry (EXT opcodes), which this reader does not allow`);
+    }
+    if (op === 0x97 || op === 0x98) this.fail('out-of-band pickle buffers are not supported');
+    return this.fail(`unknown pickle opcode 0x${op.toString(16).padStart(2, '0')} (not a pickle, or a corrupt one)`);
   }
 }
