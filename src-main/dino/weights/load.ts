@@ -10,7 +10,8 @@ import { decodeSafetensors } from './safetensors';
 import { concatRows, hfNamePlan, isHfVitLayout } from './hf-names';
 import { inspectVit, type ViTArchInfo } from './inspect';
 import { PyObject, type PyValue } from './pickle';
-import { findStateDicts, openPth, type PthFile, type TorchTensorRef } from './pth-reader';
+import { findStateDicts, openPth, type PthFile } from './pth-reader';
+import type { TorchTensorRef } from './torch-globals';
 import { WeightsFormatError, type HostTensor, type TensorMap } from './tensor-map';
 
 export type WeightsFormat = 'pth' | 'safetensors';
