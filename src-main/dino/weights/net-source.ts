@@ -7,7 +7,7 @@
 import { readNamed, type NamedArray, type SafetensorsContent } from '../named-arrays';
 import { createNet, type DinoNet, type NetConfig } from '../model/net';
 import { Rng } from '../rng';
-import { initVitParams, newVariable, type Params, type VitConfig } from '../model/vit';
+import { newVariable, vitParamShapes, type Params } from '../model/vit';
 
 export const MODEL_FORMAT = 'dino-explorer-model/1';
 
@@ -29,8 +29,8 @@ export function netFromSource(source: NetSource): DinoNet {
 /** Builds a net whose variables hold `tensors` (backbone always, head when the config has one and the file too). */
 export function netFromTensors(config: NetConfig, tensors: Map<string, NamedArray>): DinoNet {
   const params: Params = new Map();
-  const shapes = initShapes(config.vit);
-  for (const [name, shape] of shapes) {
+  // the backbone's names and shapes as model/vit.ts lays them out (and initialises them)
+  for (const [name, shape] of vitParamShapes(config.vit)) {
     const t = tensors.get(name);
     if (!t) throw new Error(`the weights have no ${name}`);
     if (t.shape.join(',') !== shape.join(',')) throw new Error(`${name}: the weights have shape [${t.shape}], the model needs [${shape}]`);
@@ -38,14 +38,6 @@ export function netFromTensors(config: NetConfig, tensors: Map<string, NamedArra
   }
   for (const [name, t] of tensors) if (name.startsWith('head.')) params.set(name, newVariable(t.data, t.shape, false));
   return { config, params };
-}
-
-function initShapes(vit: VitConfig): [string, number[]][] {
-  // the shapes of a freshly initialised backbone, so the check above cannot drift from model/vit.ts
-  const tmp = initVitParams({ ...vit }, new Rng(0));
-  const out: [string, number[]][] = [...tmp].map(([n, v]) => [n, [...v.shape]]);
-  for (const v of tmp.values()) v.dispose();
-  return out;
 }
 
 /** A net as the content of an app model file (read asynchronously: one wait for every copy on a GPU). */
