@@ -6,6 +6,7 @@
 import { readFileSync, renameSync, writeFileSync, openSync, fsyncSync, closeSync } from 'node:fs';
 
 import type { NamedArray, SafetensorsContent } from '../named-arrays';
+import { bf16ToFloat32, halfToFloat32 } from './tensor-map';
 
 export type { NamedArray, SafetensorsContent } from '../named-arrays';
 
@@ -44,15 +45,6 @@ export function encodeSafetensors(tensors: Map<string, NamedArray>, metadata: Re
   return out;
 }
 
-function f16ToF32(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * 2 ** -14 * (f / 1024);
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * 2 ** (e - 15) * (1 + f / 1024);
-}
-
 export function decodeSafetensors(bytes: Uint8Array): SafetensorsContent {
   if (bytes.length < 8) throw new Error('safetensors: file too short');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -75,26 +67,10 @@ export function decodeSafetensors(bytes: Uint8Array): SafetensorsContent {
     const width = e.dtype === 'F32' ? 4 : e.dtype === 'F16' || e.dtype === 'BF16' ? 2 : 0;
     if (!width) throw new Error(`safetensors: ${name} has unsupported dtype ${e.dtype}`);
     if (src.length !== n * width) throw new Error(`safetensors: ${name} byte size does not match its shape`);
-    let data: Float32Array;
-    if (e.dtype === 'F32') {
-      // a copy (a Buffer's slice() is a view): the bytes need not be 4-byte aligned; hosts are little-endian
-      const copy = new Uint8Array(src.length);
-      copy.set(src);
-      data = new Float32Array(copy.buffer);
-    } else {
-      data = new Float32Array(n);
-      const dv = new DataView(src.buffer, src.byteOffset, src.byteLength);
-      const bits = new DataView(new ArrayBuffer(4));
-      for (let i = 0; i < n; i++) {
-        const h = dv.getUint16(i * 2, true);
-        if (e.dtype === 'F16') data[i] = f16ToF32(h);
-        else {
-          // bfloat16 is the top half of a float32
-          bits.setUint32(0, h << 16, true);
-          data[i] = bits.getFloat32(0, true);
-        }
-      }
-    }
+    // a copy (a Buffer's slice() is a view): the bytes need not be aligned; hosts are little-endian
+    const copy = new Uint8Array(src);
+    const halves = () => new Uint16Array(copy.buffer);
+    const data = e.dtype === 'F32' ? new Float32Array(copy.buffer) : e.dtype === 'F16' ? halfToFloat32(halves()) : bf16ToFloat32(halves());
     tensors.set(name, { shape: e.shape, data });
   }
   return { tensors, metadata };
