@@ -11,7 +11,7 @@ import type { NamedArray, SafetensorsContent } from '../dino/named-arrays';
 import type { DinoConfig } from '../dino/train/presets';
 import { Rng } from '../dino/rng';
 import type { DinoState } from '../dino/train/step';
-import { trainDino, type SourceImage, type TrainResult } from '../dino/train/trainer';
+import { abortError, trainDino, type SourceImage, type TrainResult } from '../dino/train/trainer';
 import { DivergedError, type StepMetrics } from '../dino/train/step-metrics';
 import { scoreNet, type LabelFreeScores, type ProbeSet } from './label-free-score';
 import { modelFileContent } from '../dino/weights/net-source';
@@ -158,9 +158,7 @@ export async function trainOnSide(
           try {
             await side.checkpoint();
           } catch {
-            const e = new Error('training cancelled');
-            e.name = 'AbortError';
-            throw e;
+            throw abortError();
           }
         },
         evaluate,

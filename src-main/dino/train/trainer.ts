@@ -140,7 +140,8 @@ function toMicroBatch(c: CropArrays, cfg: MultiCropConfig): MicroBatch {
   return { globals, locals: imageBatch(c.locals, [cfg.nLocal * c.batch, cfg.localSize, cfg.localSize, 3]) };
 }
 
-function abortError(): Error {
+/** The error a cancelled run ends with (the loop keeps a checkpoint for it); a beforeStep hook may throw it too. */
+export function abortError(): Error {
   const e = new Error('training cancelled');
   e.name = 'AbortError';
   return e;
