@@ -1,3 +1,4 @@
+import { sampleIndices } from '../analysis/random';
 import { loadIndex, saveIndex } from './persist';
 import { HNSW_DEFAULTS } from './params';
 import { VectorIndex, type IndexOptions } from './vector-index';
@@ -5,7 +6,7 @@ import { VectorIndex, type IndexOptions } from './vector-index';
 /** What the database says the index must hold: every live image id and its vector's version. */
 export interface IndexEntry {
   id: number;
-  /** changes whenever the stored vector changes (the service uses the embeddings row id) */
+  /** changes whenever the stored vector changes (the embeddings row's version, db/repos/embeddings.ts) */
   version: number;
 }
 
@@ -55,12 +56,8 @@ export const VERIFY_SAMPLE = 64;
  */
 function disagreement(index: VectorIndex, entries: readonly IndexEntry[], source: VectorSource): string | null {
   if (index.size !== entries.length) return `it holds ${index.size} photos, the database ${entries.length}`;
-  const ids = entries.map((e) => e.id);
-  for (let i = ids.length - 1; i > 0 && ids.length > VERIFY_SAMPLE; i--) {
-    const j = Math.floor(Math.random() * (i + 1));
-    [ids[i], ids[j]] = [ids[j]!, ids[i]!];
-  }
-  for (const { id, vector } of source.vectors(ids.slice(-VERIFY_SAMPLE))) {
+  const sample = Array.from(sampleIndices(entries.length, VERIFY_SAMPLE, Math.random), (i) => entries[i]!.id);
+  for (const { id, vector } of source.vectors(sample)) {
     const stored = index.vector(id);
     if (!stored) return `photo ${id} is missing`;
     for (let k = 0; k < vector.length; k++) {

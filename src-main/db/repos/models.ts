@@ -21,6 +21,7 @@ const stmts = statements((db) => ({
     'INSERT INTO models (name, arch, patch_size, dim, source, checkpoint, config) VALUES (?, ?, ?, ?, ?, ?, ?)',
   ),
   get: db.prepare<[number], ModelRow>('SELECT * FROM models WHERE id = ?'),
+  byCheckpoint: db.prepare<[string], ModelRow>('SELECT * FROM models WHERE checkpoint = ? ORDER BY id DESC LIMIT 1'),
   list: db.prepare<[], ModelRow & { embedded: number }>(
     `SELECT m.*, (SELECT count(*) FROM embeddings e JOIN images i ON i.id = e.image_id
                   WHERE e.model_id = m.id AND i.status = 'ok') AS embedded
@@ -34,6 +35,11 @@ export function insertModel(db: Db, m: NewModel): number {
 
 export function getModel(db: Db, id: number): ModelRow | undefined {
   return stmts(db).get.get(id);
+}
+
+/** The newest model whose weights are this file, if any. */
+export function modelByCheckpoint(db: Db, file: string): ModelRow | undefined {
+  return stmts(db).byCheckpoint.get(file);
 }
 
 /** Newest first, each with how many present photos it has embedded. */

@@ -43,6 +43,16 @@ function holder(dir: string): Promise<ChildProcess> {
   });
 }
 
+/** What opening the catalog in `dir` throws (undefined when it opens). */
+function refusal(dir: string): unknown {
+  try {
+    openCatalog(dir);
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}
+
 async function killed(child: ChildProcess): Promise<void> {
   const gone = new Promise((r) => child.once('exit', r));
   child.kill('SIGKILL');
@@ -55,12 +65,7 @@ describe('one writer per catalog', () => {
     const first = openCatalog(dir, { face: 'the first opener' });
     try {
       first.db.prepare("INSERT INTO settings (key, value) VALUES ('x', '1')").run();
-      let err: unknown;
-      try {
-        openCatalog(dir);
-      } catch (e) {
-        err = e;
-      }
+      const err = refusal(dir);
       expect(err).toBeInstanceOf(CatalogLockedError);
       expect((err as Error).message).toMatch(new RegExp(`open in the first opener \\(process ${process.pid}, since .*\\).*commands that only read`));
       const reader = openCatalog(dir, { readOnly: true });
@@ -153,12 +158,7 @@ describe('damage and upgrades', () => {
     const fd = openSync(file, 'r+');
     writeSync(fd, Buffer.alloc(4096, 0x5a), 0, 4096, Math.floor(pages / 2) * 4096);
     closeSync(fd);
-    let err: unknown;
-    try {
-      openCatalog(dir);
-    } catch (e) {
-      err = e;
-    }
+    const err = refusal(dir);
     expect(err).toBeInstanceOf(CatalogDamagedError);
     expect((err as Error).message).toMatch(/catalog\.sqlite is damaged \(.+\)\. Your photos are untouched.*move catalog\.sqlite aside and import your folders again/);
     // and the lock was let go: the user can act on the message at once

@@ -23,7 +23,6 @@ export interface JobContext {
 interface JobEntry {
   dto: JobDTO;
   controller: AbortController;
-  paused: boolean;
   resumeWaiters: (() => void)[];
   pauseListeners: Set<(paused: boolean) => void>;
   samples: { t: number; done: number }[];
@@ -54,7 +53,7 @@ export class Jobs extends EventEmitter<{ progress: [JobDTO] }> {
         id, version: 0, kind, state: 'running', phase: 'starting', done: 0, total: 0, rate: 0, etaSeconds: null,
         startedAt: Date.now(), counts: {}, error: null,
       },
-      controller, paused: false, resumeWaiters: [], pauseListeners: new Set(), samples: [], lastEmit: 0,
+      controller, resumeWaiters: [], pauseListeners: new Set(), samples: [], lastEmit: 0,
       promise: Promise.resolve(),
     };
     this.entries.set(id, entry);
@@ -70,7 +69,7 @@ export class Jobs extends EventEmitter<{ progress: [JobDTO] }> {
           lastYield = Date.now();
           if (controller.signal.aborted) throw new CancelledError();
         }
-        while (entry.paused && options.pausable !== false) {
+        while (entry.dto.state === 'paused' && options.pausable !== false) {
           await new Promise<void>((r) => entry.resumeWaiters.push(r));
           if (controller.signal.aborted) throw new CancelledError();
         }
@@ -119,24 +118,11 @@ export class Jobs extends EventEmitter<{ progress: [JobDTO] }> {
   }
 
   pause(id: string): boolean {
-    const e = this.entries.get(id);
-    if (!e || e.dto.state !== 'running') return false;
-    e.paused = true;
-    e.dto.state = 'paused';
-    for (const l of e.pauseListeners) l(true);
-    this.emitNow(e);
-    return true;
+    return this.setPaused(id, true);
   }
 
   resume(id: string): boolean {
-    const e = this.entries.get(id);
-    if (!e || e.dto.state !== 'paused') return false;
-    e.paused = false;
-    e.dto.state = 'running';
-    for (const l of e.pauseListeners) l(false);
-    this.wake(e);
-    this.emitNow(e);
-    return true;
+    return this.setPaused(id, false);
   }
 
   list(): JobDTO[] {
@@ -168,6 +154,17 @@ export class Jobs extends EventEmitter<{ progress: [JobDTO] }> {
       this.entries.delete(id);
       finished--;
     }
+  }
+
+  /** pause or resume: from 'running' to 'paused' or back; the job's listeners hear it, a resume wakes its checkpoint */
+  private setPaused(id: string, paused: boolean): boolean {
+    const e = this.entries.get(id);
+    if (!e || e.dto.state !== (paused ? 'running' : 'paused')) return false;
+    e.dto.state = paused ? 'paused' : 'running';
+    for (const l of e.pauseListeners) l(paused);
+    if (!paused) this.wake(e);
+    this.emitNow(e);
+    return true;
   }
 
   private wake(e: JobEntry): void {
@@ -206,6 +203,7 @@ export class Jobs extends EventEmitter<{ progress: [JobDTO] }> {
   }
 }
 
-function isLive(d: JobDTO): boolean {
+/** running or paused: not finished yet */
+export function isLive(d: JobDTO): boolean {
   return d.state === 'running' || d.state === 'paused';
 }

@@ -6,6 +6,7 @@ import { runProjection, type ProjectionResult } from '../clusters/map-layout';
 import { embedCatalog, type EmbedResult } from '../embedding/catalog-embedding';
 import { runExport, type ExportRunOptions, type ExportRunResult } from '../exporting/cluster-export';
 import type { AddedModel } from '../models/add-model';
+import { isLive } from './job-runner';
 import { resolveModel } from '../models/resolve-model';
 import { checkFolders, runImport, type ImportOptions } from '../photos/import-photos';
 import type { LabelFreeScores } from '../quality/probe-set';
@@ -24,14 +25,12 @@ export interface StartedJob<T> {
   promise: Promise<T>;
 }
 
-const isLive = (state: string): boolean => state === 'running' || state === 'paused';
-
 /**
  * Stops a measurement that is running: work started beside it would skew it (and it would slow that
  * work down). The step time is then taken from the real run (training-run.ts).
  */
 function stopCalibration(catalog: Catalog): void {
-  for (const j of catalog.jobs.list()) if (j.kind === 'calibrate' && isLive(j.state)) catalog.jobs.cancel(j.id);
+  for (const j of catalog.jobs.list()) if (j.kind === 'calibrate') catalog.jobs.cancel(j.id); // cancel() passes over finished ones
 }
 
 /**
@@ -40,7 +39,7 @@ function stopCalibration(catalog: Catalog): void {
  */
 export function startImport(catalog: Catalog, folders: readonly string[], options: ImportOptions = {}): StartedJob<ImportResult> {
   const roots = checkFolders(folders);
-  if (catalog.jobs.list().some((j) => j.kind === 'import' && isLive(j.state))) throw new Error('An import is already running; wait for it to finish or cancel it first.');
+  if (catalog.jobs.list().some((j) => j.kind === 'import' && isLive(j))) throw new Error('An import is already running; wait for it to finish or cancel it first.');
   return catalog.jobs.start('import', (ctx) => runImport(catalog, roots, ctx, options));
 }
 

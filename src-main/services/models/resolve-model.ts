@@ -31,8 +31,8 @@ export function resolveModel(catalog: Catalog, modelId: number | undefined, need
     if (!m) throw new Error(`There is no model ${modelId} in this catalog.`);
     return m;
   }
-  const active = activeModelId(catalog);
-  if (active !== null) return getModel(catalog.db, active)!;
+  const active = activeModel(catalog);
+  if (active) return active;
   if (needs === 'embeddings') {
     const newest = modelsWithEmbeddings(catalog.db)[0];
     if (!newest) throw new Error('No photo has been embedded yet: train or add a model, then run embed.');
@@ -45,8 +45,12 @@ export function resolveModel(catalog: Catalog, modelId: number | undefined, need
 
 /** The active model (setting 'activeModel'), or null when unset or it names no model of the catalog. */
 export function activeModelId(catalog: Catalog): number | null {
+  return activeModel(catalog)?.id ?? null;
+}
+
+function activeModel(catalog: Catalog): ModelRow | undefined {
   const id = getSetting(catalog.db, 'activeModel');
-  return typeof id === 'number' && getModel(catalog.db, id) ? id : null;
+  return typeof id === 'number' ? getModel(catalog.db, id) : undefined;
 }
 
 /** Makes a model of the catalog the active one (the one every request without a model id means). */

@@ -24,25 +24,19 @@ export async function decodeTrainingPhotos(
   const images: SourceImage[] = [];
   for (let i = 0; i < items.length; i += 8) {
     await job.checkpoint();
-    const chunk = items.slice(i, i + 8);
-    const decoded = await Promise.all(
-      chunk.map(async (it) => {
-        try {
-          const img = await decodeRgb(it.path, maxSide);
-          return { id: it.id, rgb: img.data, width: img.width, height: img.height };
-        } catch (e) {
-          job.post({ type: 'skipped', id: it.id, reason: e instanceof Error ? e.message : String(e) });
-          return null;
-        }
-      }),
-    );
-    for (const x of decoded) if (x) images.push(x);
+    for (const p of await decodeEmbeddingPhotos(items.slice(i, i + 8), maxSide)) {
+      if ('rgb' in p) images.push(p);
+      else job.post({ type: 'skipped', id: p.id, reason: p.error });
+    }
     job.post({ type: 'phase', phase: 'decoding', done: Math.min(i + 8, items.length), total: items.length });
   }
   return images;
 }
 
-/** Photos decoded for the evaluation transform (sharp works on libuv's threads, beside the model). */
+/**
+ * Photos decoded for the evaluation transform (sharp works on libuv's threads, beside the model), each
+ * or why it failed; a training run decodes its chunks here too.
+ */
 export function decodeEmbeddingPhotos(items: readonly { id: number; path: string }[], maxSide: number): Promise<DecodedPhoto[]> {
   return Promise.all(
     items.map(async (it) => {

@@ -17,8 +17,14 @@ import type { CalibrateWorkerData, CalibrateWorkerEvent } from './calibrate-work
 
 export { OUTCOMES } from '../../dino/train/outcomes';
 
+/** The backend the outcomes are planned for: its description (the step timings' key) and its kind. */
+async function plannedBackend(): Promise<{ backend: string; kind: BackendKind }> {
+  const probed = await probeBackend();
+  return { backend: probed.description, kind: probed.gpu ? 'gpu' : 'cpu' };
+}
+
 export async function backendKind(): Promise<BackendKind> {
-  return (await probeBackend()).gpu ? 'gpu' : 'cpu';
+  return (await plannedBackend()).kind;
 }
 
 /** The preset and epochs an outcome trains with on this kind of backend, for `numImages` photos. */
@@ -31,8 +37,7 @@ export function outcomePlan(outcome: Outcome, numImages: number, kind: BackendKi
 
 export async function outcomeDTOs(catalog: Catalog): Promise<OutcomeDTO[]> {
   const photos = countByStatus(catalog.db).ok;
-  const probed = await probeBackend();
-  const [backend, kind] = [probed.description, probed.gpu ? 'gpu' : 'cpu'] as const;
+  const { backend, kind } = await plannedBackend();
   return OUTCOMES.map((o, i) => {
     const recipe = outcomeRecipe(o, kind);
     const plan = outcomePlan(o, photos, kind);
@@ -52,8 +57,7 @@ export async function outcomeDTOs(catalog: Catalog): Promise<OutcomeDTO[]> {
  * on (its description, under which the timings are stored).
  */
 export async function untimedPresets(catalog: Catalog, outcomes: readonly Outcome[] = OUTCOMES): Promise<{ backend: string; presets: string[] }> {
-  const probed = await probeBackend();
-  const [backend, kind] = [probed.description, probed.gpu ? 'gpu' : 'cpu'] as const;
+  const { backend, kind } = await plannedBackend();
   return { backend, presets: [...new Set(outcomes.map((o) => outcomeRecipe(o, kind).preset))].filter((p) => getStepTiming(catalog.db, backend, p) === null) };
 }
 

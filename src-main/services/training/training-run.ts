@@ -3,7 +3,7 @@ import type { TrainMetricDTO, TrainQualityDTO } from '../../../src-shared/api';
 import { PRIMARY_QUALITY, qualityScore } from '../../../src-shared/quality';
 import { getPreset, type DinoConfig } from '../../dino/train/presets';
 import { netConfigs } from '../../dino/train/net-configs';
-import { insertModel, listModels } from '../../db/repos/models';
+import { insertModel, modelByCheckpoint } from '../../db/repos/models';
 import { modelQuality, putModelQuality, putRunQuality, runQuality } from '../../db/repos/quality';
 import { putStepTiming } from '../../db/repos/step-timings';
 import { presentImages } from '../../db/repos/images';
@@ -272,7 +272,7 @@ function rememberStepTime(catalog: Catalog, preset: string, config: DinoConfig, 
 
 /** The stored scores of the model a fine-tune starts from, when they were measured on this sample. */
 function startScores(catalog: Catalog, file: string, probe: ProbeSample | undefined): { startScores?: LabelFreeScores } {
-  const m = listModels(catalog.db).find((x) => x.checkpoint === file);
+  const m = modelByCheckpoint(catalog.db, file);
   const q = m ? modelQuality(catalog.db, m.id) : null;
   if (!q || !probe || !measuredOn(q, probe)) return {};
   return { startScores: q };
@@ -285,7 +285,7 @@ function startScores(catalog: Catalog, file: string, probe: ProbeSample | undefi
 async function startModel(catalog: Catalog, file: string): Promise<{ id: number; title: string }> {
   const official = findOfficial(basename(file));
   const title = (name: string) => (official ? officialTitle(official) : name);
-  const existing = listModels(catalog.db).find((m) => m.checkpoint === file);
+  const existing = modelByCheckpoint(catalog.db, file);
   if (existing) return { id: existing.id, title: title(existing.name) };
   const added = await addModel(catalog, file);
   return { id: added.model, title: title(added.name) };
