@@ -1,11 +1,9 @@
-import { decodeSideFor, embedOnSide, type EmbedWorkerEvent, type EmbedWorkerResult } from '../../compute/embed-job';
+import type { EmbedWorkerEvent, EmbedWorkerResult } from '../../compute/embed-job';
 import { initBackend } from '../../dino/runtime/node/backend';
 import { disposeNet, type DinoNet } from '../../dino/model/net';
-import { decodeEmbeddingPhotos } from '../threads/decoded-photos';
 import { loadNet } from '../../dino/weights/model-loader';
 import { workerMain } from '../threads/worker-side';
-
-export { decodeSideFor, type EmbedWorkerEvent, type EmbedWorkerResult } from '../../compute/embed-job';
+import { embedFiles } from './embed-files';
 
 export interface EmbedWorkerData {
   modelFile: string;
@@ -21,8 +19,7 @@ workerMain<EmbedWorkerData, EmbedWorkerEvent, EmbedWorkerResult>(async (side) =>
   const net: DinoNet = await loadNet(side.data.modelFile);
   try {
     const { items, batchSize, attention } = side.data;
-    const maxSide = decodeSideFor(net.config.vit.imgSize);
-    return await embedOnSide(side, net, { count: items.length, batchSize, attention, photos: (start, n) => decodeEmbeddingPhotos(items.slice(start, start + n), maxSide) });
+    return await embedFiles(side, net, items, batchSize, attention);
   } finally {
     disposeNet(net);
   }

@@ -1,11 +1,11 @@
 import { threadId } from 'node:worker_threads';
-import { decodeSideFor, embedOnSide, type EmbedWorkerEvent, type EmbedWorkerResult } from '../../compute/embed-job';
+import type { EmbedWorkerEvent, EmbedWorkerResult } from '../../compute/embed-job';
 import type { WorkerSide } from '../../compute/protocol';
 import { initBackend } from '../../dino/runtime/node/backend';
 import { disposeNet } from '../../dino/model/net';
 import { loadNet } from '../../dino/weights/model-loader';
-import { decodeEmbeddingPhotos } from '../threads/decoded-photos';
 import { workerMain } from '../threads/worker-side';
+import { embedFiles } from './embed-files';
 
 // The warm embedder's thread (warm-embedder.ts): loads the model once, then embeds one photo at a time
 // as the main process hands them over, until it is told there is no more (idle, another model, the
@@ -26,7 +26,6 @@ workerMain<WarmEmbedData, WarmEmbedEvent, { served: number }>(async (side) => {
   const backend = await initBackend();
   const net = await loadNet(side.data.modelFile);
   side.post({ type: 'ready', backend: backend.description, thread: threadId });
-  const maxSide = decodeSideFor(net.config.vit.imgSize);
   let served = 0;
   try {
     for (;;) {
@@ -36,24 +35,15 @@ workerMain<WarmEmbedData, WarmEmbedEvent, { served: number }>(async (side) => {
       try {
         let vector: Float32Array | undefined;
         let failure: string | undefined;
-        // the embedding job's own code on one photo: the same transform and batch path as the catalog's
-        const one: WorkerSide<unknown, EmbedWorkerEvent> = {
-          data: undefined,
-          post: (e) => {
-            if (e.type !== 'batch') return;
-            vector = e.vectors[0];
-            failure = e.failed[0]?.reason;
-          },
-          get cancelled() {
-            return side.cancelled;
-          },
-          get paused() {
-            return side.paused;
-          },
-          checkpoint: () => side.checkpoint(),
-          request: (r) => side.request(r),
+        // the embedding job's own code on one photo (the same transform and batch path as the catalog's),
+        // its batch caught here: the thread's side with only `post` its own
+        const post = (e: EmbedWorkerEvent): void => {
+          if (e.type !== 'batch') return;
+          vector = e.vectors[0];
+          failure = e.failed[0]?.reason;
         };
-        const r = await embedOnSide(one, net, { count: 1, batchSize: 1, attention: work.attention, photos: () => decodeEmbeddingPhotos([{ id: work.id, path: work.path }], maxSide) });
+        const one = Object.create(side, { post: { value: post } }) as WorkerSide<unknown, EmbedWorkerEvent>;
+        const r = await embedFiles(one, net, [{ id: work.id, path: work.path }], 1, work.attention);
         side.post({ type: 'answer', id: work.id, vector, failure, attention: r.attention });
       } catch (e) {
         // one photo's failure is its answer; the thread and its model stay for the next

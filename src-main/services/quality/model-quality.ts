@@ -38,10 +38,10 @@ export async function scoreWeights(model: string, sample: ProbeSample, job?: Job
 }
 
 /** Measures a model on the catalog's sample and stores the scores with it. */
-async function scoreModel(catalog: Catalog, modelId: number, job?: JobContext): Promise<LabelFreeScores> {
+async function scoreModel(catalog: Catalog, modelId: number, sample: ProbeSample, job?: JobContext): Promise<LabelFreeScores> {
   const m = getModel(catalog.db, modelId);
   if (!m) throw new Error(`There is no model ${modelId} in this catalog.`);
-  const s = await scoreWeights(m.checkpoint, probeSample(catalog), job);
+  const s = await scoreWeights(m.checkpoint, sample, job);
   putModelQuality(catalog.db, modelId, s);
   return s;
 }
@@ -52,5 +52,6 @@ export async function ensureModelQuality(catalog: Catalog, modelId: number, job?
   if (sample.items.length < 2) return null;
   const have = modelQuality(catalog.db, modelId);
   if (have && measuredOn(have, sample)) return have;
-  return scoreModel(catalog, modelId, job);
+  // the sample just compared is the one measured: read once, it cannot move in between
+  return scoreModel(catalog, modelId, sample, job);
 }
