@@ -117,7 +117,7 @@ function dinoRooms(above) {
     message: 'dino/ is a leaf: the layers above call it, it calls none of them',
   };
   const rule = (groups) => ['error', {
-    paths: [{ name: 'electron', message: 'only src-main/app may import electron' }],
+    paths: [ELECTRON],
     patterns: [leaf, ...(groups.length ? [{ group: groups, message: "a dino/ room imports only the rooms under it (src-main/dino/README.md)" }] : [])],
   }];
   return [

@@ -1,19 +1,19 @@
 import type { Page } from '@playwright/test';
-import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { GPU_JOB_MESSAGE } from '../src-main/compute/protocol';
 import { appContentSecurityPolicy } from '../src-main/app/schemes';
 import { readStatic } from '../src-main/services/serving/static-files';
 import { ComputeLostError, type JobChannel } from '../src-main/services/threads/job-channel';
+import { listenLocal, type LocalServer } from '../src-main/testing/local-server';
 import { repoRoot } from './electron';
 
 /**
  * The built renderer (out/renderer) on http://127.0.0.1 (a secure context, as WebGPU needs), with the
  * app's Content-Security-Policy on every file: what Electron's app:// handler serves the GPU window.
  */
-export async function serveRenderer(): Promise<{ url: string; close(): Promise<void> }> {
+export async function serveRenderer(): Promise<LocalServer> {
   const root = join(repoRoot, 'out', 'renderer');
-  const server: Server = createServer((req, res) => {
+  return listenLocal((req, res) => {
     void readStatic(root, new URL(req.url ?? '/', 'http://127.0.0.1').pathname).then((file) => {
       if (!file) {
         res.writeHead(404).end('not found');
@@ -23,9 +23,6 @@ export async function serveRenderer(): Promise<{ url: string; close(): Promise<v
       res.end(file.bytes);
     });
   });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  const { port } = server.address() as { port: number };
-  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((ok) => server.close(() => ok())) };
 }
 
 /** What the bridge uses of the page's window (typed here: the e2e code is checked without the DOM's types). */

@@ -5,6 +5,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { leftOutPackages } from '../scripts/third-party-licences.js';
 import { WORKER_ENTRIES } from '../src-main/services/threads/worker-entries';
 import { SAMPLES, TINY_VIT } from './cli';
 import { repoRoot } from './electron';
@@ -74,9 +75,8 @@ test('the package holds the build, every worker, and no TypeScript sources or de
 
 /** Packages the app ships: package-lock's non-dev ones that are installed here (optional ones may not be). */
 function productionPackages(): { path: string; name: string; version: string }[] {
-  // what electron-builder.yml leaves out on purpose (`- "!node_modules/NAME/**"`)
-  const config = readFileSync(join(repoRoot, 'electron-builder.yml'), 'utf8');
-  const leftOut = new Set([...config.matchAll(/^\s*-\s*"!node_modules\/(.+?)\/\*\*"\s*$/gm)].map((m) => m[1]));
+  // what electron-builder.yml leaves out on purpose
+  const leftOut = leftOutPackages();
   const lock = JSON.parse(readFileSync(join(repoRoot, 'package-lock.json'), 'utf8')) as {
     packages: Record<string, { version?: string; dev?: boolean; devOptional?: boolean }>;
   };

@@ -1,6 +1,7 @@
 // The one API contract between the core and its faces (Electron preload, web mode, CLI).
 // A channel is a constant key of InvokeChannels; "find references" shows every call site.
-// This file imports nothing, so both tsconfigs can include it.
+// This file imports only from src-shared (which imports nothing else), so both tsconfigs can include it.
+import type { QualityDTO, TrainQualityDTO } from './quality';
 
 export type ImageStatus = 'ok' | 'failed' | 'gone';
 
@@ -57,29 +58,6 @@ export interface ImportResult {
   removed: number;
   failed: { path: string; reason: string }[];
   seconds: number;
-}
-
-/**
- * A model's label-free quality on a fixed sample of the catalog's photos: no labels needed.
- * `retrieval`: the augmentation-retrieval probe, the share of photos whose augmented twin is their
- * nearest neighbour (0-1, higher is better); `rankme`: the effective rank of the embeddings (RankMe,
- * Garrido et al. 2023; 1 = collapsed, up to min(sample, dim)).
- */
-export interface QualityDTO {
-  rankme: number;
-  retrieval: number;
-  /** photos RankMe measured */
-  sample: number;
-  /** photos with an augmented twin in the retrieval probe */
-  views: number;
-  /** the embedding's width: RankMe is at most min(sample, dim) */
-  dim: number;
-}
-
-/** A training checkpoint's label-free quality (step 0: the start, before any training). */
-export interface TrainQualityDTO extends QualityDTO {
-  runId: number;
-  step: number;
 }
 
 export interface ModelDTO {

@@ -5,12 +5,13 @@
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobDTO, OfficialWeightsDTO, OutcomeDTO, ReachableDTO } from '../../src-shared/api';
 import { getStepTiming, putStepTiming } from '../db/repos/step-timings';
 import { lastRun } from '../db/repos/training';
 import { listenLocal, type LocalServer } from '../testing/local-server';
+import { repoRoot } from '../testing/repo-root';
 import { probeBackend } from '../services/backends/backend-probe';
 import { openCatalog, type Catalog } from '../services/catalog/catalog';
 import { startApi } from './start';
@@ -18,7 +19,7 @@ import { createApi, dispatch, type ApiTable } from './table';
 import { trainApi } from './train';
 import { startImport } from '../services/jobs/start-jobs';
 
-const samples = resolve(import.meta.dirname, '..', '..', 'resources', 'sample-photos');
+const samples = join(repoRoot, 'resources', 'sample-photos');
 
 async function settle(catalog: Catalog, jobId: string): Promise<JobDTO> {
   for (;;) {

@@ -15,6 +15,7 @@ const rec = vi.hoisted(() => ({
 vi.mock('electron', async () => {
   const { MessageChannel } = await import('node:worker_threads');
   const { serveJobPort: serve } = await import('../compute/protocol');
+  const { nodeJobPort } = await import('../testing/node-job-port');
   const wrap = (p: MessagePort) => ({
     raw: p,
     postMessage: (m: unknown) => p.postMessage(m),
@@ -43,7 +44,7 @@ vi.mock('electron', async () => {
         postMessage: (_channel, _m, ports) => {
           const p = ports[0]!.raw;
           rec.page.ports.push(p);
-          serve({ postMessage: (m) => p.postMessage(m), addEventListener: (_t, l) => p.on('message', (data) => l({ data })), start: () => p.start() }, rec.page.jobs as never);
+          serve(nodeJobPort(p), rec.page.jobs as never);
         },
       };
     }

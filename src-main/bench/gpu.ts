@@ -11,8 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { spawnSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { initBackend, releaseWebgpu, type BackendInfo } from '../dino/runtime/node/backend';
 import { queueEmbeddingOf } from '../dino/embed';
 import { GpuError, readValues } from '../dino/runtime/gpu-errors';
@@ -24,9 +23,10 @@ import { disposeNet } from '../dino/model/net';
 import { getPreset, withOverrides, type DinoConfig } from '../dino/train/presets';
 import { Rng } from '../dino/rng';
 import { initVitParams, vitConfig } from '../dino/model/vit';
+import { repoRoot } from '../testing/repo-root';
 import { ratio, type Benchmark, type BenchResult } from './types';
 
-const script = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'scripts', 'bench', 'torch_gpu_bench.py');
+const script = join(repoRoot, 'scripts', 'bench', 'torch_gpu_bench.py');
 
 type TorchOut = { ms_per_step?: number; img_per_sec?: number; gflops?: number; peak_mb: number; device: string };
 

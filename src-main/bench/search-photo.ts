@@ -1,23 +1,18 @@
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { exportWeights } from '../dino/weights/export';
 import { randomOfficialVit } from '../testing/fixture-vit';
+import { repoRoot } from '../testing/repo-root';
 import { openCatalog } from '../services/catalog/catalog';
 import { embedCatalog } from '../services/embedding/catalog-embedding';
 import { warmEmbedder } from '../services/embedding/warm-embedder';
 import { startImport } from '../services/jobs/start-jobs';
 import { addModel } from '../services/models/add-model';
 import { searchWithPhoto } from '../services/search/photo-search';
-import { ratio, type Benchmark } from './types';
+import { median, ratio, type Benchmark } from './types';
 
-const samples = fileURLToPath(new URL('../../resources/sample-photos', import.meta.url));
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-};
+const samples = join(repoRoot, 'resources', 'sample-photos');
 
 /**
  * Search with a photo, as the app runs it (services/search/photo-search.ts): the photo embedded by the

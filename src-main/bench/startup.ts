@@ -3,12 +3,11 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { CHROMIUM_ARGS } from '../../playwright.config';
+import { repoRoot as root } from '../testing/repo-root';
 import { makeCameraJpeg } from '../testing/test-photos';
-import { ratio, type Benchmark, type BenchResult } from './types';
+import { median, ratio, type Benchmark, type BenchResult } from './types';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const bundledCli = join(root, 'out', 'main', 'cli.js');
 
 /** How web mode is started: from the build, or from the TypeScript sources through tsx. */
@@ -122,11 +121,6 @@ async function coldStart(variant: Variant, catalogDir: string, browser: Browser)
     await exited;
   }
 }
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 /**
  * Web mode's cold start from the build (out/main/cli.js) against the same start from the sources

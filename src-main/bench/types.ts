@@ -18,6 +18,12 @@ export interface Benchmark {
   run(opts: { log(message: string): void; quick: boolean }): Promise<BenchResult[]>;
 }
 
+/** the middle of the figures (the mean of the two middle ones for an even count) */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
 export function ratio(value: number, baselineValue: number | null): number | null {
   return baselineValue && baselineValue > 0 ? value / baselineValue : null;
 }

@@ -6,8 +6,7 @@
  * cancelled after a few steps), cluster and map (8000 embeddings), export (8000 files, copied).
  */
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import http, { request } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +15,7 @@ import { syntheticEmbeddings } from '../analysis/synthetic';
 import { row } from '../analysis/vectors';
 import { putEmbeddings } from '../db/repos/embeddings';
 import { insertModel } from '../db/repos/models';
+import { listenLocal, type LocalServer } from '../testing/local-server';
 import { makePhoto } from '../testing/test-photos';
 import { openCatalog, type Catalog } from '../services/catalog/catalog';
 import { startServer, type RunningServer } from './server';
@@ -24,7 +24,7 @@ const dir = mkdtempSync(join(tmpdir(), 'dino-responsive-'));
 const weights = readFileSync(join(import.meta.dirname, '..', 'dino', 'weights', 'fixtures', 'vit_p16_full_checkpoint.pth'));
 let catalog: Catalog;
 let server: RunningServer;
-let weightsHost: http.Server;
+let weightsHost: LocalServer;
 const previousBase = process.env.DINO_WEIGHTS_BASE_URL;
 
 function api<T>(channel: string, args: object = {}): Promise<T> {
@@ -101,12 +101,11 @@ beforeAll(async () => {
   mkdirSync(photos);
   for (let i = 0; i < 200; i++) writeFileSync(join(photos, `p${String(i).padStart(3, '0')}.jpg`), await makePhoto('jpeg', i, 512, 384));
   // the official file, as a download server would hand it out
-  weightsHost = http.createServer((req, res) => {
+  weightsHost = await listenLocal((req, res) => {
     if (req.url === '/dino_deitsmall16_pretrain/dino_deitsmall16_pretrain.pth') res.writeHead(200, { 'content-length': weights.length }).end(weights);
     else res.writeHead(404).end();
   });
-  await new Promise<void>((r) => weightsHost.listen(0, '127.0.0.1', r));
-  process.env.DINO_WEIGHTS_BASE_URL = `http://127.0.0.1:${(weightsHost.address() as AddressInfo).port}`;
+  process.env.DINO_WEIGHTS_BASE_URL = weightsHost.url;
   const ui = join(dir, 'ui');
   mkdirSync(ui);
   writeFileSync(join(ui, 'index.html'), '<!doctype html><title>ui</title>');
@@ -118,7 +117,7 @@ afterAll(async () => {
   console.log(`slowest app:status per job kind (ms): ${JSON.stringify(worstByKind)}`);
   await server.close();
   await catalog.close();
-  await new Promise((r) => weightsHost.close(r));
+  await weightsHost.close();
   if (previousBase === undefined) delete process.env.DINO_WEIGHTS_BASE_URL;
   else process.env.DINO_WEIGHTS_BASE_URL = previousBase;
   rmSync(dir, { recursive: true, force: true });

@@ -117,19 +117,30 @@ export function vitItems(p: PickleOps, opts: { width?: number; depth?: number; s
   return p.op(0x75);
 }
 
+/**
+ * `levels` containers (dicts under keys k_i, or lists), each holding `width` references to the one
+ * before, the first empty; each is memoized, and the last is left on the stack. Returns its memo index.
+ */
+function sharedChain(p: PickleOps, kind: 'dict' | 'list', width: number, levels: number): number {
+  const [empty, fill] = kind === 'dict' ? [0x7d, 0x75] : [0x5d, 0x65];
+  p.op(empty);
+  let inner = p.put();
+  for (let l = 0; l < levels; l++) {
+    p.op(0x30, empty).mark();
+    for (let i = 0; i < width; i++) {
+      if (kind === 'dict') p.str(`k${i}`);
+      p.get(inner);
+    }
+    p.op(fill);
+    inner = p.put();
+  }
+  return inner;
+}
+
 /** root = {k_i: D1 for i < width}, D1 = {k_i: D2 ...} ... `levels` deep: the state-dict search's bomb */
 export function sharedDicts(width: number, levels: number): Buffer {
   const p = new PickleOps();
-  p.op(0x7d);
-  let inner = p.put();
-  p.op(0x30);
-  for (let l = 0; l < levels; l++) {
-    p.op(0x7d).mark();
-    for (let i = 0; i < width; i++) p.str(`k${i}`).get(inner);
-    p.op(0x75);
-    inner = p.put();
-    if (l < levels - 1) p.op(0x30);
-  }
+  sharedChain(p, 'dict', width, levels);
   return p.end();
 }
 
@@ -139,20 +150,12 @@ export function sharedDicts(width: number, levels: number): Buffer {
  */
 export function sharedArgs(width: number, levels: number): Buffer {
   const p = new PickleOps();
-  p.op(0x5d);
-  let inner = p.put();
+  const lists = sharedChain(p, 'list', width, levels);
   p.op(0x30);
-  for (let l = 0; l < levels; l++) {
-    p.op(0x5d).mark();
-    for (let i = 0; i < width; i++) p.get(inner);
-    p.op(0x65);
-    inner = p.put();
-    p.op(0x30);
-  }
   p.op(0x7d).mark().str('model');
   vitItems(p.op(0x7d));
   p.str('args').global('argparse', 'Namespace').op(0x29, 0x81);
-  p.op(0x7d).str('lists').get(inner).op(0x73, 0x62);
+  p.op(0x7d).str('lists').get(lists).op(0x73, 0x62);
   return p.op(0x75).end();
 }
 

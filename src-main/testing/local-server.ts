@@ -1,5 +1,5 @@
-// Tests only: an HTTP server on 127.0.0.1 standing in for a download host (no outside host is
-// reachable from the test machines).
+// Tests only: an HTTP server on 127.0.0.1, standing in for a download host (no outside host is
+// reachable from the test machines) or serving the built UI to a browser (e2e/gpu-page.ts).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 

@@ -1,4 +1,5 @@
-import type { ModelDTO, QualityDTO } from '../../../src-shared/api';
+import type { ModelDTO } from '../../../src-shared/api';
+import type { QualityDTO } from '../../../src-shared/quality';
 import type { Db } from '../open';
 import { statements } from './statements';
 

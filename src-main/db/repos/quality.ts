@@ -1,4 +1,4 @@
-import type { QualityDTO } from '../../../src-shared/api';
+import type { QualityDTO } from '../../../src-shared/quality';
 import type { Db } from '../open';
 import { statements } from './statements';
 

@@ -1,4 +1,5 @@
-import type { TrainMetricDTO, TrainQualityDTO, TrainRunDTO } from '../../../src-shared/api';
+import type { TrainMetricDTO, TrainRunDTO } from '../../../src-shared/api';
+import type { TrainQualityDTO } from '../../../src-shared/quality';
 import { runQuality } from '../../db/repos/quality';
 import { getRun, lastRun, listMetrics, type RunRow } from '../../db/repos/training';
 import { PRESETS } from '../../dino/train/presets';

@@ -1,4 +1,5 @@
-import type { TrainMetricDTO, TrainQualityDTO } from '../../../src-shared/api';
+import type { TrainMetricDTO } from '../../../src-shared/api';
+import type { TrainQualityDTO } from '../../../src-shared/quality';
 import { gpuMemoryBudget, sizedForGpu } from '../../dino/train/gpu-memory';
 import { defaultPresetName, getPreset, withOverrides, type DinoConfig } from '../../dino/train/presets';
 import type { ViTArchInfo } from '../../dino/weights/inspect';

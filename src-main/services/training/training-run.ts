@@ -1,6 +1,6 @@
 import { basename, join } from 'node:path';
-import type { TrainMetricDTO, TrainQualityDTO } from '../../../src-shared/api';
-import { PRIMARY_QUALITY, qualityScore } from '../../../src-shared/quality';
+import type { TrainMetricDTO } from '../../../src-shared/api';
+import { PRIMARY_QUALITY, qualityScore, type TrainQualityDTO } from '../../../src-shared/quality';
 import { getPreset, type DinoConfig } from '../../dino/train/presets';
 import { netConfigs } from '../../dino/train/net-configs';
 import { insertModel, modelByCheckpoint } from '../../db/repos/models';

@@ -1,4 +1,5 @@
-import type { DinoApi, Outcome, OutcomeDTO, PresetDTO, TrainMetricDTO, TrainQualityDTO, TrainRunDTO } from '../../../../src-shared/api';
+import type { DinoApi, Outcome, OutcomeDTO, PresetDTO, TrainMetricDTO, TrainRunDTO } from '../../../../src-shared/api';
+import type { TrainQualityDTO } from '../../../../src-shared/quality';
 import { errorMessage } from '../format';
 
 /** Keeps the chart fluid on long runs: older points are thinned, never the latest. */
