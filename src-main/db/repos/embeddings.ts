@@ -12,11 +12,11 @@ export interface EmbeddingRow {
 }
 
 /** An embedding's identity for the index: the image id and the row's version. */
+/** A live embedding's photo and version: what an index needs to know it holds the current vector. */
 export interface EmbeddingEntry {
-  imageId: number;
+  id: number;
   /** random 53 bits drawn on every insert (migration 040): a new vector never keeps an old one's version */
   version: number;
-  hash: string;
 }
 
 export function encodeVector(v: Float32Array): Buffer {
@@ -41,7 +41,7 @@ const stmts = statements((db) => ({
   get: db.prepare<[number, number], RawEmbedding>('SELECT image_id, hash, vector FROM embeddings WHERE model_id = ? AND image_id = ?'),
   // the ids as one JSON array: a single statement for any number of them
   getMany: db.prepare<[number, string], RawEmbedding>('SELECT image_id, hash, vector FROM embeddings WHERE model_id = ? AND image_id IN (SELECT value FROM json_each(?))'),
-  entries: db.prepare<[number], EmbeddingEntry>(`SELECT e.image_id AS imageId, e.version AS version, e.hash AS hash ${LIVE} ORDER BY e.image_id`),
+  entries: db.prepare<[number], EmbeddingEntry>(`SELECT e.image_id AS id, e.version AS version ${LIVE} ORDER BY e.image_id`),
   count: db.prepare<[number], { n: number }>(`SELECT count(*) AS n ${LIVE}`),
   generation: db.prepare<[number], { generation: number }>('SELECT generation FROM embedding_generations WHERE model_id = ?'),
   vectors: db.prepare<[number], { id: number; vector: Buffer }>(`SELECT e.image_id AS id, e.vector AS vector ${LIVE} ORDER BY e.image_id`),

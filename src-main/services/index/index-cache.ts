@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KnnGraph } from '../../analysis/exact-knn';
-import { embeddingEntries, embeddingsFingerprint, getEmbeddings } from '../../db/repos/embeddings';
-import { deleteIndexFiles, ensureIndex, saveIndex, syncIndex, type VectorIndex, type VectorSource } from '../../vector-index';
+import { embeddingEntries, embeddingsFingerprint } from '../../db/repos/embeddings';
+import { deleteIndexFiles, ensureIndex, saveIndex, syncIndex, type VectorIndex } from '../../vector-index';
 import type { Catalog } from '../catalog/catalog';
 import type { ModelRef } from '../models/resolve-model';
 import { noProgress, runAnalysis } from '../threads/analysis-runner';
+import { vectorSource } from './vector-source';
 
 // The HNSW index of each model and the neighbour graphs made from the embeddings, per catalog. The
 // index is a cache of the embeddings table: before every use it is checked against a cheap
@@ -58,14 +59,6 @@ export function indexFile(catalog: Catalog, modelId: number): string {
   return join(catalog.paths.index, `${modelId}.hnsw`);
 }
 
-function source(catalog: Catalog, modelId: number): VectorSource {
-  return {
-    *vectors(ids) {
-      for (const r of getEmbeddings(catalog.db, modelId, ids)) yield { id: r.imageId, vector: r.vector };
-    },
-  };
-}
-
 /**
  * From this many vectors to add or replace (a first use counts them all), the index is brought up to
  * date in a worker thread, which saves it, and this thread only loads the result: building an HNSW
@@ -95,15 +88,15 @@ export async function getIndex(catalog: Catalog, model: ModelRef, onRebuild?: (r
   const fingerprint = embeddingsFingerprint(catalog.db, model.id);
   const cached = state.indexes.get(model.id);
   if (cached && cached.fingerprint === fingerprint) return cached.index;
-  const entries = embeddingEntries(catalog.db, model.id).map((e) => ({ id: e.imageId, version: e.version }));
+  const entries = embeddingEntries(catalog.db, model.id);
   if (cached && pendingChanges(cached.index, entries) < WORKER_SYNC_FROM) {
-    const counts = syncIndex(cached.index, entries, source(catalog, model.id));
+    const counts = syncIndex(cached.index, entries, vectorSource(catalog.db, model.id));
     if (counts.added + counts.updated + counts.removed > 0) scheduleSave(catalog, model.id, cached);
     cached.fingerprint = fingerprint;
     return cached.index;
   }
   if (!cached && entries.length < WORKER_SYNC_FROM) {
-    const r = ensureIndex({ file: indexFile(catalog, model.id), dim: model.dim, entries, source: source(catalog, model.id), save: !catalog.readOnly });
+    const r = ensureIndex({ file: indexFile(catalog, model.id), dim: model.dim, entries, source: vectorSource(catalog.db, model.id), save: !catalog.readOnly });
     if (r.rebuilt && r.reason) onRebuild?.(r.reason);
     state.indexes.set(model.id, { index: r.index, fingerprint, saveTimer: null });
     return r.index;
@@ -129,8 +122,8 @@ async function indexInWorker(catalog: Catalog, model: ModelRef, indexes: Map<num
     if (built.reason) onRebuild?.(built.reason);
     // what was written meanwhile is synced here (a few vectors), without writing the file again now
     const fingerprint = embeddingsFingerprint(catalog.db, model.id);
-    const entries = embeddingEntries(catalog.db, model.id).map((e) => ({ id: e.imageId, version: e.version }));
-    const r = ensureIndex({ file: saveTo, dim: model.dim, entries, source: source(catalog, model.id), save: false });
+    const entries = embeddingEntries(catalog.db, model.id);
+    const r = ensureIndex({ file: saveTo, dim: model.dim, entries, source: vectorSource(catalog.db, model.id), save: false });
     const state: IndexState = { index: r.index, fingerprint, saveTimer: null };
     indexes.set(model.id, state);
     if (r.rebuilt || r.sync.added + r.sync.updated + r.sync.removed > 0) scheduleSave(catalog, model.id, state);

@@ -6,11 +6,12 @@ import { ivfKnnGraph } from '../../analysis/ivf-knn';
 import { sphericalKMeans } from '../../analysis/kmeans';
 import { project } from '../../analysis/projection';
 import { dotAt, normalizeAt, type Vectors } from '../../analysis/vectors';
-import { embeddingEntries, getEmbeddings, loadAllEmbeddings } from '../../db/repos/embeddings';
-import { ensureIndex, type VectorSource } from '../../vector-index/ensure';
+import { embeddingEntries, loadAllEmbeddings } from '../../db/repos/embeddings';
+import { ensureIndex } from '../../vector-index/ensure';
 import { buildKnnGraph } from '../../vector-index/knn-graph';
 import { loadIndex, saveIndex } from '../../vector-index/persist';
 import { nativeRowDots } from '../backends/native-blas';
+import { vectorSource } from '../index/vector-source';
 
 // Clustering and the map's layout take seconds to a minute of pure computation at 100k photos: they
 // run in analysis-worker.ts, off the main thread, so Electron's UI and the web server stay
@@ -146,12 +147,8 @@ const TASKS: { [K in AnalysisKind]: (args: AnalysisArgs<K>, ctx: TaskContext) =>
   index(a) {
     const db = new Database(a.dbFile, { readonly: true, fileMustExist: true });
     try {
-      const entries = embeddingEntries(db, a.modelId).map((e) => ({ id: e.imageId, version: e.version }));
-      const source: VectorSource = {
-        *vectors(ids) {
-          for (const r of getEmbeddings(db, a.modelId, ids)) yield { id: r.imageId, vector: r.vector };
-        },
-      };
+      const entries = embeddingEntries(db, a.modelId);
+      const source = vectorSource(db, a.modelId);
       const own = a.saveTo === a.indexFile;
       const r = ensureIndex({ file: a.indexFile, dim: a.dim, entries, source, save: own });
       if (!own) saveIndex(r.index, a.saveTo);
