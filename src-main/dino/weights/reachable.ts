@@ -4,6 +4,7 @@
 
 import http from 'node:http';
 import https from 'node:https';
+import { redirectTarget } from './download';
 
 export interface Reachability {
   reachable: boolean;
@@ -37,7 +38,14 @@ export function probeReachable(url: string, opts: { timeoutMs?: number; redirect
       const left = opts.redirects ?? 5;
       if ([301, 302, 303, 307, 308].includes(status) && res.headers.location) {
         if (left === 0) return resolve(answer(false, 'too many redirects'));
-        return void probeReachable(new URL(res.headers.location, u).toString(), { timeoutMs, redirects: left - 1 }).then(resolve);
+        let next: URL;
+        try {
+          // the download's own rule (no https -> http): what it would refuse is not reachable
+          next = redirectTarget(u, res.headers.location);
+        } catch (e) {
+          return resolve(answer(false, (e as Error).message));
+        }
+        return void probeReachable(next.toString(), { timeoutMs, redirects: left - 1 }).then(resolve);
       }
       if (status >= 400) return resolve(answer(false, `the server answered HTTP ${status}`));
       const len = Number(res.headers['content-length']);
